@@ -1,0 +1,783 @@
+/// What the reader found next in a document.
+public enum EDIEvent: Sendable {
+    /// An interchange header (ISA or UNB); nil when segments arrive without one (a bare EDIFACT message).
+    case interchangeStart(Segment?)
+    /// A functional group header (GS or UNG); nil for an X12 set that arrived outside any group.
+    case groupStart(Segment?)
+    /// A transaction set or message header (ST or UNH).
+    case transactionSetStart(Segment)
+    /// A segment inside a transaction set (or a TA1 at interchange level).
+    case segment(Segment)
+    /// The set's trailer (SE or UNT); nil when it is missing.
+    case transactionSetEnd(Segment?)
+    case groupEnd(Segment?)
+    case interchangeEnd(Segment?)
+    /// An envelope or syntax error, in document order with the events around it.
+    case error(EDISyntaxError)
+}
+
+/// A streaming pull reader for X12 and EDIFACT: segments in document order, with the envelope checked as it goes.
+///
+/// The reader tracks the interchange, group and transaction-set envelopes (ISA/GS/ST ... SE/GE/IEA, UNB/UNG/UNH ...
+/// UNT/UNE/UNZ) and reports every count, reference and structure problem as an `.error` event carrying the
+/// acknowledgement codes it maps to. It never throws for bad input; it throws only when its `ByteSource` fails.
+/// Memory is bounded by the longest segment. Schema validation is a layer above (`EDIValidator`).
+public final class EDIReader {
+    private struct InterchangeState {
+        var header: Segment?
+        var controlNumber: String
+        var groupCount = 0
+        var messageCount = 0
+        /// EDIFACT messages directly in UNB: hashes of their references.
+        var messageReferences: Set<UInt64> = []
+    }
+
+    private struct GroupState {
+        var header: Segment?
+        var controlNumber: String
+        var setCount = 0
+        /// Hashes of the set control numbers seen, to find duplicates (997 AK502 = 23).
+        var setControlNumbers: Set<UInt64> = []
+    }
+
+    private struct SetState {
+        var header: Segment
+        var controlNumber: String
+        var segmentCount = 1
+    }
+
+    private let tokenizer: SegmentTokenizer
+    private var storage = SegmentStorage()
+    private var pending: [EDIEvent] = []
+    private var pendingIndex = 0
+    private var interchange: InterchangeState?
+    private var group: GroupState?
+    private var transactionSet: SetState?
+    private var lastSegment: (offset: Int, line: Int, column: Int, index: Int) = (0, 1, 1, 0)
+    private var isFinished = false
+    private var sawAnySegment = false
+
+    /// The syntax of the document, once its first segment has been read.
+    public var dialect: Dialect? { self.tokenizer.dialect }
+    /// The delimiters of the current interchange.
+    public var delimiters: Delimiters? { self.tokenizer.delimiters }
+    /// Position of the last segment in its transaction set (ST or UNH = 1); nil outside a set.
+    public private(set) var setPosition: Int?
+    /// Bytes of input consumed so far (for progress).
+    public var bytesConsumed: Int { self.tokenizer.bytesConsumed }
+
+    public init(source: any ByteSource, bufferSize: Int = 1 << 20, maximumSegmentLength: Int = 16 << 20) {
+        self.tokenizer = SegmentTokenizer(
+            source: source,
+            bufferSize: bufferSize,
+            maximumSegmentLength: maximumSegmentLength
+        )
+    }
+
+    public convenience init(bytes: [UInt8]) {
+        self.init(source: BufferByteSource(bytes), bufferSize: max(4096, min(bytes.count + 16, 1 << 20)))
+    }
+
+    /// The next event, or nil at the end of the input.
+    public func next() throws -> EDIEvent? {
+        while true {
+            if self.pendingIndex < self.pending.count {
+                let event = self.pending[self.pendingIndex]
+                self.pendingIndex += 1
+                if self.pendingIndex == self.pending.count {
+                    self.pending.removeAll(keepingCapacity: true)
+                    self.pendingIndex = 0
+                }
+                return event
+            }
+            if self.isFinished { return nil }
+            try self.advance()
+        }
+    }
+
+    // MARK: - Reading
+
+    private func advance() throws {
+        if !isKnownUniquelyReferenced(&self.storage) {
+            self.storage = SegmentStorage()
+        }
+        let raw = try self.tokenizer.next(into: self.storage)
+        self.reportTokenizerProblems()
+        guard let raw else {
+            self.finish()
+            return
+        }
+        self.sawAnySegment = true
+        let segment = Segment(
+            tag: raw.tag,
+            byteOffset: raw.byteOffset,
+            line: raw.line,
+            column: raw.column,
+            index: raw.index,
+            storage: self.storage
+        )
+        self.lastSegment = (raw.byteOffset, raw.line, raw.column, raw.index)
+        if !raw.isTerminated {
+            self.emitError(
+                .truncated,
+                level: .interchange,
+                "the input ends inside segment \(segment.tagText) (no segment terminator)",
+                at: segment,
+                codes: AckCodes(ta105: "023", contrl0085: "13", contrlLevel: "UCI")
+            )
+        }
+        switch self.tokenizer.dialect {
+        case .edifact: self.handleEDIFACT(segment)
+        default: self.handleX12(segment)
+        }
+    }
+
+    private func reportTokenizerProblems() {
+        for problem in self.tokenizer.takeProblems() {
+            let location: Location
+            let error: EDISyntaxError
+            switch problem {
+            case .unknownDialect(let offset, let sample):
+                location = Location(byteOffset: offset)
+                error = EDISyntaxError(
+                    .unknownDialect,
+                    level: .input,
+                    "not an X12 or EDIFACT document (it starts with \"\(sample)\"; expected ISA, UNA or UNB)",
+                    at: location
+                )
+            case .xml(let offset):
+                location = Location(byteOffset: offset)
+                error = EDISyntaxError(
+                    .xmlDocument,
+                    level: .input,
+                    "this is an XML document, not X12 or EDIFACT",
+                    at: location
+                )
+            case .invalidDelimiters(let offset, let message, let note):
+                location = Location(byteOffset: offset, segmentTag: self.tokenizer.dialect == .x12 ? "ISA" : "UNA")
+                error = EDISyntaxError(
+                    .invalidDelimiters,
+                    level: .interchange,
+                    message,
+                    at: location,
+                    ackCodes: AckCodes(ta105: note, contrl0085: "20", contrlLevel: "UCI")
+                )
+            case .segmentTooLong(let offset, let limit):
+                location = Location(byteOffset: offset)
+                error = EDISyntaxError(
+                    .segmentTooLong,
+                    level: .interchange,
+                    "segment longer than \(limit) bytes; skipped to its terminator",
+                    at: location,
+                    ackCodes: AckCodes(ta105: "024", contrl0085: "18", contrlLevel: "UCI")
+                )
+            }
+            self.pending.append(.error(error))
+        }
+    }
+
+    private func finish() {
+        self.isFinished = true
+        let at = Location(
+            byteOffset: self.tokenizer.bytesConsumed,
+            line: self.lastSegment.line,
+            column: self.lastSegment.column,
+            fileSegmentIndex: self.lastSegment.index
+        )
+        let dialect = self.tokenizer.dialect
+        if self.transactionSet != nil {
+            let trailer = dialect == .edifact ? "UNT" : "SE"
+            self.closeSet(missing: trailer, at: at, reason: "the input ends")
+        }
+        if self.group != nil {
+            self.closeGroup(missing: dialect == .edifact ? "UNE" : "GE", at: at, reason: "the input ends")
+        }
+        if let interchange = self.interchange {
+            if interchange.header != nil {
+                let trailer = dialect == .edifact ? "UNZ" : "IEA"
+                self.pending.append(
+                    .error(
+                        EDISyntaxError(
+                            .missingInterchangeTrailer,
+                            level: .interchange,
+                            "the input ends before the interchange's \(trailer) trailer",
+                            at: at,
+                            ackCodes: AckCodes(ta105: "023", contrl0085: "13", contrlLevel: "UCI")
+                        )
+                    )
+                )
+            }
+            self.pending.append(.interchangeEnd(nil))
+            self.interchange = nil
+        }
+        if !self.sawAnySegment && self.pending.isEmpty && self.tokenizer.dialect == nil {
+            self.pending.append(
+                .error(EDISyntaxError(.emptyInput, level: .input, "the input is empty", at: Location(byteOffset: 0)))
+            )
+        }
+    }
+
+    // MARK: - X12 envelopes
+
+    private func handleX12(_ segment: Segment) {
+        switch segment.tag {
+        case "ISA":
+            self.closeAll(before: segment, reason: "a new ISA starts")
+            self.checkISA(segment)
+            self.interchange = InterchangeState(header: segment, controlNumber: Self.trimmed(segment[13]))
+            self.setPosition = nil
+            self.pending.append(.interchangeStart(segment))
+        case "IEA":
+            guard let interchange = self.interchange else {
+                self.outsideEnvelope(segment, expected: "ISA")
+                return
+            }
+            if self.transactionSet != nil { self.closeSet(missing: "SE", at: self.location(segment), reason: "IEA") }
+            if self.group != nil { self.closeGroup(missing: "GE", at: self.location(segment), reason: "IEA") }
+            if interchange.header != nil {
+                self.checkCount(
+                    segment,
+                    element: 1,
+                    expected: interchange.groupCount,
+                    code: .interchangeCountMismatch,
+                    what: "functional groups",
+                    level: .interchange,
+                    codes: AckCodes(ta105: "021")
+                )
+                self.checkReference(
+                    segment,
+                    element: 2,
+                    expected: interchange.controlNumber,
+                    headerName: "ISA13",
+                    code: .interchangeControlMismatch,
+                    level: .interchange,
+                    codes: AckCodes(ta105: "001")
+                )
+            }
+            self.interchange = nil
+            self.setPosition = nil
+            self.pending.append(.interchangeEnd(segment))
+        case "GS":
+            self.ensureInterchange(segment, headerName: "ISA")
+            if self.transactionSet != nil { self.closeSet(missing: "SE", at: self.location(segment), reason: "GS") }
+            if self.group != nil { self.closeGroup(missing: "GE", at: self.location(segment), reason: "a new GS") }
+            self.interchange?.groupCount += 1
+            self.group = GroupState(header: segment, controlNumber: segment[6])
+            for (position, isValid, what) in [
+                (4, DateTimeRules.isValidDate(segment[4]) && segment[4].utf8.count == 8, "a date (CCYYMMDD)"),
+                (5, DateTimeRules.isValidTime(segment[5]), "a time (HHMM[SS])"),
+            ] where !isValid {
+                self.emitError(
+                    .invalidGroupHeader,
+                    level: .group,
+                    "GS0\(position) \"\(segment[position])\" is not \(what)",
+                    at: segment,
+                    element: position,
+                    codes: AckCodes(ta105: "024"),
+                    badData: segment[position]
+                )
+            }
+            if !Self.isDigits(segment[6], length: 1...9) {
+                self.emitError(
+                    .invalidControlNumber,
+                    level: .group,
+                    "GS06 group control number \"\(segment[6])\" must be 1 to 9 digits",
+                    at: segment,
+                    element: 6,
+                    codes: AckCodes(ak905: "6"),
+                    badData: segment[6]
+                )
+            }
+            self.setPosition = nil
+            self.pending.append(.groupStart(segment))
+        case "GE":
+            guard let group = self.group else {
+                self.outsideEnvelope(segment, expected: "GS")
+                return
+            }
+            if self.transactionSet != nil { self.closeSet(missing: "SE", at: self.location(segment), reason: "GE") }
+            if group.header != nil {
+                self.checkCount(
+                    segment,
+                    element: 1,
+                    expected: group.setCount,
+                    code: .groupCountMismatch,
+                    what: "transaction sets",
+                    level: .group,
+                    codes: AckCodes(ak905: "5")
+                )
+                self.checkReference(
+                    segment,
+                    element: 2,
+                    expected: group.controlNumber,
+                    headerName: "GS06",
+                    code: .groupControlMismatch,
+                    level: .group,
+                    codes: AckCodes(ak905: "4")
+                )
+            }
+            self.group = nil
+            self.setPosition = nil
+            self.pending.append(.groupEnd(segment))
+        case "ST":
+            self.ensureInterchange(segment, headerName: "ISA")
+            if self.transactionSet != nil {
+                self.closeSet(missing: "SE", at: self.location(segment), reason: "a new ST")
+            }
+            if self.group == nil {
+                self.emitError(
+                    .missingGroupHeader,
+                    level: .interchange,
+                    "ST outside a functional group (no GS before it)",
+                    at: segment,
+                    codes: AckCodes(ta105: "024")
+                )
+                self.group = GroupState(header: nil, controlNumber: "")
+                self.pending.append(.groupStart(nil))
+            }
+            self.group?.setCount += 1
+            self.transactionSet = SetState(header: segment, controlNumber: segment[2])
+            self.setPosition = 1
+            if self.group?.setControlNumbers.insert(Self.fingerprint(segment[2])).inserted == false {
+                self.emitError(
+                    .duplicateControlNumber,
+                    level: .set,
+                    "ST02 control number \"\(segment[2])\" is used twice in this group",
+                    at: segment,
+                    element: 2,
+                    codes: AckCodes(ak502: "23", contrl0085: "26", contrlLevel: "UCM"),
+                    badData: segment[2]
+                )
+            }
+            self.pending.append(.transactionSetStart(segment))
+        case "SE":
+            guard var set = self.transactionSet else {
+                self.outsideEnvelope(segment, expected: "ST")
+                return
+            }
+            set.segmentCount += 1
+            self.setPosition = set.segmentCount
+            self.checkCount(
+                segment,
+                element: 1,
+                expected: set.segmentCount,
+                code: .segmentCountMismatch,
+                what: "segments",
+                level: .set,
+                codes: AckCodes(ak502: "4")
+            )
+            self.checkReference(
+                segment,
+                element: 2,
+                expected: set.controlNumber,
+                headerName: "ST02",
+                code: .setControlMismatch,
+                level: .set,
+                codes: AckCodes(ak502: "3")
+            )
+            self.transactionSet = nil
+            self.pending.append(.transactionSetEnd(segment))
+        default:
+            if self.transactionSet != nil {
+                self.transactionSet!.segmentCount += 1
+                self.setPosition = self.transactionSet!.segmentCount
+                self.pending.append(.segment(segment))
+            } else if segment.tag == "TA1" && self.interchange != nil && self.group == nil {
+                self.setPosition = nil
+                self.pending.append(.segment(segment))
+            } else {
+                self.outsideEnvelope(segment, expected: self.interchange == nil ? "ISA" : "ST")
+            }
+        }
+    }
+
+    /// ISA fields that decide how the interchange is handled; padding is not checked (partners get it wrong and
+    /// the values are still unambiguous).
+    private func checkISA(_ segment: Segment) {
+        let checks: [(Int, String, (String) -> Bool, (String) -> String)] = [
+            (12, "017", { Self.isDigits($0, length: 5...5) }, { "ISA12 interchange version \"\($0)\" must be 5 digits" }),
+            (13, "018", { Self.isDigits($0, length: 9...9) }, { "ISA13 control number \"\($0)\" must be 9 digits" }),
+            (14, "019", { $0 == "0" || $0 == "1" }, { "ISA14 acknowledgment requested \"\($0)\" must be 0 or 1" }),
+            (15, "020", { ["P", "T", "I"].contains($0) }, { "ISA15 usage indicator \"\($0)\" must be P, T or I" }),
+            (9, "014", { DateTimeRules.isValidDate($0) }, { "ISA09 interchange date \"\($0)\" is not a date (YYMMDD)" }),
+            (10, "015", { DateTimeRules.isValidTime($0) }, { "ISA10 interchange time \"\($0)\" is not a time (HHMM)" }),
+        ]
+        if segment.elementCount < 16 {
+            self.emitError(
+                .invalidInterchangeHeader,
+                level: .interchange,
+                "ISA has \(segment.elementCount) elements; it must have 16",
+                at: segment,
+                codes: AckCodes(ta105: "024")
+            )
+        }
+        for (position, note, isValid, message) in checks {
+            let value = Self.trimmed(segment[position])
+            if !isValid(value) {
+                self.emitError(
+                    .invalidInterchangeHeader,
+                    level: .interchange,
+                    message(value),
+                    at: segment,
+                    element: position,
+                    codes: AckCodes(ta105: note),
+                    badData: value
+                )
+            }
+        }
+    }
+
+    // MARK: - EDIFACT envelopes
+
+    private func handleEDIFACT(_ segment: Segment) {
+        switch segment.tag {
+        case "UNB":
+            self.closeAll(before: segment, reason: "a new UNB starts")
+            let syntax = segment.element(1).component(2)
+            if !["1", "2", "3", "4"].contains(syntax) {
+                self.emitError(
+                    .unsupportedSyntaxVersion,
+                    level: .interchange,
+                    "UNB syntax version \"\(syntax)\" is not supported (1 to 4)",
+                    at: segment,
+                    element: 1,
+                    component: 2,
+                    codes: AckCodes(contrl0085: "2", contrlLevel: "UCI"),
+                    badData: syntax
+                )
+            }
+            self.interchange = InterchangeState(header: segment, controlNumber: segment[5])
+            self.setPosition = nil
+            self.pending.append(.interchangeStart(segment))
+        case "UNZ":
+            guard let interchange = self.interchange else {
+                self.outsideEnvelope(segment, expected: "UNB")
+                return
+            }
+            if self.transactionSet != nil { self.closeSet(missing: "UNT", at: self.location(segment), reason: "UNZ") }
+            if self.group != nil { self.closeGroup(missing: "UNE", at: self.location(segment), reason: "UNZ") }
+            if interchange.header != nil {
+                let countsGroups = interchange.groupCount > 0
+                self.checkCount(
+                    segment,
+                    element: 1,
+                    expected: countsGroups ? interchange.groupCount : interchange.messageCount,
+                    code: .interchangeCountMismatch,
+                    what: countsGroups ? "groups" : "messages",
+                    level: .interchange,
+                    codes: AckCodes(contrl0085: "29", contrlLevel: "UCI")
+                )
+                self.checkReference(
+                    segment,
+                    element: 2,
+                    expected: interchange.controlNumber,
+                    headerName: "UNB 0020",
+                    code: .interchangeControlMismatch,
+                    level: .interchange,
+                    codes: AckCodes(contrl0085: "28", contrlLevel: "UCI")
+                )
+            }
+            self.interchange = nil
+            self.setPosition = nil
+            self.pending.append(.interchangeEnd(segment))
+        case "UNG":
+            self.ensureInterchange(segment, headerName: "UNB")
+            if self.transactionSet != nil { self.closeSet(missing: "UNT", at: self.location(segment), reason: "UNG") }
+            if self.group != nil { self.closeGroup(missing: "UNE", at: self.location(segment), reason: "a new UNG") }
+            self.interchange?.groupCount += 1
+            self.group = GroupState(header: segment, controlNumber: segment[5])
+            self.setPosition = nil
+            self.pending.append(.groupStart(segment))
+        case "UNE":
+            guard let group = self.group else {
+                self.outsideEnvelope(segment, expected: "UNG")
+                return
+            }
+            if self.transactionSet != nil { self.closeSet(missing: "UNT", at: self.location(segment), reason: "UNE") }
+            self.checkCount(
+                segment,
+                element: 1,
+                expected: group.setCount,
+                code: .groupCountMismatch,
+                what: "messages",
+                level: .group,
+                codes: AckCodes(contrl0085: "29", contrlLevel: "UCF")
+            )
+            self.checkReference(
+                segment,
+                element: 2,
+                expected: group.controlNumber,
+                headerName: "UNG 0048",
+                code: .groupControlMismatch,
+                level: .group,
+                codes: AckCodes(contrl0085: "28", contrlLevel: "UCF")
+            )
+            self.group = nil
+            self.setPosition = nil
+            self.pending.append(.groupEnd(segment))
+        case "UNH":
+            if self.interchange == nil {
+                self.emitError(
+                    .missingInterchangeHeader,
+                    level: .interchange,
+                    "UNH outside an interchange (no UNB before it)",
+                    at: segment,
+                    codes: AckCodes(contrl0085: "13", contrlLevel: "UCI")
+                )
+                self.interchange = InterchangeState(header: nil, controlNumber: "")
+                self.pending.append(.interchangeStart(nil))
+            }
+            if self.transactionSet != nil {
+                self.closeSet(missing: "UNT", at: self.location(segment), reason: "a new UNH")
+            }
+            if self.group != nil {
+                self.group?.setCount += 1
+            } else {
+                self.interchange?.messageCount += 1
+            }
+            self.transactionSet = SetState(header: segment, controlNumber: segment[1])
+            self.setPosition = 1
+            let fingerprint = Self.fingerprint(segment[1])
+            let isNew =
+                self.group != nil
+                ? self.group!.setControlNumbers.insert(fingerprint).inserted
+                : self.interchange!.messageReferences.insert(fingerprint).inserted
+            if !isNew {
+                self.emitError(
+                    .duplicateControlNumber,
+                    level: .set,
+                    "UNH message reference \"\(segment[1])\" is used twice in this "
+                        + (self.group != nil ? "group" : "interchange"),
+                    at: segment,
+                    element: 1,
+                    codes: AckCodes(contrl0085: "26", contrlLevel: "UCM"),
+                    badData: segment[1]
+                )
+            }
+            self.pending.append(.transactionSetStart(segment))
+        case "UNT":
+            guard var set = self.transactionSet else {
+                self.outsideEnvelope(segment, expected: "UNH")
+                return
+            }
+            set.segmentCount += 1
+            self.setPosition = set.segmentCount
+            self.checkCount(
+                segment,
+                element: 1,
+                expected: set.segmentCount,
+                code: .segmentCountMismatch,
+                what: "segments",
+                level: .set,
+                codes: AckCodes(contrl0085: "29", contrlLevel: "UCM")
+            )
+            self.checkReference(
+                segment,
+                element: 2,
+                expected: set.controlNumber,
+                headerName: "UNH 0062",
+                code: .setControlMismatch,
+                level: .set,
+                codes: AckCodes(contrl0085: "28", contrlLevel: "UCM")
+            )
+            self.transactionSet = nil
+            self.pending.append(.transactionSetEnd(segment))
+        default:
+            if self.transactionSet != nil {
+                self.transactionSet!.segmentCount += 1
+                self.setPosition = self.transactionSet!.segmentCount
+                self.pending.append(.segment(segment))
+            } else {
+                self.outsideEnvelope(segment, expected: self.interchange == nil ? "UNB" : "UNH")
+            }
+        }
+    }
+
+    // MARK: - Shared envelope handling
+
+    private func ensureInterchange(_ segment: Segment, headerName: String) {
+        guard self.interchange == nil else { return }
+        self.emitError(
+            .missingInterchangeHeader,
+            level: .interchange,
+            "\(segment.tagText) outside an interchange (no \(headerName) before it)",
+            at: segment,
+            codes: AckCodes(ta105: "024", contrl0085: "13", contrlLevel: "UCI")
+        )
+        self.interchange = InterchangeState(header: nil, controlNumber: "")
+        self.pending.append(.interchangeStart(nil))
+    }
+
+    private func closeAll(before segment: Segment, reason: String) {
+        let at = self.location(segment)
+        let edifact = self.tokenizer.dialect == .edifact
+        if self.transactionSet != nil { self.closeSet(missing: edifact ? "UNT" : "SE", at: at, reason: reason) }
+        if self.group != nil { self.closeGroup(missing: edifact ? "UNE" : "GE", at: at, reason: reason) }
+        if let interchange = self.interchange {
+            if interchange.header != nil {
+                let trailer = edifact ? "UNZ" : "IEA"
+                self.pending.append(
+                    .error(
+                        EDISyntaxError(
+                            .missingInterchangeTrailer,
+                            level: .interchange,
+                            "\(trailer) missing: \(reason) before the interchange ends",
+                            at: at,
+                            ackCodes: AckCodes(ta105: "023", contrl0085: "13", contrlLevel: "UCI")
+                        )
+                    )
+                )
+            }
+            self.pending.append(.interchangeEnd(nil))
+            self.interchange = nil
+        }
+    }
+
+    private func closeSet(missing trailer: String, at location: Location, reason: String) {
+        var location = location
+        location.segmentPosition = nil
+        self.pending.append(
+            .error(
+                EDISyntaxError(
+                    .missingSetTrailer,
+                    level: .set,
+                    "\(trailer) missing: \(reason) before the transaction set "
+                        + "\(self.transactionSet?.controlNumber ?? "") ends",
+                    at: location,
+                    ackCodes: AckCodes(ak502: "2", contrl0085: "13", contrlLevel: "UCM")
+                )
+            )
+        )
+        self.transactionSet = nil
+        self.setPosition = nil
+        self.pending.append(.transactionSetEnd(nil))
+    }
+
+    private func closeGroup(missing trailer: String, at location: Location, reason: String) {
+        var location = location
+        location.segmentPosition = nil
+        if self.group?.header != nil {
+            self.pending.append(
+                .error(
+                    EDISyntaxError(
+                        .missingGroupTrailer,
+                        level: .group,
+                        "\(trailer) missing: \(reason) before group \(self.group?.controlNumber ?? "") ends",
+                        at: location,
+                        ackCodes: AckCodes(ak905: "3", contrl0085: "13", contrlLevel: "UCF")
+                    )
+                )
+            )
+        }
+        self.group = nil
+        self.pending.append(.groupEnd(nil))
+    }
+
+    private func outsideEnvelope(_ segment: Segment, expected: String) {
+        self.setPosition = nil
+        self.emitError(
+            .segmentOutsideEnvelope,
+            level: .interchange,
+            "\(segment.tagText) is outside its envelope (no \(expected) before it)",
+            at: segment,
+            codes: AckCodes(ta105: "022", contrl0085: "33", contrlLevel: "UCI")
+        )
+    }
+
+    private func checkCount(
+        _ segment: Segment,
+        element: Int,
+        expected: Int,
+        code: EDISyntaxError.Code,
+        what: String,
+        level: EDISyntaxError.Level,
+        codes: AckCodes
+    ) {
+        let declared = Self.trimmed(segment[element])
+        guard Int(declared) != expected else { return }
+        let name = "\(segment.tagText)0\(element)"
+        self.emitError(
+            code,
+            level: level,
+            "\(name) says \(declared.isEmpty ? "nothing" : declared) \(what), the \(level == .set ? "set" : "envelope")"
+                + " has \(expected)",
+            at: segment,
+            element: element,
+            codes: codes,
+            badData: declared
+        )
+    }
+
+    private func checkReference(
+        _ segment: Segment,
+        element: Int,
+        expected: String,
+        headerName: String,
+        code: EDISyntaxError.Code,
+        level: EDISyntaxError.Level,
+        codes: AckCodes
+    ) {
+        let declared = Self.trimmed(segment[element])
+        guard declared != Self.trimmed(expected) else { return }
+        self.emitError(
+            code,
+            level: level,
+            "\(segment.tagText)0\(element) control number \"\(declared)\" does not match \(headerName) \"\(expected)\"",
+            at: segment,
+            element: element,
+            codes: codes,
+            badData: declared
+        )
+    }
+
+    private func location(_ segment: Segment, element: Int? = nil, component: Int? = nil) -> Location {
+        Location(
+            byteOffset: segment.byteOffset,
+            line: segment.line,
+            column: segment.column,
+            fileSegmentIndex: segment.index,
+            segmentPosition: self.transactionSet != nil ? self.setPosition : nil,
+            segmentTag: segment.tagText,
+            elementPosition: element,
+            componentPosition: component
+        )
+    }
+
+    private func emitError(
+        _ code: EDISyntaxError.Code,
+        level: EDISyntaxError.Level,
+        _ message: String,
+        at segment: Segment,
+        element: Int? = nil,
+        component: Int? = nil,
+        codes: AckCodes,
+        badData: String? = nil
+    ) {
+        var location = self.location(segment, element: element, component: component)
+        if level != .set { location.segmentPosition = nil }
+        if level == .set { location.segmentPosition = self.setPosition }
+        self.pending.append(
+            .error(EDISyntaxError(code, level: level, message, at: location, ackCodes: codes, badData: badData))
+        )
+    }
+
+    /// FNV-1a, so that control numbers seen can be remembered in 8 bytes each.
+    static func fingerprint(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
+    static func trimmed(_ text: String) -> String {
+        var scalars = Substring(text).unicodeScalars
+        while let first = scalars.first, first == " " || first == "\u{A0}" { scalars.removeFirst() }
+        while let last = scalars.last, last == " " || last == "\u{A0}" { scalars.removeLast() }
+        return String(scalars)
+    }
+
+    static func isDigits(_ text: String, length: ClosedRange<Int>) -> Bool {
+        length.contains(text.utf8.count) && text.utf8.allSatisfy { (0x30...0x39).contains($0) }
+    }
+}

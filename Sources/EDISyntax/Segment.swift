@@ -1,0 +1,216 @@
+/// A segment identifier (`ISA`, `PO1`, `UNH`) packed into an integer, so that comparing and hashing tags costs
+/// nothing on the hot path.
+public struct SegmentTag: Hashable, Sendable, Comparable, CustomStringConvertible, ExpressibleByStringLiteral {
+    /// Up to three ASCII bytes, first byte highest; a longer tag keeps its first three bytes and sets bit 31.
+    public let rawValue: UInt32
+
+    public init(rawValue: UInt32) {
+        self.rawValue = rawValue
+    }
+
+    public init(bytes: UnsafeRawBufferPointer) {
+        var value: UInt32 = 0
+        for byte in bytes.prefix(3) {
+            value = value << 8 | UInt32(byte)
+        }
+        if bytes.count > 3 { value |= 0x8000_0000 }
+        self.rawValue = value
+    }
+
+    public init(_ text: String) {
+        self = Array(text.utf8).withUnsafeBytes { SegmentTag(bytes: $0) }
+    }
+
+    public init(stringLiteral value: String) {
+        self.init(value)
+    }
+
+    /// True when the tag has the form the standards allow: two or three upper-case letters or digits, the first a
+    /// letter.
+    public var isWellFormed: Bool {
+        guard self.rawValue & 0x8000_0000 == 0 else { return false }
+        let bytes = self.bytes
+        guard bytes.count >= 2, let first = bytes.first, (0x41...0x5A).contains(first) else { return false }
+        return bytes.allSatisfy { (0x41...0x5A).contains($0) || (0x30...0x39).contains($0) }
+    }
+
+    var bytes: [UInt8] {
+        var result: [UInt8] = []
+        var value = self.rawValue & 0x00FF_FFFF
+        while value != 0 {
+            result.insert(UInt8(value & 0xFF), at: 0)
+            value >>= 8
+        }
+        return result
+    }
+
+    public var description: String { String(decoding: self.bytes, as: UTF8.self) }
+
+    public static func < (lhs: SegmentTag, rhs: SegmentTag) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// The bytes of one segment and where its elements start and end. Shared by `Segment` values and reused by the
+/// reader when no `Segment` holds it any more.
+final class SegmentStorage: @unchecked Sendable {
+    /// The segment as written, tag first, without its terminator and without line breaks that were not data.
+    var bytes: [UInt8] = []
+    /// `fields[0]` is the end of the tag; `fields[i]` the end of element `i`. Element `i` starts at
+    /// `fields[i - 1] + 1`.
+    var fields: [Int32] = []
+    var component: UInt8 = 0
+    var repetition: UInt8 = 0
+    var hasRepetition = false
+    var release: UInt8 = 0
+    var hasRelease = false
+
+    init() {
+        self.bytes.reserveCapacity(256)
+        self.fields.reserveCapacity(32)
+    }
+
+    func setDelimiters(_ delimiters: Delimiters) {
+        self.component = delimiters.component
+        self.repetition = delimiters.repetition ?? 0
+        self.hasRepetition = delimiters.repetition != nil
+        self.release = delimiters.release ?? 0
+        self.hasRelease = delimiters.release != nil
+    }
+
+    func range(ofElement position: Int) -> Range<Int>? {
+        guard position >= 1, position < self.fields.count else { return nil }
+        return Int(self.fields[position - 1]) + 1..<Int(self.fields[position])
+    }
+}
+
+/// One segment of a document: its tag, its elements and where it was read.
+///
+/// A `Segment` is a value; it stays valid after the reader moves on. Elements are numbered from 1, as the standards
+/// number them (`BEG03` is `segment[3]`).
+public struct Segment: Sendable, CustomStringConvertible {
+    public let tag: SegmentTag
+    /// Byte offset of the segment's first byte in the input.
+    public let byteOffset: Int
+    public let line: Int
+    public let column: Int
+    /// 1-based index of the segment in the whole input.
+    public let index: Int
+    let storage: SegmentStorage
+
+    init(tag: SegmentTag, byteOffset: Int, line: Int, column: Int, index: Int, storage: SegmentStorage) {
+        self.tag = tag
+        self.byteOffset = byteOffset
+        self.line = line
+        self.column = column
+        self.index = index
+        self.storage = storage
+    }
+
+    /// The tag as written (which may be longer than a valid tag).
+    public var tagText: String {
+        String(decoding: self.storage.bytes[0..<Int(self.storage.fields[0])], as: UTF8.self)
+    }
+
+    /// Number of elements, counting empty ones up to the last separator written.
+    public var elementCount: Int { self.storage.fields.count - 1 }
+
+    /// Element `position` (1-based); an empty element when the segment has fewer.
+    public func element(_ position: Int) -> Element {
+        guard let range = self.storage.range(ofElement: position) else {
+            return Element(storage: self.storage, range: 0..<0)
+        }
+        return Element(storage: self.storage, range: range)
+    }
+
+    /// The text of element `position`, with release characters removed; "" when absent.
+    public subscript(position: Int) -> String {
+        self.element(position).text
+    }
+
+    /// The elements in order.
+    public var elements: [Element] {
+        (1...max(1, self.elementCount)).prefix(self.elementCount).map { self.element($0) }
+    }
+
+    /// The segment's bytes as read (tag and elements with their separators, no terminator).
+    public var rawBytes: [UInt8] { self.storage.bytes }
+
+    public var description: String { String(decoding: self.storage.bytes, as: UTF8.self) }
+}
+
+/// One element of a segment, possibly a composite of components and possibly repeated.
+public struct Element: Sendable, CustomStringConvertible {
+    let storage: SegmentStorage
+    let range: Range<Int>
+
+    /// True when nothing is written for the element.
+    public var isEmpty: Bool { self.range.isEmpty }
+
+    /// The element's bytes as written, release characters included.
+    public var rawBytes: ArraySlice<UInt8> { self.storage.bytes[self.range] }
+
+    /// The whole element's text with release characters removed (component separators stay).
+    public var text: String { self.unescaped(self.range) }
+
+    public var description: String { self.text }
+
+    /// The repetitions of the element (one when the element is not repeated).
+    public var repetitions: [Element] {
+        guard self.storage.hasRepetition else { return [self] }
+        return self.split(on: self.storage.repetition).map { Element(storage: self.storage, range: $0) }
+    }
+
+    /// The component texts of a composite (one for a simple element), release characters removed.
+    public var components: [String] {
+        self.componentRanges.map { self.unescaped($0) }
+    }
+
+    /// Component `position` (1-based) of a composite; "" when absent.
+    public func component(_ position: Int) -> String {
+        let ranges = self.componentRanges
+        guard position >= 1, position <= ranges.count else { return "" }
+        return self.unescaped(ranges[position - 1])
+    }
+
+    var componentRanges: [Range<Int>] { self.split(on: self.storage.component) }
+
+    /// Splits the element's range on `separator`, honouring the release character.
+    func split(on separator: UInt8) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var start = self.range.lowerBound
+        var index = start
+        let bytes = self.storage.bytes
+        while index < self.range.upperBound {
+            let byte = bytes[index]
+            if self.storage.hasRelease && byte == self.storage.release {
+                index += 2
+                continue
+            }
+            if byte == separator {
+                result.append(start..<index)
+                start = index + 1
+            }
+            index += 1
+        }
+        result.append(start..<min(self.range.upperBound, max(start, self.range.upperBound)))
+        return result
+    }
+
+    func unescaped(_ range: Range<Int>) -> String {
+        let bytes = self.storage.bytes[range]
+        guard self.storage.hasRelease, bytes.contains(self.storage.release) else {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
+        var escaped = false
+        for byte in bytes {
+            if !escaped && byte == self.storage.release {
+                escaped = true
+                continue
+            }
+            escaped = false
+            result.append(byte)
+        }
+        return String(decoding: result, as: UTF8.self)
+    }
+}

@@ -1,0 +1,559 @@
+/// Splits a stream of X12 or EDIFACT bytes into segments and elements.
+///
+/// The tokenizer is the lowest layer: it knows delimiters and nothing of envelopes or schemas. It reads from a
+/// `ByteSource` into one buffer that grows only to hold the longest segment, so memory is bounded by the largest
+/// segment whatever the size of the input. Every byte is looked at once, in a loop that classifies it through a
+/// 256-entry table (ordinary, element separator, terminator, release character, line break).
+///
+/// Delimiters are found where each interchange starts (`ISA`, `UNA`, `UNB`): X12 from the ISA's fixed layout (read
+/// by counting its sixteen element separators, so that padding with multi-byte characters or short fields still
+/// works), EDIFACT from the UNA service string or the syntax defaults. Line breaks that are not the terminator are
+/// not data: they are skipped between segments and removed inside wrapped segments.
+public final class SegmentTokenizer {
+    /// What the tokenizer found for one segment. The bytes and element bounds are in the `SegmentStorage` passed to
+    /// `next(into:)`.
+    struct RawSegment {
+        var tag: SegmentTag
+        var byteOffset: Int
+        var line: Int
+        var column: Int
+        var index: Int
+        /// False for a last segment that ended with the input instead of a terminator.
+        var isTerminated: Bool
+        /// True when the segment starts a new interchange and delimiters were (re)detected.
+        var startsInterchange: Bool
+    }
+
+    /// Problems the tokenizer meets; the reader turns them into located `EDISyntaxError`s.
+    enum Problem {
+        case unknownDialect(byteOffset: Int, sample: String)
+        case xml(byteOffset: Int)
+        /// `note` is the TA1 note code (026 element separator, 027 component separator, 004 terminator).
+        case invalidDelimiters(byteOffset: Int, message: String, note: String = "026")
+        case segmentTooLong(byteOffset: Int, limit: Int)
+    }
+
+    private enum ByteClass: UInt8 {
+        case ordinary = 0
+        case element = 1
+        case terminator = 2
+        case release = 3
+        case lineBreak = 4
+    }
+
+    /// Largest segment accepted before the tokenizer reports `segmentTooLong` and skips to the next terminator.
+    public var maximumSegmentLength: Int
+
+    private var source: any ByteSource
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var head = 0
+    private var tail = 0
+    private var isAtEnd = false
+    /// File offset of `buffer[0]`.
+    private var bufferOffset = 0
+    private var line = 1
+    /// File offset of the first byte of the current line.
+    private var lineStart = 0
+    private var segmentIndex = 0
+    private let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+    private var terminatorLength = 1
+    private var terminatorIsLineFeed = false
+
+    private(set) public var delimiters: Delimiters?
+    private(set) public var dialect: Dialect?
+    /// Set after the UNA service string, so that the following UNB keeps the UNA's delimiters.
+    private var hasServiceString = false
+    private(set) var problems: [Problem] = []
+    private(set) public var bytesConsumed = 0
+
+    public init(source: any ByteSource, bufferSize: Int = 1 << 20, maximumSegmentLength: Int = 16 << 20) {
+        self.source = source
+        self.buffer = .allocate(byteCount: max(bufferSize, 4096), alignment: 16)
+        self.maximumSegmentLength = maximumSegmentLength
+        self.table.initialize(repeating: 0, count: 256)
+    }
+
+    deinit {
+        self.buffer.deallocate()
+        self.table.deallocate()
+    }
+
+    func takeProblems() -> [Problem] {
+        defer { self.problems.removeAll() }
+        return self.problems
+    }
+
+    // MARK: - Buffer
+
+    /// Reads more input, keeping `[head, tail)`. Returns false at the end of the input.
+    private func refill() throws -> Bool {
+        guard !self.isAtEnd else { return false }
+        if self.head > 0 {
+            let live = self.tail - self.head
+            if live > 0 {
+                self.buffer.baseAddress!.copyMemory(from: self.buffer.baseAddress! + self.head, byteCount: live)
+            }
+            self.bufferOffset += self.head
+            self.tail = live
+            self.head = 0
+        }
+        if self.tail == self.buffer.count {
+            let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: self.buffer.count * 2, alignment: 16)
+            grown.baseAddress!.copyMemory(from: self.buffer.baseAddress!, byteCount: self.tail)
+            self.buffer.deallocate()
+            self.buffer = grown
+        }
+        let count = try self.source.read(
+            into: UnsafeMutableRawBufferPointer(rebasing: self.buffer[self.tail...])
+        )
+        if count == 0 {
+            self.isAtEnd = true
+            return false
+        }
+        self.tail += count
+        return true
+    }
+
+    /// Makes sure `count` bytes from `head` are buffered, if the input has them.
+    private func ensure(_ count: Int) throws -> Bool {
+        while self.tail - self.head < count {
+            if try !self.refill() { return false }
+        }
+        return true
+    }
+
+    // MARK: - Segments
+
+    /// Reads the next segment into `storage`; nil at the end of the input.
+    func next(into storage: SegmentStorage) throws -> RawSegment? {
+        var startsInterchange = false
+        while true {
+            try self.skipInterSegmentBytes()
+            if self.head == self.tail { return nil }
+            if self.delimiters == nil || self.looksLikeInterchangeStart() {
+                switch try self.detectDelimiters() {
+                case .detected: startsInterchange = true
+                case .serviceString: continue
+                case .notEDI: return nil
+                case .unchanged: break
+                }
+            }
+            guard let delimiters = self.delimiters else { return nil }
+            storage.setDelimiters(delimiters)
+            // Offsets in the file do not move when a refill compacts the buffer; `head` does.
+            let startOffset = self.bufferOffset + self.head
+            let line = self.line
+            let column = startOffset - self.lineStart + 1
+            while true {
+                let (end, hasLineBreaks) = self.scan(storage)
+                if end >= 0 {
+                    return self.emit(
+                        storage, end: end, terminated: true, hasLineBreaks: hasLineBreaks,
+                        startOffset: startOffset, line: line, column: column, startsInterchange: startsInterchange
+                    )
+                }
+                if self.tail - self.head >= self.maximumSegmentLength {
+                    self.problems.append(.segmentTooLong(byteOffset: startOffset, limit: self.maximumSegmentLength))
+                    try self.skipPastTerminator()
+                    break
+                }
+                if try !self.refill() {
+                    return self.emit(
+                        storage, end: self.tail, terminated: false, hasLineBreaks: hasLineBreaks,
+                        startOffset: startOffset, line: line, column: column, startsInterchange: startsInterchange
+                    )
+                }
+            }
+        }
+    }
+
+    /// Scans from `head` for the terminator, recording element separators in `storage.fields`. Returns the
+    /// terminator's index, or -1 when the buffered bytes end first.
+    private func scan(_ storage: SegmentStorage) -> (end: Int, hasLineBreaks: Bool) {
+        storage.fields.removeAll(keepingCapacity: true)
+        let base = self.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let table = self.table
+        let start = self.head
+        let limit = self.tail
+        let terminatorLength = self.terminatorLength
+        var hasLineBreaks = false
+        var index = start
+        while index < limit {
+            let byteClass = table[Int(base[index])]
+            if byteClass == 0 {
+                index &+= 1
+                continue
+            }
+            switch byteClass {
+            case ByteClass.element.rawValue:
+                storage.fields.append(Int32(truncatingIfNeeded: index - start))
+            case ByteClass.terminator.rawValue:
+                if terminatorLength == 1 {
+                    return (index, hasLineBreaks)
+                }
+                if index + terminatorLength > limit {
+                    if !self.isAtEnd { return (-1, hasLineBreaks) }
+                } else if self.matchesTerminator(at: index, base: base) {
+                    return (index, hasLineBreaks)
+                }
+            case ByteClass.release.rawValue:
+                if index + 1 >= limit && !self.isAtEnd { return (-1, hasLineBreaks) }
+                index &+= 1
+            default:
+                hasLineBreaks = true
+            }
+            index &+= 1
+        }
+        return (-1, hasLineBreaks)
+    }
+
+    private func matchesTerminator(at index: Int, base: UnsafeMutablePointer<UInt8>) -> Bool {
+        guard let terminator = self.delimiters?.segmentTerminator else { return false }
+        for offset in 1..<terminator.count where base[index + offset] != terminator[offset] {
+            return false
+        }
+        return true
+    }
+
+    /// Copies the segment `[head, end)` into `storage`, drops line breaks that are not data, and moves past the
+    /// terminator.
+    private func emit(
+        _ storage: SegmentStorage,
+        end: Int,
+        terminated: Bool,
+        hasLineBreaks: Bool,
+        startOffset: Int,
+        line: Int,
+        column: Int,
+        startsInterchange: Bool
+    ) -> RawSegment {
+        let base = self.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let start = self.head
+        var contentEnd = end
+        // A CR before an LF terminator belongs to the line ending, not to the last element.
+        if terminated && self.terminatorIsLineFeed && contentEnd > start && base[contentEnd - 1] == 0x0D {
+            contentEnd -= 1
+        }
+        storage.bytes.removeAll(keepingCapacity: true)
+        storage.bytes.append(contentsOf: UnsafeRawBufferPointer(start: base + start, count: contentEnd - start))
+        if hasLineBreaks && !self.terminatorIsLineFeed {
+            self.removeLineBreaks(storage, fileOffset: startOffset)
+        } else {
+            while let last = storage.fields.last, Int(last) >= contentEnd - start { storage.fields.removeLast() }
+        }
+        // fields: [end of tag, end of element 1, ..., end of last element]
+        storage.fields.append(Int32(truncatingIfNeeded: storage.bytes.count))
+        let tagEnd = Int(storage.fields[0])
+        let tag = storage.bytes.withUnsafeBytes { SegmentTag(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<tagEnd])) }
+        self.head = terminated ? end + self.terminatorLength : end
+        if terminated && self.terminatorIsLineFeed {
+            self.line += 1
+            self.lineStart = self.bufferOffset + self.head
+        }
+        self.segmentIndex += 1
+        self.bytesConsumed = self.bufferOffset + self.head
+        return RawSegment(
+            tag: tag,
+            byteOffset: startOffset,
+            line: line,
+            column: column,
+            index: self.segmentIndex,
+            isTerminated: terminated,
+            startsInterchange: startsInterchange
+        )
+    }
+
+    /// Slow path for wrapped files: removes CR and LF from the copied segment and recomputes element bounds.
+    private func removeLineBreaks(_ storage: SegmentStorage, fileOffset: Int) {
+        var compacted: [UInt8] = []
+        compacted.reserveCapacity(storage.bytes.count)
+        storage.fields.removeAll(keepingCapacity: true)
+        var escaped = false
+        for (offset, byte) in storage.bytes.enumerated() {
+            if byte == 0x0A || byte == 0x0D {
+                if byte == 0x0A {
+                    self.line += 1
+                    self.lineStart = fileOffset + offset + 1
+                }
+                continue
+            }
+            if escaped {
+                escaped = false
+            } else if storage.hasRelease && byte == storage.release {
+                escaped = true
+            } else if byte == self.delimiters?.element {
+                storage.fields.append(Int32(truncatingIfNeeded: compacted.count))
+            }
+            compacted.append(byte)
+        }
+        storage.bytes = compacted
+    }
+
+    /// Skips a segment that is too long, up to and including its terminator.
+    private func skipPastTerminator() throws {
+        guard let terminator = self.delimiters?.segmentTerminator.first else { return }
+        while true {
+            while self.head < self.tail {
+                let byte = self.buffer[self.head]
+                self.head += 1
+                if byte == terminator { return }
+            }
+            if try !self.refill() { return }
+        }
+    }
+
+    /// Skips a byte-order mark, white space and line breaks between segments (unless they are delimiters).
+    private func skipInterSegmentBytes() throws {
+        while true {
+            if self.head == self.tail, try !self.refill() { return }
+            let byte = self.buffer[self.head]
+            let isDelimiter = self.delimiters?.isDelimiter(byte) ?? false
+            switch byte {
+            case 0x0A where !isDelimiter:
+                self.head += 1
+                self.line += 1
+                self.lineStart = self.bufferOffset + self.head
+            case 0x0D where !isDelimiter, 0x20 where !isDelimiter, 0x09 where !isDelimiter, 0x00:
+                self.head += 1
+            case 0xEF:
+                // UTF-8 byte-order mark before the first segment of an interchange.
+                guard try self.ensure(3), self.buffer[self.head + 1] == 0xBB, self.buffer[self.head + 2] == 0xBF else {
+                    return
+                }
+                self.head += 3
+            default:
+                return
+            }
+        }
+    }
+
+    // MARK: - Delimiters
+
+    private enum Detection {
+        case detected, unchanged, serviceString, notEDI
+    }
+
+    private func looksLikeInterchangeStart() -> Bool {
+        guard self.tail - self.head >= 4 else { return false }
+        let b0 = self.buffer[self.head]
+        let b1 = self.buffer[self.head + 1]
+        let b2 = self.buffer[self.head + 2]
+        if b0 == UInt8(ascii: "I") && b1 == UInt8(ascii: "S") && b2 == UInt8(ascii: "A") {
+            return !Self.isAlphanumeric(self.buffer[self.head + 3])
+        }
+        if b0 == UInt8(ascii: "U") && b1 == UInt8(ascii: "N") && (b2 == UInt8(ascii: "A") || b2 == UInt8(ascii: "B")) {
+            return !Self.isAlphanumeric(self.buffer[self.head + 3])
+        }
+        return false
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+    }
+
+    private func detectDelimiters() throws -> Detection {
+        _ = try self.ensure(4)
+        let offset = self.bufferOffset + self.head
+        let available = self.tail - self.head
+        func byte(_ index: Int) -> UInt8? { index < available ? self.buffer[self.head + index] : nil }
+        let tag = (byte(0), byte(1), byte(2))
+        switch tag {
+        case (UInt8(ascii: "I"), UInt8(ascii: "S"), UInt8(ascii: "A")):
+            return try self.detectX12(at: offset)
+        case (UInt8(ascii: "U"), UInt8(ascii: "N"), UInt8(ascii: "A")):
+            _ = try self.ensure(9)
+            guard self.tail - self.head >= 9 else {
+                self.problems.append(.invalidDelimiters(byteOffset: offset, message: "UNA service string is cut short"))
+                self.head = self.tail
+                return .notEDI
+            }
+            let component = self.buffer[self.head + 3]
+            let element = self.buffer[self.head + 4]
+            let decimal = self.buffer[self.head + 5]
+            let release = self.buffer[self.head + 6]
+            let repetition = self.buffer[self.head + 7]
+            let terminator = self.buffer[self.head + 8]
+            let delimiters = Delimiters(
+                element: element,
+                component: component,
+                repetition: repetition == 0x20 ? nil : repetition,
+                release: release == 0x20 ? nil : release,
+                decimalMark: decimal,
+                segmentTerminator: [terminator]
+            )
+            let distinct = Set([element, component, terminator] + (delimiters.release.map { [$0] } ?? []))
+            if distinct.count != 3 + (delimiters.release == nil ? 0 : 1) {
+                self.problems.append(
+                    .invalidDelimiters(byteOffset: offset, message: "UNA service characters are not distinct")
+                )
+            }
+            self.use(delimiters, dialect: .edifact)
+            self.hasServiceString = true
+            self.head += 9
+            self.bytesConsumed = self.bufferOffset + self.head
+            return .serviceString
+        case (UInt8(ascii: "U"), UInt8(ascii: "N"), _):
+            if self.hasServiceString {
+                self.hasServiceString = false
+                return .detected
+            }
+            if self.delimiters == nil || self.dialect != .edifact || tag.2 == UInt8(ascii: "B") {
+                self.use(.edifactDefault, dialect: .edifact)
+                return .detected
+            }
+            return .unchanged
+        case (UInt8(ascii: "<"), _, _):
+            self.problems.append(.xml(byteOffset: offset))
+            self.head = self.tail
+            self.isAtEnd = true
+            return .notEDI
+        default:
+            if self.delimiters != nil { return .unchanged }
+            let sample = String(decoding: (0..<min(available, 24)).compactMap { byte($0) }, as: UTF8.self)
+            self.problems.append(.unknownDialect(byteOffset: offset, sample: sample))
+            self.head = self.tail
+            self.isAtEnd = true
+            return .notEDI
+        }
+    }
+
+    /// Reads the ISA: the element separator is the byte after `ISA`; ISA16 follows the sixteenth separator and the
+    /// terminator (one UTF-8 character) follows ISA16. Line breaks inside the ISA (wrapped files) are skipped.
+    private func detectX12(at offset: Int) throws -> Detection {
+        _ = try self.ensure(4)
+        let element = self.buffer[self.head + 3]
+        var separators = 0
+        var index = self.head + 3
+        var fieldStart = index + 1
+        var fields: [[UInt8]] = []
+        var current: [UInt8] = []
+        while true {
+            if index >= self.tail {
+                let consumed = index - self.head
+                let fieldOffset = fieldStart - self.head
+                if try !self.refill() {
+                    self.problems.append(
+                        .invalidDelimiters(byteOffset: offset, message: "ISA segment is cut short (\(separators) of 16 elements)")
+                    )
+                    self.head = self.tail
+                    return .notEDI
+                }
+                index = self.head + consumed
+                fieldStart = self.head + fieldOffset
+                continue
+            }
+            let byte = self.buffer[index]
+            if (byte == 0x0A || byte == 0x0D) && byte != element {
+                index += 1
+                continue
+            }
+            if byte == element {
+                separators += 1
+                if separators > 1 { fields.append(current) }
+                current = []
+                if separators == 16 {
+                    index += 1
+                    break
+                }
+            } else {
+                current.append(byte)
+            }
+            index += 1
+            if index - self.head > 4096 {
+                self.problems.append(
+                    .invalidDelimiters(byteOffset: offset, message: "no ISA16 within 4096 bytes of the ISA")
+                )
+                self.head = self.tail
+                self.isAtEnd = true
+                return .notEDI
+            }
+        }
+        _ = fieldStart
+        // ISA16 and the terminator follow.
+        let afterSeparators = index - self.head
+        _ = try self.ensure(afterSeparators + 6)
+        index = self.head + afterSeparators
+        while index < self.tail, self.buffer[index] == 0x0A || self.buffer[index] == 0x0D { index += 1 }
+        guard index < self.tail else {
+            self.problems.append(.invalidDelimiters(byteOffset: offset, message: "ISA16 is missing"))
+            self.head = self.tail
+            return .notEDI
+        }
+        let component = self.buffer[index]
+        index += 1
+        _ = try self.ensure(index - self.head + 4)
+        guard index < self.tail else {
+            self.problems.append(.invalidDelimiters(byteOffset: offset, message: "the ISA has no segment terminator"))
+            self.head = self.tail
+            return .notEDI
+        }
+        let lead = self.buffer[index]
+        let length: Int
+        switch lead {
+        case 0xF0...0xF7: length = 4
+        case 0xE0...0xEF: length = 3
+        case 0xC0...0xDF: length = 2
+        default: length = 1
+        }
+        var terminator: [UInt8] = []
+        for offset in 0..<length where index + offset < self.tail {
+            terminator.append(self.buffer[index + offset])
+        }
+        // ISA11 is the repetition separator from version 00403 on (ISA12), "U" before.
+        var repetition: UInt8?
+        if fields.count >= 12, let isa11 = fields[10].first, fields[10].count == 1,
+            let version = Int(String(decoding: fields[11], as: UTF8.self)), version >= 403,
+            !Self.isAlphanumeric(isa11), isa11 != element, isa11 != component, isa11 != terminator.first
+        {
+            repetition = isa11
+        }
+        let delimiters = Delimiters(
+            element: element,
+            component: component,
+            repetition: repetition,
+            release: nil,
+            segmentTerminator: terminator
+        )
+        if Self.isAlphanumeric(element) || Self.isAlphanumeric(component) || terminator.count == 1
+            && Self.isAlphanumeric(terminator[0]) || element == component || terminator.first == element
+            || terminator.first == component
+        {
+            self.problems.append(
+                .invalidDelimiters(
+                    byteOffset: offset,
+                    message: "ISA delimiters are not usable (\(delimiters))"
+                )
+            )
+        }
+        self.use(delimiters, dialect: .x12)
+        return .detected
+    }
+
+    private func use(_ delimiters: Delimiters, dialect: Dialect) {
+        self.delimiters = delimiters
+        self.dialect = dialect
+        self.terminatorLength = delimiters.segmentTerminator.count
+        self.terminatorIsLineFeed = delimiters.segmentTerminator == [0x0A]
+        for index in 0..<256 { self.table[index] = ByteClass.ordinary.rawValue }
+        self.table[0x0A] = ByteClass.lineBreak.rawValue
+        self.table[0x0D] = ByteClass.lineBreak.rawValue
+        if let release = delimiters.release { self.table[Int(release)] = ByteClass.release.rawValue }
+        self.table[Int(delimiters.element)] = ByteClass.element.rawValue
+        self.table[Int(delimiters.segmentTerminator[0])] = ByteClass.terminator.rawValue
+    }
+}
+
+extension SegmentTokenizer {
+    /// Splits the whole input and counts its segments and elements: the tokenizer alone, for `inspect --summary` and
+    /// benchmarks.
+    public func countSegments() throws -> (segments: Int, elements: Int) {
+        let storage = SegmentStorage()
+        var segments = 0
+        var elements = 0
+        while let _ = try self.next(into: storage) {
+            segments += 1
+            elements += storage.fields.count - 1
+        }
+        return (segments, elements)
+    }
+}

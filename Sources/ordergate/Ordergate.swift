@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// The `ordergate` command: the daemon and the admin tools. Each subcommand only parses its arguments and calls the
+/// library targets.
+@main
+struct Ordergate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ordergate",
+        abstract: "A B2B order gateway: X12, EDIFACT and XML purchase orders in, acknowledgements out.",
+        version: "0.1.0",
+        subcommands: [InspectCommand.self, ValidateCommand.self]
+    )
+}
