@@ -56,6 +56,8 @@ public final class EDIReader {
     private var lastSegment: (offset: Int, line: Int, column: Int, index: Int) = (0, 1, 1, 0)
     private var isFinished = false
     private var sawAnySegment = false
+    /// Set after a segment outside every envelope was reported, so that a run of them is reported once.
+    private var isOutsideEnvelope = false
 
     /// The syntax of the document, once its first segment has been read.
     public var dialect: Dialect? { self.tokenizer.dialect }
@@ -108,6 +110,7 @@ public final class EDIReader {
             return
         }
         self.sawAnySegment = true
+        if raw.startsInterchange || raw.tag == "UNH" || raw.tag == "ST" || raw.tag == "GS" { self.isOutsideEnvelope = false }
         let segment = Segment(
             tag: raw.tag,
             byteOffset: raw.byteOffset,
@@ -434,6 +437,7 @@ public final class EDIReader {
         case "UNB":
             self.closeAll(before: segment, reason: "a new UNB starts")
             let syntax = segment.element(1).component(2)
+            if syntax != "4" { self.tokenizer.disableRepetition() }
             if !["1", "2", "3", "4"].contains(syntax) {
                 self.emitError(
                     .unsupportedSyntaxVersion,
@@ -675,6 +679,8 @@ public final class EDIReader {
 
     private func outsideEnvelope(_ segment: Segment, expected: String) {
         self.setPosition = nil
+        if self.isOutsideEnvelope { return }
+        self.isOutsideEnvelope = true
         self.emitError(
             .segmentOutsideEnvelope,
             level: .interchange,

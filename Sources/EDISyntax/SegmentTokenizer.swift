@@ -68,7 +68,7 @@ public final class SegmentTokenizer {
 
     public init(source: any ByteSource, bufferSize: Int = 1 << 20, maximumSegmentLength: Int = 16 << 20) {
         self.source = source
-        self.buffer = .allocate(byteCount: max(bufferSize, 4096), alignment: 16)
+        self.buffer = .allocate(byteCount: max(bufferSize, 16), alignment: 16)
         self.maximumSegmentLength = maximumSegmentLength
         self.table.initialize(repeating: 0, count: 256)
     }
@@ -409,6 +409,13 @@ public final class SegmentTokenizer {
             return .notEDI
         default:
             if self.delimiters != nil { return .unchanged }
+            // A bare EDIFACT message body (no UNA, UNB or UNH): a tag and the default element separator.
+            if let b0 = byte(0), let b1 = byte(1), let b2 = byte(2), let b3 = byte(3),
+                [b0, b1, b2].allSatisfy({ (0x41...0x5A).contains($0) }), b3 == UInt8(ascii: "+")
+            {
+                self.use(.edifactDefault, dialect: .edifact)
+                return .detected
+            }
             let sample = String(decoding: (0..<min(available, 24)).compactMap { byte($0) }, as: UTF8.self)
             self.problems.append(.unknownDialect(byteOffset: offset, sample: sample))
             self.head = self.tail
@@ -527,6 +534,11 @@ public final class SegmentTokenizer {
         }
         self.use(delimiters, dialect: .x12)
         return .detected
+    }
+
+    /// EDIFACT syntax versions before 4 reserve UNA's fifth character: no repetition separator is in effect.
+    func disableRepetition() {
+        self.delimiters?.repetition = nil
     }
 
     private func use(_ delimiters: Delimiters, dialect: Dialect) {

@@ -6,14 +6,16 @@ import Testing
 @Suite struct SystemLibrariesTests {
     @Test func libxml2IsLinkedAndReportsItsVersion() {
         xmlInitParser()
-        let version = String(cString: xmlParserVersion!)
-        #expect(Int(version)! >= 20_900)
+        #expect(LIBXML_VERSION >= 20_900)
+        let document = "<a><b>x</b></a>"
+        let parsed = xmlReadMemory(document, Int32(document.utf8.count), "t.xml", nil, Int32(XML_PARSE_NONET.rawValue))
+        #expect(parsed != nil)
+        xmlFreeDoc(parsed)
     }
 
     @Test func libcurlIsLinkedAndTypedSetoptWrappersWork() throws {
         #expect(curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK)
-        let info = try #require(curl_version_info(CURLVERSION_NOW))
-        #expect(info.pointee.version_num >= 0x07_4000)
+        #expect(String(cString: curl_version()).hasPrefix("libcurl/"))
         let handle = try #require(curl_easy_init())
         defer { curl_easy_cleanup(handle) }
         #expect(ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1) == CURLE_OK)
