@@ -40,10 +40,16 @@ public struct SegmentValue: Hashable, Sendable, CustomStringConvertible {
         self.elements = elements
     }
 
-    /// The value of a segment as read.
+    /// The value of a segment as read. The ISA keeps its elements as written: ISA11 and ISA16 are delimiters.
     public init(_ segment: Segment) {
         self.tag = segment.tagText
-        self.elements = (0..<segment.elementCount).map { ElementValue(segment.element($0 + 1)) }
+        if segment.tag == "ISA" {
+            self.elements = (0..<segment.elementCount).map {
+                ElementValue(String(decoding: segment.element($0 + 1).rawBytes, as: UTF8.self))
+            }
+        } else {
+            self.elements = (0..<segment.elementCount).map { ElementValue(segment.element($0 + 1)) }
+        }
     }
 
     public var description: String { ([self.tag] + self.elements.map(\.description)).joined(separator: "*") }
@@ -78,8 +84,11 @@ public struct EDIWriter: Sendable {
         self.lineEnding = Array(lineEnding.utf8)
     }
 
-    /// Appends one segment.
+    /// Appends one segment. An ISA is written as given: fixed width, ISA11 and ISA16 being delimiters themselves.
     public mutating func write(_ segment: SegmentValue) throws {
+        if segment.tag == "ISA" {
+            return self.writeVerbatim(segment)
+        }
         var elements = segment.elements
         while let last = elements.last, last.isEmpty { elements.removeLast() }
         self.bytes.append(contentsOf: segment.tag.utf8)
@@ -253,8 +262,7 @@ public struct EnvelopeBuilder: Sendable {
                         header.isAcknowledgementRequested ? "1" : "0", header.isTest ? "T" : "P",
                         ElementValue(String(decoding: [delimiters.component], as: UTF8.self)),
                     ]
-                ),
-                verbatimISA: true
+                )
             )
         } else {
             self.interchangeControl = String(header.controlNumber)
@@ -375,14 +383,11 @@ public struct EnvelopeBuilder: Sendable {
 }
 
 extension EDIWriter {
-    /// The ISA keeps its padding and its ISA16 (which is the component separator itself): written without
-    /// trimming or escaping.
-    mutating func write(_ segment: SegmentValue, verbatimISA: Bool) throws {
-        guard verbatimISA else { return try self.write(segment) }
+    private mutating func writeVerbatim(_ segment: SegmentValue) {
         self.bytes.append(contentsOf: segment.tag.utf8)
         for element in segment.elements {
             self.bytes.append(self.delimiters.element)
-            self.bytes.append(contentsOf: element.repetitions[0][0].utf8)
+            self.bytes.append(contentsOf: (element.repetitions.first?.first ?? "").utf8)
         }
         self.bytes.append(contentsOf: self.delimiters.segmentTerminator)
         self.bytes.append(contentsOf: self.lineEnding)

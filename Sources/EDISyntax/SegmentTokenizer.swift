@@ -58,6 +58,7 @@ public final class SegmentTokenizer {
     private let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
     private var terminatorLength = 1
     private var terminatorIsLineFeed = false
+    private var terminatorIsLineBreak = false
 
     private(set) public var delimiters: Delimiters?
     private(set) public var dialect: Dialect?
@@ -307,7 +308,8 @@ public final class SegmentTokenizer {
         while true {
             if self.head == self.tail, try !self.refill() { return }
             let byte = self.buffer[self.head]
-            let isDelimiter = self.delimiters?.isDelimiter(byte) ?? false
+            // A line-break terminator right after another is a blank line, not an empty segment.
+            let isDelimiter = (self.delimiters?.isDelimiter(byte) ?? false) && !(self.terminatorIsLineBreak)
             switch byte {
             case 0x0A where !isDelimiter:
                 self.head += 1
@@ -352,7 +354,7 @@ public final class SegmentTokenizer {
     }
 
     private func detectDelimiters() throws -> Detection {
-        _ = try self.ensure(4)
+        _ = try self.ensure(24)
         let offset = self.bufferOffset + self.head
         let available = self.tail - self.head
         func byte(_ index: Int) -> UInt8? { index < available ? self.buffer[self.head + index] : nil }
@@ -546,6 +548,7 @@ public final class SegmentTokenizer {
         self.dialect = dialect
         self.terminatorLength = delimiters.segmentTerminator.count
         self.terminatorIsLineFeed = delimiters.segmentTerminator == [0x0A]
+        self.terminatorIsLineBreak = delimiters.segmentTerminator == [0x0A] || delimiters.segmentTerminator == [0x0D]
         for index in 0..<256 { self.table[index] = ByteClass.ordinary.rawValue }
         self.table[0x0A] = ByteClass.lineBreak.rawValue
         self.table[0x0D] = ByteClass.lineBreak.rawValue

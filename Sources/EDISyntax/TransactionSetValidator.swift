@@ -97,7 +97,10 @@ struct TransactionSetValidator {
                     self.use(level: level - 1, child: loopChild, segment: segment, position: position)
                     return self.loopIdentifier(level: self.depth - 1)
                 }
-                overMaximum = overMaximum ?? (level - 1, loopChild)
+                // The loop itself is full: that, not its first segment's single use, is the error.
+                if overMaximum == nil || (overMaximum!.frame == level && overMaximum!.child == 0) {
+                    overMaximum = (level - 1, loopChild)
+                }
             }
             level -= 1
         }
