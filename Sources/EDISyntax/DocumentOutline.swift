@@ -60,7 +60,15 @@ public struct DocumentOutline: Hashable, Sendable, Codable {
         var group: GroupEntry?
         var set: TransactionSetEntry?
         func currentInterchange() -> InterchangeEntry {
-            InterchangeEntry(dialect: reader.dialect, delimiters: reader.delimiters?.description, header: nil, segments: [], groups: [], messages: [], trailer: nil)
+            InterchangeEntry(
+                dialect: reader.dialect,
+                delimiters: reader.delimiters?.description,
+                header: nil,
+                segments: [],
+                groups: [],
+                messages: [],
+                trailer: nil
+            )
         }
         var interchange: InterchangeEntry?
         while let event = try reader.next() {

@@ -110,7 +110,9 @@ public final class EDIReader {
             return
         }
         self.sawAnySegment = true
-        if raw.startsInterchange || raw.tag == "UNH" || raw.tag == "ST" || raw.tag == "GS" { self.isOutsideEnvelope = false }
+        if raw.startsInterchange || raw.tag == "UNH" || raw.tag == "ST" || raw.tag == "GS" {
+            self.isOutsideEnvelope = false
+        }
         let segment = Segment(
             tag: raw.tag,
             byteOffset: raw.byteOffset,
@@ -398,11 +400,17 @@ public final class EDIReader {
     /// the values are still unambiguous).
     private func checkISA(_ segment: Segment) {
         let checks: [(Int, String, (String) -> Bool, (String) -> String)] = [
-            (12, "017", { Self.isDigits($0, length: 5...5) }, { "ISA12 interchange version \"\($0)\" must be 5 digits" }),
+            (
+                12, "017", { Self.isDigits($0, length: 5...5) },
+                { "ISA12 interchange version \"\($0)\" must be 5 digits" }
+            ),
             (13, "018", { Self.isDigits($0, length: 9...9) }, { "ISA13 control number \"\($0)\" must be 9 digits" }),
             (14, "019", { $0 == "0" || $0 == "1" }, { "ISA14 acknowledgment requested \"\($0)\" must be 0 or 1" }),
             (15, "020", { ["P", "T", "I"].contains($0) }, { "ISA15 usage indicator \"\($0)\" must be P, T or I" }),
-            (9, "014", { DateTimeRules.isValidDate($0) }, { "ISA09 interchange date \"\($0)\" is not a date (YYMMDD)" }),
+            (
+                9, "014", { DateTimeRules.isValidDate($0) },
+                { "ISA09 interchange date \"\($0)\" is not a date (YYMMDD)" }
+            ),
             (10, "015", { DateTimeRules.isValidTime($0) }, { "ISA10 interchange time \"\($0)\" is not a time (HHMM)" }),
         ]
         if segment.elementCount < 16 {

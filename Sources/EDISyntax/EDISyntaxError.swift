@@ -202,7 +202,7 @@ public struct EDISyntaxError: Error, Hashable, Sendable, Codable, CustomStringCo
         public static let elementTooLong = Self("elementTooLong")
         public static let invalidCharacter = Self("invalidCharacter")
         public static let invalidNumber = Self("invalidNumber")
-        public static let invalidCode = Self("invalidCode")
+        public static let invalidCodeValue = Self("invalidCodeValue")
         public static let invalidDate = Self("invalidDate")
         public static let invalidTime = Self("invalidTime")
     }

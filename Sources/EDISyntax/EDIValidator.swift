@@ -230,7 +230,11 @@ private struct ValidationState {
             validator.finish(trailer: trailer, position: set.segmentCount)
             set.errors += validator.errors
         }
-        set.errors.sort { ($0.location.segmentPosition ?? 0, $0.location.byteOffset) < ($1.location.segmentPosition ?? 0, $1.location.byteOffset) }
+        set.errors.sort {
+            ($0.location.segmentPosition ?? 0, $0.location.byteOffset) < (
+                $1.location.segmentPosition ?? 0, $1.location.byteOffset
+            )
+        }
         self.set = nil
         self.setValidator = nil
         self.interchange?.setCount += 1

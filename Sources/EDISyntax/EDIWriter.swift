@@ -247,7 +247,8 @@ public struct EnvelopeBuilder: Sendable {
         if self.writer.dialect == .x12 {
             self.interchangeControl = Self.zeroPadded(header.controlNumber, width: 9)
             let versionNumber = Int(header.version) ?? 401
-            let repetition = versionNumber >= 403 ? String(decoding: [delimiters.repetition ?? 0x55], as: UTF8.self) : "U"
+            let repetition =
+                versionNumber >= 403 ? String(decoding: [delimiters.repetition ?? 0x55], as: UTF8.self) : "U"
             try self.writer.write(
                 SegmentValue(
                     "ISA",
@@ -267,10 +268,11 @@ public struct EnvelopeBuilder: Sendable {
         } else {
             self.interchangeControl = String(header.controlNumber)
             if delimiters != .edifactDefault {
-                let una: [UInt8] = Array("UNA".utf8) + [
-                    delimiters.component, delimiters.element, delimiters.decimalMark, delimiters.release ?? 0x20,
-                    delimiters.repetition ?? 0x20,
-                ] + delimiters.segmentTerminator + self.writer.lineEnding
+                let una: [UInt8] =
+                    Array("UNA".utf8) + [
+                        delimiters.component, delimiters.element, delimiters.decimalMark, delimiters.release ?? 0x20,
+                        delimiters.repetition ?? 0x20,
+                    ] + delimiters.segmentTerminator + self.writer.lineEnding
                 self.writer.appendRaw(una)
             }
             var elements: [ElementValue] = [
@@ -311,7 +313,8 @@ public struct EnvelopeBuilder: Sendable {
                         ElementValue(header.functionalIdentifier), ElementValue(header.senderID),
                         ElementValue(header.receiverID), ElementValue(components: [header.date, header.time]),
                         ElementValue(self.groupControl), "UN",
-                        ElementValue(components: [String(header.version.prefix(1)), String(header.version.dropFirst())]),
+                        ElementValue(components: [String(header.version.prefix(1)), String(header.version.dropFirst())]
+                        ),
                     ]
                 )
             )
@@ -346,7 +349,10 @@ public struct EnvelopeBuilder: Sendable {
         for segment in body { try self.writer.write(segment) }
         let count = self.writer.segmentCount - start + 1
         try self.writer.write(
-            SegmentValue(self.writer.dialect == .x12 ? "SE" : "UNT", [ElementValue(String(count)), ElementValue(controlNumber)])
+            SegmentValue(
+                self.writer.dialect == .x12 ? "SE" : "UNT",
+                [ElementValue(String(count)), ElementValue(controlNumber)]
+            )
         )
         if self.isInGroup { self.setCountInGroup += 1 } else { self.messageCount += 1 }
     }

@@ -220,7 +220,11 @@ enum SchemaFileParser {
         var segments = try self.segments(from: rows, codes: codes, file: file)
         for (tag, rule) in rules {
             guard segments[SegmentTag(tag)] != nil else {
-                throw SchemaError(file: file, line: 1, message: "rule \(rule) names segment \(tag), which has no elements")
+                throw SchemaError(
+                    file: file,
+                    line: 1,
+                    message: "rule \(rule) names segment \(tag), which has no elements"
+                )
             }
             segments[SegmentTag(tag)]?.rules.append(rule)
         }
@@ -245,7 +249,11 @@ enum SchemaFileParser {
             }
             collect(structure)
             for tag in tags where segments[tag] == nil {
-                throw SchemaError(file: file, line: line, message: "segment \(tag) of set \(identifier) has no elements")
+                throw SchemaError(
+                    file: file,
+                    line: line,
+                    message: "segment \(tag) of set \(identifier) has no elements"
+                )
             }
             return TransactionSetSchema(
                 dialect: dialect,

@@ -149,8 +149,14 @@ public final class SegmentTokenizer {
                 let (end, hasLineBreaks) = self.scan(storage)
                 if end >= 0 {
                     return self.emit(
-                        storage, end: end, terminated: true, hasLineBreaks: hasLineBreaks,
-                        startOffset: startOffset, line: line, column: column, startsInterchange: startsInterchange
+                        storage,
+                        end: end,
+                        terminated: true,
+                        hasLineBreaks: hasLineBreaks,
+                        startOffset: startOffset,
+                        line: line,
+                        column: column,
+                        startsInterchange: startsInterchange
                     )
                 }
                 if self.tail - self.head >= self.maximumSegmentLength {
@@ -160,8 +166,14 @@ public final class SegmentTokenizer {
                 }
                 if try !self.refill() {
                     return self.emit(
-                        storage, end: self.tail, terminated: false, hasLineBreaks: hasLineBreaks,
-                        startOffset: startOffset, line: line, column: column, startsInterchange: startsInterchange
+                        storage,
+                        end: self.tail,
+                        terminated: false,
+                        hasLineBreaks: hasLineBreaks,
+                        startOffset: startOffset,
+                        line: line,
+                        column: column,
+                        startsInterchange: startsInterchange
                     )
                 }
             }
@@ -442,7 +454,10 @@ public final class SegmentTokenizer {
                 let fieldOffset = fieldStart - self.head
                 if try !self.refill() {
                     self.problems.append(
-                        .invalidDelimiters(byteOffset: offset, message: "ISA segment is cut short (\(separators) of 16 elements)")
+                        .invalidDelimiters(
+                            byteOffset: offset,
+                            message: "ISA segment is cut short (\(separators) of 16 elements)"
+                        )
                     )
                     self.head = self.tail
                     return .notEDI
@@ -523,8 +538,10 @@ public final class SegmentTokenizer {
             release: nil,
             segmentTerminator: terminator
         )
-        if Self.isAlphanumeric(element) || Self.isAlphanumeric(component) || terminator.count == 1
-            && Self.isAlphanumeric(terminator[0]) || element == component || terminator.first == element
+        if Self.isAlphanumeric(element) || Self.isAlphanumeric(component)
+            || terminator.count == 1
+                && Self.isAlphanumeric(terminator[0])
+            || element == component || terminator.first == element
             || terminator.first == component
         {
             self.problems.append(

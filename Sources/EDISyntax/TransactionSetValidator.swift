@@ -47,7 +47,13 @@ struct TransactionSetValidator {
     /// Reports the mandatory segments and loops that never came; call after the trailer (or when it is missing).
     mutating func finish(trailer: Segment?, position: Int) {
         while self.depth > 0 {
-            self.reportMissing(inFrame: self.depth - 1, from: self.frames[self.depth - 1].index + 1, to: nil, at: trailer, position: position)
+            self.reportMissing(
+                inFrame: self.depth - 1,
+                from: self.frames[self.depth - 1].index + 1,
+                to: nil,
+                at: trailer,
+                position: position
+            )
             self.depth -= 1
         }
     }
@@ -199,7 +205,8 @@ struct TransactionSetValidator {
             contrl = "14"
         } else if !self.schema.tagsInStructure.contains(tag) {
             code = .segmentNotInSet
-            message = "segment \(segment.tagText) is not part of transaction set \(self.schema.identifier)"
+            message =
+                "segment \(segment.tagText) is not part of transaction set \(self.schema.identifier)"
                 + " \(self.schema.version)"
             ak304 = self.schema.segments[tag] == nil && self.isX12 ? "1" : "6"
             contrl = "15"
@@ -319,13 +326,15 @@ struct ElementChecker {
                     continue
                 }
                 var repetitionRanges = [range]
-                if storage.hasRepetition, self.firstOccurrence(of: storage.repetition, in: range, bytes, storage) != nil {
+                if storage.hasRepetition, self.firstOccurrence(of: storage.repetition, in: range, bytes, storage) != nil
+                {
                     repetitionRanges = Element(storage: storage, range: range).split(on: storage.repetition)
                     if repetitionRanges.count > element.maximumRepetitions {
                         report(
                             .tooManyRepetitions,
-                            "element \(element.name) " + (element.maximumRepetitions == 1
-                                ? "is not repeatable" : "repeats more than \(element.maximumRepetitions) times"),
+                            "element \(element.name) "
+                                + (element.maximumRepetitions == 1
+                                    ? "is not repeatable" : "repeats more than \(element.maximumRepetitions) times"),
                             ak403: self.isVersion5 ? "12" : "3",
                             ik403: "12",
                             contrl: "35",
@@ -335,74 +344,81 @@ struct ElementChecker {
                     }
                 }
                 for valueRange in repetitionRanges {
-                if element.type == .composite {
-                    let ranges = Element(storage: storage, range: valueRange).componentRanges
-                    for (offset, component) in element.components.enumerated() {
-                        let componentRange = offset < ranges.count ? ranges[offset] : valueRange.upperBound..<valueRange.upperBound
-                        if componentRange.isEmpty {
-                            if component.isMandatory {
+                    if element.type == .composite {
+                        let ranges = Element(storage: storage, range: valueRange).componentRanges
+                        for (offset, component) in element.components.enumerated() {
+                            let componentRange =
+                                offset < ranges.count ? ranges[offset] : valueRange.upperBound..<valueRange.upperBound
+                            if componentRange.isEmpty {
+                                if component.isMandatory {
+                                    report(
+                                        .mandatoryElementMissing,
+                                        "mandatory component \(component.name) is missing",
+                                        component: offset + 1,
+                                        ak403: "1",
+                                        contrl: "13"
+                                    )
+                                }
+                                continue
+                            }
+                            if let problem = self.checkValue(componentRange, component, bytes, release: storage) {
                                 report(
-                                    .mandatoryElementMissing,
-                                    "mandatory component \(component.name) is missing",
+                                    problem.code,
+                                    problem.message,
                                     component: offset + 1,
-                                    ak403: "1",
-                                    contrl: "13"
+                                    ak403: problem.ak403,
+                                    contrl: problem.contrl,
+                                    data: componentRange
                                 )
                             }
-                            continue
                         }
-                        if let problem = self.checkValue(componentRange, component, bytes, release: storage) {
+                        if ranges.count > element.components.count,
+                            ranges[element.components.count...].contains(where: { !$0.isEmpty })
+                        {
                             report(
-                                problem.code,
-                                problem.message,
-                                component: offset + 1,
-                                ak403: problem.ak403,
-                                contrl: problem.contrl,
-                                data: componentRange
+                                .tooManyComponents,
+                                "composite \(element.name) has \(element.components.count) components,"
+                                    + " \(ranges.count) are written",
+                                component: element.components.count + 1,
+                                ak403: self.isVersion5 ? "13" : "3",
+                                ik403: "13",
+                                contrl: "16",
+                                data: valueRange
                             )
                         }
+                        continue
                     }
-                    if ranges.count > element.components.count,
-                        ranges[element.components.count...].contains(where: { !$0.isEmpty })
-                    {
+                    if self.firstOccurrence(of: storage.component, in: valueRange, bytes, storage) != nil {
+                        if self.isX12 {
+                            report(
+                                .tooManyComponents,
+                                "element \(element.name) is not a composite but holds the component separator",
+                                ak403: self.isVersion5 ? "13" : "6",
+                                ik403: "13",
+                                contrl: "16",
+                                data: valueRange
+                            )
+                        } else {
+                            report(
+                                .tooManyComponents,
+                                "element \(element.name) is not a composite but has components",
+                                component: 2,
+                                ak403: "3",
+                                contrl: "16",
+                                data: valueRange
+                            )
+                        }
+                        continue
+                    }
+                    if let problem = self.checkValue(valueRange, element, bytes, release: storage) {
                         report(
-                            .tooManyComponents,
-                            "composite \(element.name) has \(element.components.count) components,"
-                                + " \(ranges.count) are written",
-                            component: element.components.count + 1,
-                            ak403: self.isVersion5 ? "13" : "3",
-                            ik403: "13",
-                            contrl: "16",
+                            problem.code,
+                            problem.message,
+                            ak403: problem.ak403,
+                            contrl: problem.contrl,
                             data: valueRange
                         )
                     }
-                    continue
-                }
-                if self.firstOccurrence(of: storage.component, in: valueRange, bytes, storage) != nil {
-                    if self.isX12 {
-                        report(
-                            .tooManyComponents,
-                            "element \(element.name) is not a composite but holds the component separator",
-                            ak403: self.isVersion5 ? "13" : "6",
-                            ik403: "13",
-                            contrl: "16",
-                            data: valueRange
-                        )
-                    } else {
-                        report(
-                            .tooManyComponents,
-                            "element \(element.name) is not a composite but has components",
-                            component: 2,
-                            ak403: "3",
-                            contrl: "16",
-                            data: valueRange
-                        )
-                    }
-                    continue
-                }
-                if let problem = self.checkValue(valueRange, element, bytes, release: storage) {
-                    report(problem.code, problem.message, ak403: problem.ak403, contrl: problem.contrl, data: valueRange)
-                }
                 }
             }
             for rule in self.definition.rules {
@@ -453,7 +469,8 @@ struct ElementChecker {
             case .exclusion: message = "only one of \(names.joined(separator: ", ")) may be used (\(rule))"
             case .conditional: message = "\(name) is required when \(names[0]) is present (\(rule))"
             case .listConditional:
-                message = "one of \(names.dropFirst().joined(separator: ", ")) is required when \(names[0]) is present"
+                message =
+                    "one of \(names.dropFirst().joined(separator: ", ")) is required when \(names[0]) is present"
                     + " (\(rule))"
             }
             let range = segment.storage.range(ofElement: elementPosition)
@@ -600,7 +617,7 @@ struct ElementChecker {
             }
             if let codes = element.codes, !codes.contains(String(decoding: value, as: UTF8.self)) {
                 return Problem(
-                    code: .invalidCode,
+                    code: .invalidCodeValue,
                     message: "\(quoted()) is not a valid \(element.name) code",
                     ak403: "7",
                     contrl: "12"

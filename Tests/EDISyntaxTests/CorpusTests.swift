@@ -40,7 +40,8 @@ import Testing
         for error in expected.envelopeErrors {
             guard let code = Self.code(for: error.what) else { continue }
             let accepted: Set<EDISyntaxError.Code> =
-                code == .unknownDialect ? [.unknownDialect, .segmentOutsideEnvelope, .missingInterchangeHeader] : [code]
+                code == .unknownDialect
+                ? [.unknownDialect, .segmentOutsideEnvelope, .missingInterchangeHeader] : [code]
             let matching = found.filter { accepted.contains($0.code) }
             #expect(!matching.isEmpty, "\(error.what) at \(error.segmentTag ?? "?") not reported")
             if let declared = error.declared, code != .missingInterchangeTrailer, code != .unknownDialect {
@@ -96,22 +97,30 @@ import Testing
         BadFile(
             file: "malformed/x12-bad-999-staedi.edi",
             errors: [
-                (.segmentOutOfSequence, 2, nil), (.tooManyElements, 4, 4), (.invalidCode, nil, 1),
+                (.segmentOutOfSequence, 2, nil), (.tooManyElements, 4, 4), (.invalidCodeValue, nil, 1),
                 (.segmentCountMismatch, 18, 1),
             ]
         ),
         BadFile(
             file: "malformed/x12-bad-control-number-mismatch-ediengine.edi",
-            errors: [(.setControlMismatch, 5, 2), (.groupControlMismatch, nil, 2), (.interchangeControlMismatch, nil, 2)]
+            errors: [
+                (.setControlMismatch, 5, 2), (.groupControlMismatch, nil, 2), (.interchangeControlMismatch, nil, 2),
+            ]
         ),
         BadFile(
             file: "malformed/x12-bad-group-and-tx-counts-ediengine.edi",
             errors: [(.groupCountMismatch, nil, 1), (.interchangeCountMismatch, nil, 1)]
         ),
-        BadFile(file: "malformed/x12-bad-se01-count-ediengine.edi", errors: [(.segmentCountMismatch, 9, 1), (.truncated, nil, nil)]),
+        BadFile(
+            file: "malformed/x12-bad-se01-count-ediengine.edi",
+            errors: [(.segmentCountMismatch, 9, 1), (.truncated, nil, nil)]
+        ),
         BadFile(
             file: "malformed/edifact-bad-invoic-d97b-staedi.edi",
-            errors: [(.elementTooLong, 5, 1), (.invalidNumber, 10, 1), (.invalidNumber, 13, 1), (.segmentOverMaximum, 21, nil)]
+            errors: [
+                (.elementTooLong, 5, 1), (.invalidNumber, 10, 1), (.invalidNumber, 13, 1),
+                (.segmentOverMaximum, 21, nil),
+            ]
         ),
         BadFile(
             file: "malformed/edifact-bad-orders-d03b-smooks.txt",
@@ -128,7 +137,10 @@ import Testing
                 $0.code == code && (position == nil || $0.location.segmentPosition == position)
                     && (element == nil || $0.location.elementPosition == element)
             }
-            #expect(hit, "\(code) at segment \(position.map(String.init) ?? "-") element \(element.map(String.init) ?? "-") not found in \(report.allErrors.map(\.description))")
+            #expect(
+                hit,
+                "\(code) at segment \(position.map(String.init) ?? "-") element \(element.map(String.init) ?? "-") not found in \(report.allErrors.map(\.description))"
+            )
         }
     }
 

@@ -80,7 +80,9 @@ import Testing
         func content(_ document: DocumentOutline) -> [String] {
             document.interchanges.flatMap { interchange in
                 [interchange.header, interchange.trailer].compactMap { $0 }
-                    + interchange.groups.flatMap { [$0.header, $0.trailer].compactMap { $0 } + $0.sets.flatMap(\.segments) }
+                    + interchange.groups.flatMap {
+                        [$0.header, $0.trailer].compactMap { $0 } + $0.sets.flatMap(\.segments)
+                    }
             }.map { "\($0.tag) \($0.elements)" }
         }
         #expect(content(try outline(wrapped)) == content(try outline(Self.po850)))
@@ -231,7 +233,10 @@ import Testing
     }
 
     @Test func newHeaderBeforeTrailerClosesTheOpenSet() throws {
-        let text = Self.po850.replacingOccurrences(of: "SE*5*0001~", with: "ST*850*0002~BEG*00*SA*PO-2**20240301~SE*3*0002~")
+        let text = Self.po850.replacingOccurrences(
+            of: "SE*5*0001~",
+            with: "ST*850*0002~BEG*00*SA*PO-2**20240301~SE*3*0002~"
+        )
         let document = try outline(text)
         #expect(document.errors.map(\.code).contains(.missingSetTrailer))
         #expect(document.interchanges[0].groups[0].sets.count == 2)

@@ -11,7 +11,9 @@ import Testing
         ("997", "005010"), ("999", "005010"),
     ])
     func x12SchemaExists(_ identifier: String, _ version: String) throws {
-        let schema = try #require(SchemaLibrary.standard.schema(dialect: .x12, identifier: identifier, version: version))
+        let schema = try #require(
+            SchemaLibrary.standard.schema(dialect: .x12, identifier: identifier, version: version)
+        )
         #expect(schema.structure.children.first?.tag == "ST")
         #expect(schema.segments["SE"] != nil)
     }
@@ -34,10 +36,14 @@ import Testing
         let folder = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Sources/EDISyntax/Schemas")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".schema") }
-        let files = try names.sorted().map { ($0, try String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8)) }
+        let files = try names.sorted().map {
+            ($0, try String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8))
+        }
         let fromFiles = try SchemaLibrary(files: files)
-        #expect(fromFiles.available.map { "\($0.dialect) \($0.identifier) \($0.version)" }
-            == SchemaLibrary.standard.available.map { "\($0.dialect) \($0.identifier) \($0.version)" })
+        #expect(
+            fromFiles.available.map { "\($0.dialect) \($0.identifier) \($0.version)" }
+                == SchemaLibrary.standard.available.map { "\($0.dialect) \($0.identifier) \($0.version)" }
+        )
     }
 
     @Test(arguments: [

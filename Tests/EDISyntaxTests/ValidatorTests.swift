@@ -113,7 +113,11 @@ import Testing
     func reportsElementErrorsWithTheirCodes(_ element: ElementCase) throws {
         var body = Self.goodBody
         let insertAt = element.segment.hasPrefix("PO1") ? 6 : element.segment.hasPrefix("DTM") ? 3 : 2
-        if element.segment.hasPrefix("PO1") { body[6] = element.segment } else { body.insert(element.segment, at: insertAt) }
+        if element.segment.hasPrefix("PO1") {
+            body[6] = element.segment
+        } else {
+            body.insert(element.segment, at: insertAt)
+        }
         let errors = Self.errors(body)
         let error = try #require(errors.first, "no error for \(element.segment)")
         #expect(errors.count == 1, "\(errors.map(\.description))")
@@ -137,13 +141,16 @@ import Testing
         let text = Self.po850(["AK1*PO*1", "AK2*850*0001", "AK5*Z", "AK9*Q*1*1*1"])
             .replacingOccurrences(of: "ST*850", with: "ST*997").replacingOccurrences(of: "GS*PO", with: "GS*FA")
         let errors = validate(text).allErrors
-        #expect(errors.map(\.code) == [.invalidCode, .invalidCode])
+        #expect(errors.map(\.code) == [.invalidCodeValue, .invalidCodeValue])
         #expect(errors.map(\.ackCodes.ak403) == ["7", "7"])
     }
 
     @Test func repeatedElementsAreCheckedEachRepetition() throws {
         // 999 CTX01 repeats up to 10 times in 005010; REF01 does not repeat.
-        let errors = Self.errors(["BEG*00*SA*PO-1**20240301", "REF*DP^IA*038", "PO1*1*1*EA*1**BP*A"], version: "005010")
+        let errors = Self.errors(
+            ["BEG*00*SA*PO-1**20240301", "REF*DP^IA*038", "PO1*1*1*EA*1**BP*A"],
+            version: "005010"
+        )
         #expect(errors.map(\.code) == [.tooManyRepetitions])
         #expect(errors.first?.ackCodes.ik403 == "12")
     }
@@ -219,13 +226,17 @@ import Testing
         try EDIValidator().validate(EDIReader(bytes: Array(text.utf8))) { event in
             switch event {
             case .transactionSet(let set): events.append("set \(set.controlNumber) \(set.segmentCount)")
-            case .group(let group): events.append("group \(group.receivedSetCount)/\(group.acceptedSetCount) \(group.sets.count)")
+            case .group(let group):
+                events.append("group \(group.receivedSetCount)/\(group.acceptedSetCount) \(group.sets.count)")
             case .interchange(let interchange): events.append("interchange \(interchange.header?.controlNumber ?? "")")
             case .inputError: events.append("error")
             }
         }
-        #expect(events == [
-            "set 0001 12", "group 1/1 0", "interchange 000000101", "set 0001 4", "group 1/1 0", "interchange 000000101",
-        ])
+        #expect(
+            events == [
+                "set 0001 12", "group 1/1 0", "interchange 000000101", "set 0001 4", "group 1/1 0",
+                "interchange 000000101",
+            ]
+        )
     }
 }

@@ -31,8 +31,15 @@ import Testing
         var writer = EDIWriter(dialect: reader.dialect!, delimiters: delimiters, lineEnding: lineEnding)
         if reader.dialect == .edifact, delimiters != .edifactDefault {
             // the service string travels with the delimiters
-            let una = "UNA" + String(decoding: [delimiters.component, delimiters.element, delimiters.decimalMark,
-                delimiters.release ?? 0x20, delimiters.repetition ?? 0x20], as: UTF8.self)
+            let una =
+                "UNA"
+                + String(
+                    decoding: [
+                        delimiters.component, delimiters.element, delimiters.decimalMark,
+                        delimiters.release ?? 0x20, delimiters.repetition ?? 0x20,
+                    ],
+                    as: UTF8.self
+                )
                 + String(decoding: delimiters.segmentTerminator, as: UTF8.self)
             var copy = try Self.segments(Array(una.utf8) + Self.write(original, &writer))
             copy = copy.map(Self.trimmed)
@@ -52,11 +59,13 @@ import Testing
     static func trimmed(_ segment: SegmentValue) -> SegmentValue {
         var copy = segment
         copy.elements = copy.elements.map { element in
-            ElementValue(repetitions: element.repetitions.map { components in
-                var components = components
-                while components.count > 1, components.last == "" { components.removeLast() }
-                return components
-            })
+            ElementValue(
+                repetitions: element.repetitions.map { components in
+                    var components = components
+                    while components.count > 1, components.last == "" { components.removeLast() }
+                    return components
+                }
+            )
         }
         while let last = copy.elements.last, last.isEmpty { copy.elements.removeLast() }
         return copy
@@ -84,14 +93,25 @@ import Testing
         var builder = EnvelopeBuilder(dialect: .x12)
         try builder.beginInterchange(
             InterchangeParameters(
-                senderQualifier: "ZZ", senderID: "SELLER", receiverQualifier: "ZZ", receiverID: "BUYER",
-                date: "240301", time: "1205", controlNumber: 42, version: "00401"
+                senderQualifier: "ZZ",
+                senderID: "SELLER",
+                receiverQualifier: "ZZ",
+                receiverID: "BUYER",
+                date: "240301",
+                time: "1205",
+                controlNumber: 42,
+                version: "00401"
             )
         )
         try builder.beginGroup(
             GroupParameters(
-                functionalIdentifier: "FA", senderID: "SELLER", receiverID: "BUYER", date: "20240301", time: "1205",
-                controlNumber: 7, version: "004010"
+                functionalIdentifier: "FA",
+                senderID: "SELLER",
+                receiverID: "BUYER",
+                date: "20240301",
+                time: "1205",
+                controlNumber: 7,
+                version: "004010"
             )
         )
         for number in 1...3 {
@@ -104,7 +124,11 @@ import Testing
         try builder.endGroup()
         try builder.endInterchange()
         let text = String(decoding: builder.bytes, as: UTF8.self)
-        #expect(text.hasPrefix("ISA*00*          *00*          *ZZ*SELLER         *ZZ*BUYER          *240301*1205*U*00401*000000042*0*P*>~\n"))
+        #expect(
+            text.hasPrefix(
+                "ISA*00*          *00*          *ZZ*SELLER         *ZZ*BUYER          *240301*1205*U*00401*000000042*0*P*>~\n"
+            )
+        )
         #expect(text.contains("SE*4*0002~"))
         #expect(text.hasSuffix("GE*3*7~\nIEA*1*000000042~\n"))
         let report = EDIValidator().validate(bytes: builder.bytes)
@@ -118,8 +142,14 @@ import Testing
         var builder = EnvelopeBuilder(dialect: .edifact, delimiters: delimiters)
         try builder.beginInterchange(
             InterchangeParameters(
-                senderQualifier: "14", senderID: "SELLER", receiverQualifier: "14", receiverID: "BUYER",
-                date: "240301", time: "1205", controlNumber: 9, version: "UNOC:3"
+                senderQualifier: "14",
+                senderID: "SELLER",
+                receiverQualifier: "14",
+                receiverID: "BUYER",
+                date: "240301",
+                time: "1205",
+                controlNumber: 9,
+                version: "UNOC:3"
             )
         )
         try builder.addTransactionSet(
@@ -127,7 +157,10 @@ import Testing
             controlNumber: "1",
             version: "D96A",
             implementationReference: "EAN005",
-            body: [SegmentValue("BGM", ["231", "PO|1", "29"]), SegmentValue("DTM", [ElementValue(components: ["137", "20240301", "102"])]), SegmentValue("UNS", ["S"])]
+            body: [
+                SegmentValue("BGM", ["231", "PO|1", "29"]),
+                SegmentValue("DTM", [ElementValue(components: ["137", "20240301", "102"])]), SegmentValue("UNS", ["S"]),
+            ]
         )
         try builder.endInterchange()
         let text = String(decoding: builder.bytes, as: UTF8.self)

@@ -1,5 +1,6 @@
 import EDISyntax
 import Foundation
+import Testing
 
 /// Fixture files beside the tests. The corpus copies keep their provenance in Fixtures/corpus/PROVENANCE.md.
 enum Fixtures {
@@ -46,8 +47,6 @@ struct CorpusExpectation: Decodable, Sendable, CustomTestStringConvertible {
     var testDescription: String { self.file }
     var path: String { "corpus/" + self.file }
 }
-
-import Testing
 
 extension EDISyntaxError.Code {
     /// The codes that describe the envelope (counts, references, trailers, headers), as opposed to content.
