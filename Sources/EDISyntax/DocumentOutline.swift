@@ -74,8 +74,15 @@ public struct DocumentOutline: Hashable, Sendable, Codable {
         while let event = try reader.next() {
             switch event {
             case .interchangeStart(let header):
-                interchange = currentInterchange()
-                interchange?.header = header.map { SegmentEntry($0, position: nil) }
+                interchange = InterchangeEntry(
+                    dialect: reader.dialect,
+                    delimiters: reader.delimiters?.description,
+                    header: header.map { SegmentEntry($0, position: nil) },
+                    segments: [],
+                    groups: [],
+                    messages: [],
+                    trailer: nil
+                )
                 summary.interchanges += 1
                 if header != nil { summary.segments += 1 }
             case .groupStart(let header):
@@ -144,6 +151,12 @@ public struct DocumentSummary: Hashable, Sendable, Codable {
     public var bytes = 0
     /// Envelope and syntax errors found while counting.
     public var errors = 0
+    /// The first of them (why a file that is not EDI was refused).
+    public var firstError: EDISyntaxError?
+
+    private enum CodingKeys: String, CodingKey {
+        case interchanges, groups, sets, segments, bytes, errors
+    }
 
     public init() {}
 
@@ -164,8 +177,9 @@ public struct DocumentSummary: Hashable, Sendable, Codable {
                 self.segments += 1
             case .transactionSetEnd(let trailer), .groupEnd(let trailer), .interchangeEnd(let trailer):
                 if trailer != nil { self.segments += 1 }
-            case .error:
+            case .error(let error):
                 self.errors += 1
+                if self.firstError == nil { self.firstError = error }
             }
         }
         self.bytes = reader.bytesConsumed

@@ -27,28 +27,21 @@ struct InspectCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data: Data
-        let errors: [EDISyntaxError]
+        let notEDI: EDISyntaxError?
         if self.summary {
             let summary = try DocumentSummary(reader: reader)
             data = try encoder.encode(summary)
-            errors = []
-            if reader.dialect == nil { return try self.notEDI(reader: reader, path: input.path) }
+            notEDI = reader.dialect == nil ? summary.firstError : nil
         } else {
             let outline = try DocumentOutline(reader: reader)
-            errors = outline.errors
-            if outline.dialect == nil, let first = errors.first {
-                printError("ordergate: \(input.path): \(first.message)")
-                throw ExitStatus.dataError
-            }
             data = try encoder.encode(outline)
+            notEDI = outline.dialect == nil ? outline.errors.first : nil
+        }
+        if let notEDI {
+            printError("ordergate: \(input.path): \(notEDI.message)")
+            throw ExitStatus.dataError
         }
         FileHandle.standardOutput.write(data)
         FileHandle.standardOutput.write(Data("\n".utf8))
-        _ = errors
-    }
-
-    private func notEDI(reader: EDIReader, path: String) throws {
-        printError("ordergate: \(path): not an X12 or EDIFACT document")
-        throw ExitStatus.dataError
     }
 }
