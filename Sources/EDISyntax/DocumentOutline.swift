@@ -90,7 +90,7 @@ public struct DocumentOutline: Hashable, Sendable, Codable {
                 summary.groups += 1
                 if header != nil { summary.segments += 1 }
             case .transactionSetStart(let header):
-                let isX12 = header.tag == "ST"
+                let isX12 = header.tag == .st
                 set = TransactionSetEntry(
                     identifier: isX12 ? header[1] : header.element(2).component(1),
                     controlNumber: isX12 ? header[2] : header[1],

@@ -47,24 +47,24 @@ public final class EDIReader {
     }
 
     private let tokenizer: SegmentTokenizer
-    private var storage = SegmentStorage()
-    private var pending: [EDIEvent] = []
-    private var pendingIndex = 0
-    private var interchange: InterchangeState?
-    private var group: GroupState?
-    private var transactionSet: SetState?
+    @exclusivity(unchecked) private var storage = SegmentStorage()
+    @exclusivity(unchecked) private var pending: [EDIEvent] = []
+    @exclusivity(unchecked) private var pendingIndex = 0
+    @exclusivity(unchecked) private var interchange: InterchangeState?
+    @exclusivity(unchecked) private var group: GroupState?
+    @exclusivity(unchecked) private var transactionSet: SetState?
     private var lastSegment: (offset: Int, line: Int, column: Int, index: Int) = (0, 1, 1, 0)
-    private var isFinished = false
-    private var sawAnySegment = false
+    @exclusivity(unchecked) private var isFinished = false
+    @exclusivity(unchecked) private var sawAnySegment = false
     /// Set after a segment outside every envelope was reported, so that a run of them is reported once.
-    private var isOutsideEnvelope = false
+    @exclusivity(unchecked) private var isOutsideEnvelope = false
 
     /// The syntax of the document, once its first segment has been read.
     public var dialect: Dialect? { self.tokenizer.dialect }
     /// The delimiters of the current interchange.
     public var delimiters: Delimiters? { self.tokenizer.delimiters }
     /// Position of the last segment in its transaction set (ST or UNH = 1); nil outside a set.
-    public private(set) var setPosition: Int?
+    @exclusivity(unchecked) public private(set) var setPosition: Int?
     /// Bytes of input consumed so far (for progress).
     public var bytesConsumed: Int { self.tokenizer.bytesConsumed }
 
@@ -93,13 +93,15 @@ public final class EDIReader {
                 return event
             }
             if self.isFinished { return nil }
-            try self.advance()
+            if let event = try self.advance() { return event }
         }
     }
 
     // MARK: - Reading
 
-    private func advance() throws {
+    /// Reads one segment. A segment inside a set, the common case, is returned directly; everything else goes
+    /// through `pending` (one segment can close several envelopes and raise errors).
+    private func advance() throws -> EDIEvent? {
         if !isKnownUniquelyReferenced(&self.storage) {
             self.storage = SegmentStorage()
         }
@@ -107,10 +109,10 @@ public final class EDIReader {
         self.reportTokenizerProblems()
         guard let raw else {
             self.finish()
-            return
+            return nil
         }
         self.sawAnySegment = true
-        if raw.startsInterchange || raw.tag == "UNH" || raw.tag == "ST" || raw.tag == "GS" {
+        if raw.startsInterchange || raw.tag == .unh || raw.tag == .st || raw.tag == .gs {
             self.isOutsideEnvelope = false
         }
         let segment = Segment(
@@ -131,9 +133,22 @@ public final class EDIReader {
                 codes: AckCodes(ta105: "023", contrl0085: "13", contrlLevel: "UCI")
             )
         }
+        if raw.isTerminated, self.pending.isEmpty, self.transactionSet != nil, !Self.isEnvelopeTag(raw.tag) {
+            self.transactionSet!.segmentCount += 1
+            self.setPosition = self.transactionSet!.segmentCount
+            return .segment(segment)
+        }
         switch self.tokenizer.dialect {
         case .edifact: self.handleEDIFACT(segment)
         default: self.handleX12(segment)
+        }
+        return nil
+    }
+
+    private static func isEnvelopeTag(_ tag: SegmentTag) -> Bool {
+        switch tag {
+        case .isa, .iea, .gs, .ge, .st, .se, .unb, .unz, .ung, .une, .unh, .unt: return true
+        default: return false
         }
     }
 
@@ -226,13 +241,13 @@ public final class EDIReader {
 
     private func handleX12(_ segment: Segment) {
         switch segment.tag {
-        case "ISA":
+        case .isa:
             self.closeAll(before: segment, reason: "a new ISA starts")
             self.checkISA(segment)
             self.interchange = InterchangeState(header: segment, controlNumber: Self.trimmed(segment[13]))
             self.setPosition = nil
             self.pending.append(.interchangeStart(segment))
-        case "IEA":
+        case .iea:
             guard let interchange = self.interchange else {
                 self.outsideEnvelope(segment, expected: "ISA")
                 return
@@ -262,7 +277,7 @@ public final class EDIReader {
             self.interchange = nil
             self.setPosition = nil
             self.pending.append(.interchangeEnd(segment))
-        case "GS":
+        case .gs:
             self.ensureInterchange(segment, headerName: "ISA")
             if self.transactionSet != nil { self.closeSet(missing: "SE", at: self.location(segment), reason: "GS") }
             if self.group != nil { self.closeGroup(missing: "GE", at: self.location(segment), reason: "a new GS") }
@@ -295,7 +310,7 @@ public final class EDIReader {
             }
             self.setPosition = nil
             self.pending.append(.groupStart(segment))
-        case "GE":
+        case .ge:
             guard let group = self.group else {
                 self.outsideEnvelope(segment, expected: "GS")
                 return
@@ -324,7 +339,7 @@ public final class EDIReader {
             self.group = nil
             self.setPosition = nil
             self.pending.append(.groupEnd(segment))
-        case "ST":
+        case .st:
             self.ensureInterchange(segment, headerName: "ISA")
             if self.transactionSet != nil {
                 self.closeSet(missing: "SE", at: self.location(segment), reason: "a new ST")
@@ -355,7 +370,7 @@ public final class EDIReader {
                 )
             }
             self.pending.append(.transactionSetStart(segment))
-        case "SE":
+        case .se:
             guard var set = self.transactionSet else {
                 self.outsideEnvelope(segment, expected: "ST")
                 return
@@ -387,7 +402,7 @@ public final class EDIReader {
                 self.transactionSet!.segmentCount += 1
                 self.setPosition = self.transactionSet!.segmentCount
                 self.pending.append(.segment(segment))
-            } else if segment.tag == "TA1" && self.interchange != nil && self.group == nil {
+            } else if segment.tag == .ta1 && self.interchange != nil && self.group == nil {
                 self.setPosition = nil
                 self.pending.append(.segment(segment))
             } else {
@@ -442,7 +457,7 @@ public final class EDIReader {
 
     private func handleEDIFACT(_ segment: Segment) {
         switch segment.tag {
-        case "UNB":
+        case .unb:
             self.closeAll(before: segment, reason: "a new UNB starts")
             let syntax = segment.element(1).component(2)
             if syntax != "4" { self.tokenizer.disableRepetition() }
@@ -461,7 +476,7 @@ public final class EDIReader {
             self.interchange = InterchangeState(header: segment, controlNumber: segment[5])
             self.setPosition = nil
             self.pending.append(.interchangeStart(segment))
-        case "UNZ":
+        case .unz:
             guard let interchange = self.interchange else {
                 self.outsideEnvelope(segment, expected: "UNB")
                 return
@@ -492,7 +507,7 @@ public final class EDIReader {
             self.interchange = nil
             self.setPosition = nil
             self.pending.append(.interchangeEnd(segment))
-        case "UNG":
+        case .ung:
             self.ensureInterchange(segment, headerName: "UNB")
             if self.transactionSet != nil { self.closeSet(missing: "UNT", at: self.location(segment), reason: "UNG") }
             if self.group != nil { self.closeGroup(missing: "UNE", at: self.location(segment), reason: "a new UNG") }
@@ -500,7 +515,7 @@ public final class EDIReader {
             self.group = GroupState(header: segment, controlNumber: segment[5])
             self.setPosition = nil
             self.pending.append(.groupStart(segment))
-        case "UNE":
+        case .une:
             guard let group = self.group else {
                 self.outsideEnvelope(segment, expected: "UNG")
                 return
@@ -527,7 +542,7 @@ public final class EDIReader {
             self.group = nil
             self.setPosition = nil
             self.pending.append(.groupEnd(segment))
-        case "UNH":
+        case .unh:
             if self.interchange == nil {
                 self.emitError(
                     .missingInterchangeHeader,
@@ -567,7 +582,7 @@ public final class EDIReader {
                 )
             }
             self.pending.append(.transactionSetStart(segment))
-        case "UNT":
+        case .unt:
             guard var set = self.transactionSet else {
                 self.outsideEnvelope(segment, expected: "UNH")
                 return

@@ -119,7 +119,7 @@ private struct ValidationState {
     mutating func startInterchange(_ header: Segment?, delimiters: Delimiters?) {
         var parsed: InterchangeHeader?
         if let header {
-            parsed = header.tag == "ISA" ? InterchangeHeader(isa: header) : InterchangeHeader(unb: header)
+            parsed = header.tag == .isa ? InterchangeHeader(isa: header) : InterchangeHeader(unb: header)
         }
         self.interchangeVersion = parsed?.syntaxVersion ?? ""
         self.interchange = InterchangeReport(
@@ -135,7 +135,7 @@ private struct ValidationState {
 
     mutating func startGroup(_ header: Segment?) {
         if let header {
-            self.groupHeader = header.tag == "GS" ? GroupHeader(gs: header) : GroupHeader(ung: header)
+            self.groupHeader = header.tag == .gs ? GroupHeader(gs: header) : GroupHeader(ung: header)
         } else {
             self.groupHeader = nil
         }
@@ -150,7 +150,7 @@ private struct ValidationState {
     }
 
     mutating func startSet(_ header: Segment, group: GroupHeader?) {
-        let isX12 = header.tag == "ST"
+        let isX12 = header.tag == .st
         let identifier: String
         let version: String
         let reference: String?

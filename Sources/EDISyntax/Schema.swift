@@ -150,15 +150,34 @@ public enum StructureNode: Sendable {
 
 /// The schema of one transaction set or message in one version: structure plus element dictionary.
 public struct TransactionSetSchema: Sendable {
-    public var dialect: Dialect
+    public let dialect: Dialect
     /// `004010`, `005010`, `D96A`, `D01B`, or `CONTRL` for the service message.
-    public var version: String
+    public let version: String
     /// `850`, `ORDERS`.
-    public var identifier: String
-    public var structure: LoopDefinition
-    public var segments: [SegmentTag: SegmentDefinition]
+    public let identifier: String
+    public let structure: LoopDefinition
+    public let segments: [SegmentTag: SegmentDefinition]
     /// Every tag the structure uses.
-    public var tagsInStructure: Set<SegmentTag>
+    public let tagsInStructure: Set<SegmentTag>
+    /// The same schema as plain-value tables, for the validator.
+    let compiled: CompiledSchema
+
+    init(
+        dialect: Dialect,
+        version: String,
+        identifier: String,
+        structure: LoopDefinition,
+        segments: [SegmentTag: SegmentDefinition],
+        tagsInStructure: Set<SegmentTag>
+    ) {
+        self.dialect = dialect
+        self.version = version
+        self.identifier = identifier
+        self.structure = structure
+        self.segments = segments
+        self.tagsInStructure = tagsInStructure
+        self.compiled = CompiledSchema(structure: structure, segments: segments, tagsInStructure: tagsInStructure)
+    }
 }
 
 /// A schema file could not be read: names the file, line and what is wrong.

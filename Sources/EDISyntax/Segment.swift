@@ -9,17 +9,46 @@ public struct SegmentTag: Hashable, Sendable, Comparable, CustomStringConvertibl
     }
 
     public init(bytes: UnsafeRawBufferPointer) {
-        var value: UInt32 = 0
-        for byte in bytes.prefix(3) {
-            value = value << 8 | UInt32(byte)
+        self.init(pointer: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+    }
+
+    init(pointer: UnsafePointer<UInt8>?, count: Int) {
+        guard let pointer, count > 0 else {
+            self.rawValue = 0
+            return
         }
-        if bytes.count > 3 { value |= 0x8000_0000 }
+        var value = UInt32(pointer[0])
+        if count > 1 { value = value << 8 | UInt32(pointer[1]) }
+        if count > 2 { value = value << 8 | UInt32(pointer[2]) }
+        if count > 3 { value |= 0x8000_0000 }
         self.rawValue = value
     }
 
     public init(_ text: String) {
-        self = Array(text.utf8).withUnsafeBytes { SegmentTag(bytes: $0) }
+        var value: UInt32 = 0
+        var count = 0
+        for byte in text.utf8 {
+            if count < 3 { value = value << 8 | UInt32(byte) }
+            count += 1
+        }
+        if count > 3 { value |= 0x8000_0000 }
+        self.rawValue = value
     }
+
+    // Tags the reader and validator compare against on every segment: built once.
+    static let isa = SegmentTag("ISA")
+    static let iea = SegmentTag("IEA")
+    static let gs = SegmentTag("GS")
+    static let ge = SegmentTag("GE")
+    static let st = SegmentTag("ST")
+    static let se = SegmentTag("SE")
+    static let ta1 = SegmentTag("TA1")
+    static let unb = SegmentTag("UNB")
+    static let unz = SegmentTag("UNZ")
+    static let ung = SegmentTag("UNG")
+    static let une = SegmentTag("UNE")
+    static let unh = SegmentTag("UNH")
+    static let unt = SegmentTag("UNT")
 
     public init(stringLiteral value: String) {
         self.init(value)
@@ -51,21 +80,35 @@ public struct SegmentTag: Hashable, Sendable, Comparable, CustomStringConvertibl
 
 /// The bytes of one segment and where its elements start and end. Shared by `Segment` values and reused by the
 /// reader when no `Segment` holds it any more.
+///
+/// The memory is managed by hand so that the tokenizer fills it with plain stores: no array bookkeeping and no
+/// exclusivity checks on the hot path. Only the tokenizer writes, and only while it holds the sole reference.
 final class SegmentStorage: @unchecked Sendable {
     /// The segment as written, tag first, without its terminator and without line breaks that were not data.
-    var bytes: [UInt8] = []
+    @exclusivity(unchecked) private(set) var bytes: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) var byteCount = 0
+    @exclusivity(unchecked) private var byteCapacity: Int
     /// `fields[0]` is the end of the tag; `fields[i]` the end of element `i`. Element `i` starts at
     /// `fields[i - 1] + 1`.
-    var fields: [Int32] = []
-    var component: UInt8 = 0
-    var repetition: UInt8 = 0
-    var hasRepetition = false
-    var release: UInt8 = 0
-    var hasRelease = false
+    @exclusivity(unchecked) private(set) var fields: UnsafeMutablePointer<Int32>
+    @exclusivity(unchecked) var fieldCount = 0
+    @exclusivity(unchecked) private(set) var fieldCapacity: Int
+    @exclusivity(unchecked) var component: UInt8 = 0
+    @exclusivity(unchecked) var repetition: UInt8 = 0
+    @exclusivity(unchecked) var hasRepetition = false
+    @exclusivity(unchecked) var release: UInt8 = 0
+    @exclusivity(unchecked) var hasRelease = false
 
     init() {
-        self.bytes.reserveCapacity(256)
-        self.fields.reserveCapacity(32)
+        self.byteCapacity = 256
+        self.bytes = .allocate(capacity: 256)
+        self.fieldCapacity = 32
+        self.fields = .allocate(capacity: 32)
+    }
+
+    deinit {
+        self.bytes.deallocate()
+        self.fields.deallocate()
     }
 
     func setDelimiters(_ delimiters: Delimiters) {
@@ -76,8 +119,43 @@ final class SegmentStorage: @unchecked Sendable {
         self.hasRelease = delimiters.release != nil
     }
 
+    /// Replaces the bytes with `count` bytes from `source`.
+    func setBytes(_ source: UnsafePointer<UInt8>, count: Int) {
+        if count > self.byteCapacity {
+            self.bytes.deallocate()
+            self.byteCapacity = max(count, self.byteCapacity * 2)
+            self.bytes = .allocate(capacity: self.byteCapacity)
+        }
+        self.bytes.update(from: source, count: count)
+        self.byteCount = count
+    }
+
+    /// Makes room for at least `count` field entries, keeping the first `keeping`.
+    func reserveFields(_ count: Int, keeping: Int) {
+        guard count > self.fieldCapacity else { return }
+        let grown = UnsafeMutablePointer<Int32>.allocate(capacity: max(count, self.fieldCapacity * 2))
+        grown.update(from: self.fields, count: keeping)
+        self.fields.deallocate()
+        self.fields = grown
+        self.fieldCapacity = max(count, self.fieldCapacity * 2)
+    }
+
+    /// Appends a field end (slow path: wrapped segments).
+    func appendField(_ end: Int32) {
+        self.reserveFields(self.fieldCount + 1, keeping: self.fieldCount)
+        self.fields[self.fieldCount] = end
+        self.fieldCount += 1
+    }
+
+    var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: self.bytes, count: self.byteCount) }
+
+    /// The bytes of `range` as an array.
+    func slice(_ range: Range<Int>) -> ArraySlice<UInt8> {
+        ArraySlice(UnsafeBufferPointer(rebasing: self.buffer[range]))
+    }
+
     func range(ofElement position: Int) -> Range<Int>? {
-        guard position >= 1, position < self.fields.count else { return nil }
+        guard position >= 1, position < self.fieldCount else { return nil }
         return Int(self.fields[position - 1]) + 1..<Int(self.fields[position])
     }
 }
@@ -107,11 +185,11 @@ public struct Segment: Sendable, CustomStringConvertible {
 
     /// The tag as written (which may be longer than a valid tag).
     public var tagText: String {
-        String(decoding: self.storage.bytes[0..<Int(self.storage.fields[0])], as: UTF8.self)
+        String(decoding: self.storage.slice(0..<Int(self.storage.fields[0])), as: UTF8.self)
     }
 
     /// Number of elements, counting empty ones up to the last separator written.
-    public var elementCount: Int { self.storage.fields.count - 1 }
+    public var elementCount: Int { self.storage.fieldCount - 1 }
 
     /// Element `position` (1-based); an empty element when the segment has fewer.
     public func element(_ position: Int) -> Element {
@@ -132,9 +210,9 @@ public struct Segment: Sendable, CustomStringConvertible {
     }
 
     /// The segment's bytes as read (tag and elements with their separators, no terminator).
-    public var rawBytes: [UInt8] { self.storage.bytes }
+    public var rawBytes: [UInt8] { Array(self.storage.buffer) }
 
-    public var description: String { String(decoding: self.storage.bytes, as: UTF8.self) }
+    public var description: String { String(decoding: self.storage.buffer, as: UTF8.self) }
 }
 
 /// One element of a segment, possibly a composite of components and possibly repeated.
@@ -146,7 +224,7 @@ public struct Element: Sendable, CustomStringConvertible {
     public var isEmpty: Bool { self.range.isEmpty }
 
     /// The element's bytes as written, release characters included.
-    public var rawBytes: ArraySlice<UInt8> { self.storage.bytes[self.range] }
+    public var rawBytes: ArraySlice<UInt8> { self.storage.slice(self.range) }
 
     /// The whole element's text with release characters removed (component separators stay).
     public var text: String { self.unescaped(self.range) }
@@ -196,7 +274,7 @@ public struct Element: Sendable, CustomStringConvertible {
     }
 
     func unescaped(_ range: Range<Int>) -> String {
-        let bytes = self.storage.bytes[range]
+        let bytes = UnsafeBufferPointer(rebasing: self.storage.buffer[range])
         guard self.storage.hasRelease, bytes.contains(self.storage.release) else {
             return String(decoding: bytes, as: UTF8.self)
         }

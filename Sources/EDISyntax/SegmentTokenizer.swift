@@ -45,27 +45,27 @@ public final class SegmentTokenizer {
     public var maximumSegmentLength: Int
 
     private var source: any ByteSource
-    private var buffer: UnsafeMutableRawBufferPointer
-    private var head = 0
-    private var tail = 0
-    private var isAtEnd = false
+    @exclusivity(unchecked) private var buffer: UnsafeMutableRawBufferPointer
+    @exclusivity(unchecked) private var head = 0
+    @exclusivity(unchecked) private var tail = 0
+    @exclusivity(unchecked) private var isAtEnd = false
     /// File offset of `buffer[0]`.
-    private var bufferOffset = 0
-    private var line = 1
+    @exclusivity(unchecked) private var bufferOffset = 0
+    @exclusivity(unchecked) private var line = 1
     /// File offset of the first byte of the current line.
-    private var lineStart = 0
-    private var segmentIndex = 0
+    @exclusivity(unchecked) private var lineStart = 0
+    @exclusivity(unchecked) private var segmentIndex = 0
     private let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
-    private var terminatorLength = 1
-    private var terminatorIsLineFeed = false
-    private var terminatorIsLineBreak = false
+    @exclusivity(unchecked) private var terminatorLength = 1
+    @exclusivity(unchecked) private var terminatorIsLineFeed = false
+    @exclusivity(unchecked) private var terminatorIsLineBreak = false
 
     private(set) public var delimiters: Delimiters?
     private(set) public var dialect: Dialect?
     /// Set after the UNA service string, so that the following UNB keeps the UNA's delimiters.
     private var hasServiceString = false
     private(set) var problems: [Problem] = []
-    private(set) public var bytesConsumed = 0
+    @exclusivity(unchecked) public private(set) var bytesConsumed = 0
 
     public init(source: any ByteSource, bufferSize: Int = 1 << 20, maximumSegmentLength: Int = 16 << 20) {
         self.source = source
@@ -183,14 +183,17 @@ public final class SegmentTokenizer {
     /// Scans from `head` for the terminator, recording element separators in `storage.fields`. Returns the
     /// terminator's index, or -1 when the buffered bytes end first.
     private func scan(_ storage: SegmentStorage) -> (end: Int, hasLineBreaks: Bool) {
-        storage.fields.removeAll(keepingCapacity: true)
         let base = self.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let table = self.table
         let start = self.head
         let limit = self.tail
         let terminatorLength = self.terminatorLength
+        var fields = storage.fields
+        var fieldCapacity = storage.fieldCapacity
+        var fieldCount = 0
         var hasLineBreaks = false
         var index = start
+        defer { storage.fieldCount = fieldCount }
         while index < limit {
             let byteClass = table[Int(base[index])]
             if byteClass == 0 {
@@ -199,7 +202,13 @@ public final class SegmentTokenizer {
             }
             switch byteClass {
             case ByteClass.element.rawValue:
-                storage.fields.append(Int32(truncatingIfNeeded: index - start))
+                if fieldCount == fieldCapacity {
+                    storage.reserveFields(fieldCapacity * 2, keeping: fieldCount)
+                    fields = storage.fields
+                    fieldCapacity = storage.fieldCapacity
+                }
+                fields[fieldCount] = Int32(truncatingIfNeeded: index &- start)
+                fieldCount &+= 1
             case ByteClass.terminator.rawValue:
                 if terminatorLength == 1 {
                     return (index, hasLineBreaks)
@@ -247,17 +256,17 @@ public final class SegmentTokenizer {
         if terminated && self.terminatorIsLineFeed && contentEnd > start && base[contentEnd - 1] == 0x0D {
             contentEnd -= 1
         }
-        storage.bytes.removeAll(keepingCapacity: true)
-        storage.bytes.append(contentsOf: UnsafeRawBufferPointer(start: base + start, count: contentEnd - start))
+        storage.setBytes(base + start, count: contentEnd - start)
         if hasLineBreaks && !self.terminatorIsLineFeed {
             self.removeLineBreaks(storage, fileOffset: startOffset)
         } else {
-            while let last = storage.fields.last, Int(last) >= contentEnd - start { storage.fields.removeLast() }
+            while storage.fieldCount > 0 && Int(storage.fields[storage.fieldCount - 1]) >= contentEnd - start {
+                storage.fieldCount -= 1
+            }
         }
         // fields: [end of tag, end of element 1, ..., end of last element]
-        storage.fields.append(Int32(truncatingIfNeeded: storage.bytes.count))
-        let tagEnd = Int(storage.fields[0])
-        let tag = storage.bytes.withUnsafeBytes { SegmentTag(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<tagEnd])) }
+        storage.appendField(Int32(truncatingIfNeeded: storage.byteCount))
+        let tag = SegmentTag(pointer: storage.bytes, count: Int(storage.fields[0]))
         self.head = terminated ? end + self.terminatorLength : end
         if terminated && self.terminatorIsLineFeed {
             self.line += 1
@@ -279,10 +288,10 @@ public final class SegmentTokenizer {
     /// Slow path for wrapped files: removes CR and LF from the copied segment and recomputes element bounds.
     private func removeLineBreaks(_ storage: SegmentStorage, fileOffset: Int) {
         var compacted: [UInt8] = []
-        compacted.reserveCapacity(storage.bytes.count)
-        storage.fields.removeAll(keepingCapacity: true)
+        compacted.reserveCapacity(storage.byteCount)
+        storage.fieldCount = 0
         var escaped = false
-        for (offset, byte) in storage.bytes.enumerated() {
+        for (offset, byte) in storage.buffer.enumerated() {
             if byte == 0x0A || byte == 0x0D {
                 if byte == 0x0A {
                     self.line += 1
@@ -295,11 +304,11 @@ public final class SegmentTokenizer {
             } else if storage.hasRelease && byte == storage.release {
                 escaped = true
             } else if byte == self.delimiters?.element {
-                storage.fields.append(Int32(truncatingIfNeeded: compacted.count))
+                storage.appendField(Int32(truncatingIfNeeded: compacted.count))
             }
             compacted.append(byte)
         }
-        storage.bytes = compacted
+        compacted.withUnsafeBufferPointer { storage.setBytes($0.baseAddress!, count: $0.count) }
     }
 
     /// Skips a segment that is too long, up to and including its terminator.
@@ -584,7 +593,7 @@ extension SegmentTokenizer {
         var elements = 0
         while let _ = try self.next(into: storage) {
             segments += 1
-            elements += storage.fields.count - 1
+            elements += storage.fieldCount - 1
         }
         return (segments, elements)
     }

@@ -4,104 +4,107 @@
 /// in the innermost loop, then as the start of a new iteration of that loop, then in each enclosing loop; mandatory
 /// positions that are skipped on the way are reported missing. A segment found nowhere changes no state and is
 /// reported as unrecognised, not in the set, out of sequence or over its maximum use. The validator keeps only the
-/// frame stack (a few entries) and the errors, so it streams.
+/// frame stack and the errors, so it streams.
+///
+/// Everything on the path of a valid segment reads the schema's compiled tables through pointers and allocates
+/// nothing; names and messages are looked up only when an error is reported.
 struct TransactionSetValidator {
     private struct Frame {
-        var loop: LoopDefinition
-        /// Index of the child last used; it always has a use count of at least 1.
-        var index: Int
-        var counts: [Int]
+        var loop: Int32
+        /// Index (within the loop's children) of the child last used; it has a use count of at least 1.
+        var index: Int32
+        /// Where this frame's use counts start in `counts`.
+        var countsStart: Int32
     }
 
     let schema: TransactionSetSchema
+    private let compiled: CompiledSchema
     private var frames: [Frame] = []
-    private var depth = 0
+    /// Use counts of the children of every open frame, frame after frame.
+    private var counts: [Int32] = []
     private(set) var errors: [EDISyntaxError] = []
     private let isX12: Bool
     private let isVersion5: Bool
 
     init(schema: TransactionSetSchema) {
         self.schema = schema
+        self.compiled = schema.compiled
         self.isX12 = schema.dialect == .x12
         self.isVersion5 = schema.version >= "005010"
-        self.push(schema.structure)
+        self.frames.reserveCapacity(8)
+        self.counts.reserveCapacity(256)
+        self.push(loop: 0)
     }
 
     /// Checks one segment (the header first, the trailer last); `position` counts the header as 1.
     mutating func accept(_ segment: Segment, position: Int) {
-        let loopIdentifier: String?
-        if position == 1 {
-            loopIdentifier = nil  // the header is the root's first child, counted when the root was pushed
-        } else {
-            loopIdentifier = self.place(segment, position: position)
-        }
-        if let definition = self.schema.segments[segment.tag] {
-            ElementChecker(
-                definition: definition,
-                isX12: self.isX12,
-                isVersion5: self.isVersion5
-            ).check(segment, position: position, loop: loopIdentifier, into: &self.errors)
+        let loop: Int32 = position == 1 ? 0 : self.place(segment, position: position)
+        if let definition = self.compiled.segment(segment.tag) {
+            self.checkElements(segment, definition, position: position, loop: loop)
         }
     }
 
     /// Reports the mandatory segments and loops that never came; call after the trailer (or when it is missing).
     mutating func finish(trailer: Segment?, position: Int) {
-        while self.depth > 0 {
+        while let top = self.frames.last {
             self.reportMissing(
-                inFrame: self.depth - 1,
-                from: self.frames[self.depth - 1].index + 1,
+                frame: self.frames.count - 1,
+                from: top.index + 1,
                 to: nil,
                 at: trailer,
                 position: position
             )
-            self.depth -= 1
+            self.pop()
         }
     }
 
     // MARK: - Structure
 
-    private mutating func push(_ loop: LoopDefinition) {
-        if self.depth < self.frames.count {
-            self.frames[self.depth].loop = loop
-            self.frames[self.depth].index = 0
-            self.frames[self.depth].counts.removeAll(keepingCapacity: true)
-            self.frames[self.depth].counts.append(contentsOf: repeatElement(0, count: loop.children.count))
-            self.frames[self.depth].counts[0] = 1
-        } else {
-            var counts = [Int](repeating: 0, count: loop.children.count)
-            counts[0] = 1
-            self.frames.append(Frame(loop: loop, index: 0, counts: counts))
-        }
-        self.depth += 1
+    private mutating func push(loop: Int32) {
+        let childCount = Int(self.compiled.loops[Int(loop)].childCount)
+        let start = self.counts.count
+        self.counts.append(contentsOf: repeatElement(0, count: childCount))
+        self.counts[start] = 1
+        self.frames.append(Frame(loop: loop, index: 0, countsStart: Int32(start)))
+    }
+
+    private mutating func pop() {
+        let frame = self.frames.removeLast()
+        self.counts.removeSubrange(Int(frame.countsStart)...)
     }
 
     /// Moves the structure state to `segment`, reporting what was skipped; returns the loop it landed in.
-    private mutating func place(_ segment: Segment, position: Int) -> String? {
-        let tag = segment.tag
+    private mutating func place(_ segment: Segment, position: Int) -> Int32 {
+        let tag = segment.tag.rawValue
+        let nodes = self.compiled.nodes
+        let loops = self.compiled.loops
         var overMaximum: (frame: Int, child: Int)?
-        var level = self.depth - 1
+        var level = self.frames.count - 1
         while level >= 0 {
             let frame = self.frames[level]
-            let children = frame.loop.children
-            var child = frame.index
-            while child < children.count {
-                if children[child].tag == tag {
-                    if frame.counts[child] < children[child].maximumUse {
+            let loop = loops[Int(frame.loop)]
+            let first = Int(loop.firstChild)
+            let countsStart = Int(frame.countsStart)
+            var child = Int(frame.index)
+            while child < Int(loop.childCount) {
+                let node = nodes[first + child]
+                if node.tag == tag {
+                    if self.counts[countsStart + child] < node.maximumUse {
                         self.use(level: level, child: child, segment: segment, position: position)
-                        return self.loopIdentifier(level: self.depth - 1)
+                        return self.frames[self.frames.count - 1].loop
                     }
-                    overMaximum = overMaximum ?? (level, child)
+                    if overMaximum == nil { overMaximum = (level, child) }
                 }
                 child += 1
             }
             // A new iteration of the loop this frame stands for.
-            if level > 0 && frame.loop.firstTag == tag {
+            if level > 0 && loop.firstTag == tag {
                 let parent = self.frames[level - 1]
-                let loopChild = parent.index
-                if parent.counts[loopChild] < parent.loop.children[loopChild].maximumUse {
-                    self.popFrames(above: level - 1, at: segment, position: position)
+                let loopChild = Int(parent.index)
+                let node = nodes[Int(loops[Int(parent.loop)].firstChild) + loopChild]
+                if self.counts[Int(parent.countsStart) + loopChild] < node.maximumUse {
                     self.use(level: level - 1, child: loopChild, segment: segment, position: position)
-                    return self.loopIdentifier(level: self.depth - 1)
+                    return self.frames[self.frames.count - 1].loop
                 }
                 // The loop itself is full: that, not its first segment's single use, is the error.
                 if overMaximum == nil || (overMaximum!.frame == level && overMaximum!.child == 0) {
@@ -111,90 +114,79 @@ struct TransactionSetValidator {
             level -= 1
         }
         self.reportUnplaced(segment, position: position, overMaximum: overMaximum)
-        return self.loopIdentifier(level: self.depth - 1)
+        return self.frames[self.frames.count - 1].loop
     }
 
     /// Uses child `child` of the frame at `level`: pops deeper frames, reports skipped mandatory children, counts the
     /// use and enters the loop when the child is one.
     private mutating func use(level: Int, child: Int, segment: Segment, position: Int) {
-        self.popFrames(above: level, at: segment, position: position)
-        let frameIndex = level
-        let from = self.frames[frameIndex].index + 1
+        while self.frames.count - 1 > level {
+            let top = self.frames.count - 1
+            self.reportMissing(frame: top, from: self.frames[top].index + 1, to: nil, at: segment, position: position)
+            self.pop()
+        }
+        let from = self.frames[level].index + 1
         if child >= from {
-            self.reportMissing(inFrame: frameIndex, from: from, to: child, at: segment, position: position)
+            self.reportMissing(frame: level, from: from, to: Int32(child), at: segment, position: position)
         }
-        self.frames[frameIndex].index = child
-        self.frames[frameIndex].counts[child] += 1
-        if case .loop(let loop) = self.frames[frameIndex].loop.children[child] {
-            self.push(loop)
-        }
-    }
-
-    private mutating func popFrames(above level: Int, at segment: Segment, position: Int) {
-        while self.depth - 1 > level {
-            let top = self.depth - 1
-            self.reportMissing(inFrame: top, from: self.frames[top].index + 1, to: nil, at: segment, position: position)
-            self.depth -= 1
+        self.frames[level].index = Int32(child)
+        self.counts[Int(self.frames[level].countsStart) + child] += 1
+        let node = self.compiled.nodes[Int(self.compiled.loops[Int(self.frames[level].loop)].firstChild) + child]
+        if node.loop >= 0 {
+            self.push(loop: node.loop)
         }
     }
 
-    private mutating func reportMissing(inFrame level: Int, from: Int, to: Int?, at segment: Segment?, position: Int) {
+    private mutating func reportMissing(frame level: Int, from: Int32, to: Int32?, at segment: Segment?, position: Int)
+    {
         let frame = self.frames[level]
-        let children = frame.loop.children
-        let end = to ?? children.count
+        let loop = self.compiled.loops[Int(frame.loop)]
+        let end = to ?? loop.childCount
         guard from < end else { return }
-        for child in from..<end where frame.counts[child] == 0 && children[child].isMandatory {
-            let node = children[child]
-            let what: String
-            if case .loop = node {
-                what = "mandatory loop \(node.tag)"
-            } else {
-                what = "mandatory segment \(node.tag)"
-            }
-            let context = level > 0 ? " in loop \(frame.loop.identifier)" : ""
+        for child in Int(from)..<Int(end) {
+            let node = self.compiled.nodes[Int(loop.firstChild) + child]
+            guard node.isMandatory, self.counts[Int(frame.countsStart) + child] == 0 else { continue }
+            let tag = SegmentTag(rawValue: node.tag)
+            let what = node.loop >= 0 ? "mandatory loop \(tag)" : "mandatory segment \(tag)"
+            let loopName = self.compiled.loopIdentifiers[Int(frame.loop)]
             var location = self.location(segment, position: position)
-            location.segmentTag = node.tag.description
-            location.loopIdentifier = level > 0 ? frame.loop.identifier : nil
+            location.segmentTag = tag.description
+            location.loopIdentifier = level > 0 ? loopName : nil
             self.errors.append(
                 EDISyntaxError(
                     .mandatorySegmentMissing,
                     level: .segment,
-                    "\(what)\(context) is missing" + (segment.map { " before \($0.tagText)" } ?? ""),
+                    "\(what)\(level > 0 ? " in loop \(loopName)" : "") is missing"
+                        + (segment.map { " before \($0.tagText)" } ?? ""),
                     at: location,
-                    ackCodes: AckCodes(
-                        ak502: "5",
-                        ak304: "3",
-                        ik304: "3",
-                        contrl0085: "13",
-                        contrlLevel: "UCS"
-                    )
+                    ackCodes: AckCodes(ak502: "5", ak304: "3", ik304: "3", contrl0085: "13", contrlLevel: "UCS")
                 )
             )
         }
     }
 
-    private mutating func reportUnplaced(
-        _ segment: Segment,
-        position: Int,
-        overMaximum: (frame: Int, child: Int)?
-    ) {
+    private mutating func reportUnplaced(_ segment: Segment, position: Int, overMaximum: (frame: Int, child: Int)?) {
         var location = self.location(segment, position: position)
-        location.loopIdentifier = self.loopIdentifier(level: self.depth - 1)
+        location.loopIdentifier = self.loopName(self.frames.count - 1)
         let tag = segment.tag
         let code: EDISyntaxError.Code
         let message: String
         let ak304: String
         let contrl: String
         if let overMaximum {
-            let node = self.frames[overMaximum.frame].loop.children[overMaximum.child]
-            if case .loop = node {
+            let frame = self.frames[overMaximum.frame]
+            let node = self.compiled.nodes[
+                Int(self.compiled.loops[Int(frame.loop)].firstChild) + overMaximum.child
+            ]
+            let nodeTag = SegmentTag(rawValue: node.tag)
+            if node.loop >= 0 {
                 code = .loopOverMaximum
-                message = "loop \(node.tag) occurs more than \(node.maximumUse) times"
+                message = "loop \(nodeTag) occurs more than \(node.maximumUse) times"
                 ak304 = "4"
                 contrl = "36"
             } else {
                 code = .segmentOverMaximum
-                message = "segment \(node.tag) is used more than \(node.maximumUse) times here"
+                message = "segment \(nodeTag) is used more than \(node.maximumUse) times here"
                 ak304 = "5"
                 contrl = "35"
             }
@@ -203,7 +195,7 @@ struct TransactionSetValidator {
             message = "\"\(segment.tagText)\" is not a segment identifier"
             ak304 = "1"
             contrl = "14"
-        } else if !self.schema.tagsInStructure.contains(tag) {
+        } else if !self.compiled.structureTags.contains(tag.rawValue) {
             code = .segmentNotInSet
             message =
                 "segment \(segment.tagText) is not part of transaction set \(self.schema.identifier)"
@@ -227,8 +219,8 @@ struct TransactionSetValidator {
         )
     }
 
-    private func loopIdentifier(level: Int) -> String? {
-        level > 0 ? self.frames[level].loop.identifier : nil
+    private func loopName(_ level: Int) -> String? {
+        level > 0 ? self.compiled.loopIdentifiers[Int(self.frames[level].loop)] : nil
     }
 
     private func location(_ segment: Segment?, position: Int) -> Location {
@@ -242,251 +234,439 @@ struct TransactionSetValidator {
             segmentTag: segment.tagText
         )
     }
-}
 
-/// Checks the elements of one segment against its definition, on the segment's bytes.
-struct ElementChecker {
-    let definition: SegmentDefinition
-    let isX12: Bool
-    let isVersion5: Bool
+    // MARK: - Elements
 
-    func check(_ segment: Segment, position: Int, loop: String?, into errors: inout [EDISyntaxError]) {
+    /// What is wrong with one value; the message is made only when the problem is reported.
+    private enum Problem: Equatable {
+        case missing, tooManyElements, tooManyRepetitions, tooManyComponents, componentInSimpleElement
+        case notNumber, badDate, badTime
+        case controlCharacter(UInt8)
+        case digitInAlphabetic, badCode, tooShort, tooLong
+    }
+
+    private mutating func checkElements(
+        _ segment: Segment,
+        _ definition: CompiledSchema.Segment,
+        position: Int,
+        loop: Int32
+    ) {
         let storage = segment.storage
-        let definitions = self.definition.elements
-        let count = segment.elementCount
-        storage.bytes.withUnsafeBufferPointer { bytes in
-            for elementPosition in 1...max(1, max(count, definitions.count)) {
-                let range = storage.range(ofElement: elementPosition) ?? 0..<0
-                func report(
-                    _ code: EDISyntaxError.Code,
-                    _ message: String,
-                    component: Int? = nil,
-                    ak403: String,
-                    ik403: String? = nil,
-                    contrl: String,
-                    data: Range<Int>? = nil
-                ) {
-                    var location = Location(
-                        byteOffset: segment.byteOffset + range.lowerBound,
-                        line: segment.line,
-                        column: segment.column,
-                        fileSegmentIndex: segment.index,
-                        segmentPosition: position,
-                        segmentTag: segment.tagText,
-                        loopIdentifier: loop,
-                        elementPosition: elementPosition,
-                        componentPosition: component
-                    )
-                    if elementPosition > count && code == .mandatoryElementMissing {
-                        location.byteOffset = segment.byteOffset + storage.bytes.count
-                    }
-                    let badData = data.map { Element(storage: storage, range: $0).text }
-                    errors.append(
-                        EDISyntaxError(
-                            code,
-                            level: .element,
-                            message,
-                            at: location,
-                            ackCodes: AckCodes(
-                                ak502: "5",
-                                ak304: "8",
-                                ak403: ak403,
-                                ik304: "8",
-                                ik403: ik403 ?? ak403,
-                                contrl0085: contrl,
-                                contrlLevel: "UCD"
-                            ),
-                            badData: badData
-                        )
-                    )
+        let bytes = storage.bytes
+        let fields = storage.fields
+        let written = storage.fieldCount - 1
+        let defined = Int(definition.elementCount)
+        let elements = self.compiled.elements
+        let repetition: UInt8? = storage.hasRepetition ? storage.repetition : nil
+        let release: UInt8? = storage.hasRelease ? storage.release : nil
+        var elementPosition = 1
+        while elementPosition <= max(written, defined) {
+            defer { elementPosition += 1 }
+            let range =
+                elementPosition <= written
+                ? Int(fields[elementPosition - 1]) + 1..<Int(fields[elementPosition]) : 0..<0
+            guard elementPosition <= defined else {
+                if !range.isEmpty {
+                    self.report(.tooManyElements, segment, position, loop, elementPosition, nil, range, definition)
                 }
-                guard elementPosition <= definitions.count else {
-                    if !range.isEmpty {
-                        report(
-                            .tooManyElements,
-                            "\(self.definition.tag) has \(definitions.count) elements; element \(elementPosition)"
-                                + " is extra",
-                            ak403: "3",
-                            contrl: "16",
-                            data: range
-                        )
-                    }
-                    continue
-                }
-                let element = definitions[elementPosition - 1]
-                if range.isEmpty {
-                    if element.isMandatory {
-                        report(
-                            .mandatoryElementMissing,
-                            "mandatory element \(element.name) is missing",
-                            ak403: "1",
-                            contrl: "13"
-                        )
-                    }
-                    continue
-                }
-                var repetitionRanges = [range]
-                if storage.hasRepetition, self.firstOccurrence(of: storage.repetition, in: range, bytes, storage) != nil
-                {
-                    repetitionRanges = Element(storage: storage, range: range).split(on: storage.repetition)
-                    if repetitionRanges.count > element.maximumRepetitions {
-                        report(
-                            .tooManyRepetitions,
-                            "element \(element.name) "
-                                + (element.maximumRepetitions == 1
-                                    ? "is not repeatable" : "repeats more than \(element.maximumRepetitions) times"),
-                            ak403: self.isVersion5 ? "12" : "3",
-                            ik403: "12",
-                            contrl: "35",
-                            data: range
-                        )
-                        repetitionRanges = Array(repetitionRanges.prefix(element.maximumRepetitions))
-                    }
-                }
-                for valueRange in repetitionRanges {
-                    if element.type == .composite {
-                        let ranges = Element(storage: storage, range: valueRange).componentRanges
-                        for (offset, component) in element.components.enumerated() {
-                            let componentRange =
-                                offset < ranges.count ? ranges[offset] : valueRange.upperBound..<valueRange.upperBound
-                            if componentRange.isEmpty {
-                                if component.isMandatory {
-                                    report(
-                                        .mandatoryElementMissing,
-                                        "mandatory component \(component.name) is missing",
-                                        component: offset + 1,
-                                        ak403: "1",
-                                        contrl: "13"
-                                    )
-                                }
-                                continue
-                            }
-                            if let problem = self.checkValue(componentRange, component, bytes, release: storage) {
-                                report(
-                                    problem.code,
-                                    problem.message,
-                                    component: offset + 1,
-                                    ak403: problem.ak403,
-                                    contrl: problem.contrl,
-                                    data: componentRange
-                                )
-                            }
-                        }
-                        if ranges.count > element.components.count,
-                            ranges[element.components.count...].contains(where: { !$0.isEmpty })
-                        {
-                            report(
-                                .tooManyComponents,
-                                "composite \(element.name) has \(element.components.count) components,"
-                                    + " \(ranges.count) are written",
-                                component: element.components.count + 1,
-                                ak403: self.isVersion5 ? "13" : "3",
-                                ik403: "13",
-                                contrl: "16",
-                                data: valueRange
-                            )
-                        }
-                        continue
-                    }
-                    if self.firstOccurrence(of: storage.component, in: valueRange, bytes, storage) != nil {
-                        if self.isX12 {
-                            report(
-                                .tooManyComponents,
-                                "element \(element.name) is not a composite but holds the component separator",
-                                ak403: self.isVersion5 ? "13" : "6",
-                                ik403: "13",
-                                contrl: "16",
-                                data: valueRange
-                            )
-                        } else {
-                            report(
-                                .tooManyComponents,
-                                "element \(element.name) is not a composite but has components",
-                                component: 2,
-                                ak403: "3",
-                                contrl: "16",
-                                data: valueRange
-                            )
-                        }
-                        continue
-                    }
-                    if let problem = self.checkValue(valueRange, element, bytes, release: storage) {
-                        report(
-                            problem.code,
-                            problem.message,
-                            ak403: problem.ak403,
-                            contrl: problem.contrl,
-                            data: valueRange
-                        )
-                    }
-                }
+                continue
             }
-            for rule in self.definition.rules {
-                self.check(rule, segment: segment, position: position, loop: loop, into: &errors)
+            let element = elements[Int(definition.elementStart) + elementPosition - 1]
+            if range.isEmpty {
+                if element.isMandatory {
+                    self.report(.missing, segment, position, loop, elementPosition, nil, range, definition)
+                }
+                continue
             }
+            if let repetition, Self.find(repetition, in: range, bytes, release) != nil {
+                var repetitions = Self.split(range, on: repetition, bytes, release)
+                if repetitions.count > Int(element.maximumRepetitions) {
+                    self.report(.tooManyRepetitions, segment, position, loop, elementPosition, nil, range, definition)
+                    repetitions.removeLast(repetitions.count - Int(element.maximumRepetitions))
+                }
+                for valueRange in repetitions {
+                    self.checkOccurrence(valueRange, element, segment, position, loop, elementPosition, definition)
+                }
+            } else {
+                self.checkOccurrence(range, element, segment, position, loop, elementPosition, definition)
+            }
+        }
+        for index in 0..<Int(definition.ruleCount) {
+            self.check(self.compiled.rules[Int(definition.ruleStart) + index], segment, position, loop)
         }
     }
 
-    /// Checks an X12 syntax note (997 AK403 2 for a conditional element missing, 10 for an exclusion).
-    private func check(
-        _ rule: SyntaxRule,
-        segment: Segment,
-        position: Int,
-        loop: String?,
-        into errors: inout [EDISyntaxError]
+    /// Checks one occurrence of an element (a simple value or a composite).
+    private mutating func checkOccurrence(
+        _ valueRange: Range<Int>,
+        _ element: CompiledSchema.Element,
+        _ segment: Segment,
+        _ position: Int,
+        _ loop: Int32,
+        _ elementPosition: Int,
+        _ definition: CompiledSchema.Segment
     ) {
-        let present = rule.positions.map { !(segment.storage.range(ofElement: $0)?.isEmpty ?? true) }
-        let presentCount = present.filter { $0 }.count
-        var offending: [Int] = []
-        var isExclusion = false
-        switch rule.kind {
-        case .paired:
-            if presentCount > 0 && presentCount < present.count {
-                offending = rule.positions.indices.filter { !present[$0] }.map { rule.positions[$0] }
+        let storage = segment.storage
+        let bytes = storage.bytes
+        let release: UInt8? = storage.hasRelease ? storage.release : nil
+        let component = storage.component
+        let elements = self.compiled.elements
+        if element.type == .composite {
+            let parts = Self.split(valueRange, on: component, bytes, release)
+            let componentCount = Int(element.componentCount)
+            for index in 0..<componentCount {
+                let componentRange = index < parts.count ? parts[index] : valueRange.upperBound..<valueRange.upperBound
+                let componentElement = elements[Int(element.componentStart) + index]
+                if componentRange.isEmpty {
+                    if componentElement.isMandatory {
+                        self.report(
+                            .missing,
+                            segment,
+                            position,
+                            loop,
+                            elementPosition,
+                            index + 1,
+                            componentRange,
+                            definition
+                        )
+                    }
+                    continue
+                }
+                if let problem = self.checkValue(componentRange, componentElement, bytes, release) {
+                    self.report(
+                        problem,
+                        segment,
+                        position,
+                        loop,
+                        elementPosition,
+                        index + 1,
+                        componentRange,
+                        definition
+                    )
+                }
             }
-        case .required:
-            if presentCount == 0 { offending = [rule.positions[0]] }
-        case .exclusion:
-            if presentCount > 1 {
-                offending = [rule.positions.indices.filter { present[$0] }.map { rule.positions[$0] }[1]]
-                isExclusion = true
+            if parts.count > componentCount, parts[componentCount...].contains(where: { !$0.isEmpty }) {
+                self.report(
+                    .tooManyComponents,
+                    segment,
+                    position,
+                    loop,
+                    elementPosition,
+                    componentCount + 1,
+                    valueRange,
+                    definition
+                )
             }
-        case .conditional:
-            if present[0] {
-                offending = rule.positions.indices.dropFirst().filter { !present[$0] }.map { rule.positions[$0] }
-            }
-        case .listConditional:
-            if present[0] && presentCount == 1 { offending = [rule.positions[1]] }
+            return
         }
+        if Self.find(component, in: valueRange, bytes, release) != nil {
+            self.report(
+                .componentInSimpleElement,
+                segment,
+                position,
+                loop,
+                elementPosition,
+                self.isX12 ? nil : 2,
+                valueRange,
+                definition
+            )
+            return
+        }
+        if let problem = self.checkValue(valueRange, element, bytes, release) {
+            self.report(problem, segment, position, loop, elementPosition, nil, valueRange, definition)
+        }
+    }
+
+    /// Finds `byte` in `range`, skipping released characters.
+    private static func find(
+        _ byte: UInt8,
+        in range: Range<Int>,
+        _ bytes: UnsafeMutablePointer<UInt8>,
+        _ release: UInt8?
+    ) -> Int? {
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let current = bytes[index]
+            if current == release {
+                index += 2
+                continue
+            }
+            if current == byte { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    private static func split(
+        _ range: Range<Int>,
+        on separator: UInt8,
+        _ bytes: UnsafeMutablePointer<UInt8>,
+        _ release: UInt8?
+    ) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var start = range.lowerBound
+        var index = start
+        while index < range.upperBound {
+            let current = bytes[index]
+            if current == release {
+                index += 2
+                continue
+            }
+            if current == separator {
+                result.append(start..<index)
+                start = index + 1
+            }
+            index += 1
+        }
+        result.append(start..<max(start, range.upperBound))
+        return result
+    }
+
+    private func checkValue(
+        _ range: Range<Int>,
+        _ element: CompiledSchema.Element,
+        _ bytes: UnsafeMutablePointer<UInt8>,
+        _ release: UInt8?
+    ) -> Problem? {
+        let value = UnsafeBufferPointer(start: bytes + range.lowerBound, count: range.count)
+        var length = 0
+        switch element.type {
+        case .decimal, .numeric:
+            var digits = 0
+            var points = 0
+            let allowsPoint = element.type == .decimal || !self.isX12
+            for offset in 0..<value.count {
+                let byte = value[offset]
+                if byte >= 0x30 && byte <= 0x39 {
+                    digits += 1
+                } else if byte == UInt8(ascii: "-") && offset == 0 {
+                    continue
+                } else if allowsPoint && points == 0
+                    && (byte == UInt8(ascii: ".") || (!self.isX12 && byte == UInt8(ascii: ",")))
+                {
+                    points += 1
+                } else {
+                    return .notNumber
+                }
+            }
+            if digits == 0 { return .notNumber }
+            length = digits
+        case .date:
+            if !DateTimeRules.isValidDate(value) { return .badDate }
+            length = value.count
+        case .time:
+            if !DateTimeRules.isValidTime(value) { return .badTime }
+            length = value.count
+        default:
+            var escaped = false
+            for byte in value {
+                if !escaped && byte == release {
+                    escaped = true
+                    continue
+                }
+                escaped = false
+                if byte & 0xC0 != 0x80 { length += 1 }  // characters, not UTF-8 continuation bytes
+                if byte < 0x20 || byte == 0x7F { return .controlCharacter(byte) }
+                if element.type == .alphabetic && byte >= 0x30 && byte <= 0x39 { return .digitInAlphabetic }
+            }
+            if element.codes >= 0 && !self.compiled.contains(value, codeList: element.codes) {
+                return .badCode
+            }
+        }
+        if length < Int(element.minimumLength) { return .tooShort }
+        if element.maximumLength > 0 && length > Int(element.maximumLength) { return .tooLong }
+        return nil
+    }
+
+    /// Turns a problem into a located error with its acknowledgement codes (the slow path).
+    private mutating func report(
+        _ problem: Problem,
+        _ segment: Segment,
+        _ position: Int,
+        _ loop: Int32,
+        _ elementPosition: Int,
+        _ component: Int?,
+        _ range: Range<Int>,
+        _ compiledSegment: CompiledSchema.Segment
+    ) {
+        let definition = self.schema.segments[segment.tag]
+        var element =
+            elementPosition <= (definition?.elements.count ?? 0) ? definition?.elements[elementPosition - 1] : nil
+        if let component, let parent = element, component <= parent.components.count {
+            element = parent.components[component - 1]
+        }
+        let name = element?.name ?? "\(segment.tagText)\(elementPosition < 10 ? "0" : "")\(elementPosition)"
+        let storage = segment.storage
+        let quoted = "\"" + Element(storage: storage, range: range).text + "\""
+        let code: EDISyntaxError.Code
+        let message: String
+        var ak403: String
+        var ik403: String? = nil
+        let contrl: String
+        var badData: String? = Element(storage: storage, range: range).text
+        switch problem {
+        case .missing:
+            code = .mandatoryElementMissing
+            message = "mandatory \(component == nil ? "element" : "component") \(name) is missing"
+            (ak403, contrl) = ("1", "13")
+            badData = nil
+        case .tooManyElements:
+            code = .tooManyElements
+            message =
+                "\(segment.tagText) has \(compiledSegment.elementCount) elements; element \(elementPosition) is extra"
+            (ak403, contrl) = ("3", "16")
+        case .tooManyRepetitions:
+            code = .tooManyRepetitions
+            let maximum = element?.maximumRepetitions ?? 1
+            message = "element \(name) " + (maximum == 1 ? "is not repeatable" : "repeats more than \(maximum) times")
+            (ak403, ik403, contrl) = (self.isVersion5 ? "12" : "3", "12", "35")
+        case .tooManyComponents:
+            code = .tooManyComponents
+            let parent = definition?.elements[elementPosition - 1]
+            message =
+                "composite \(parent?.name ?? name) has \(parent?.components.count ?? 0) components, more are written"
+            (ak403, ik403, contrl) = (self.isVersion5 ? "13" : "3", "13", "16")
+        case .componentInSimpleElement:
+            code = .tooManyComponents
+            if self.isX12 {
+                message = "element \(name) is not a composite but holds the component separator"
+                (ak403, ik403, contrl) = (self.isVersion5 ? "13" : "6", "13", "16")
+            } else {
+                message = "element \(name) is not a composite but has components"
+                (ak403, contrl) = ("3", "16")
+            }
+        case .notNumber:
+            code = .invalidNumber
+            let isDecimal = element?.type == .decimal || !self.isX12
+            message = "\(quoted) is not \(isDecimal ? "a decimal number" : "a whole number") (\(name))"
+            (ak403, contrl) = ("6", "37")
+        case .badDate:
+            code = .invalidDate
+            message = "\(quoted) is not a date, CCYYMMDD (\(name))"
+            (ak403, contrl) = ("8", "12")
+        case .badTime:
+            code = .invalidTime
+            message = "\(quoted) is not a time, HHMM[SS] (\(name))"
+            (ak403, contrl) = ("9", "12")
+        case .controlCharacter(let byte):
+            code = .invalidCharacter
+            message = "\(name) holds a control character (0x\(String(byte, radix: 16)))"
+            (ak403, contrl) = ("6", "21")
+        case .digitInAlphabetic:
+            code = .invalidCharacter
+            message = "\(quoted) is alphabetic data and may not hold digits (\(name))"
+            (ak403, contrl) = ("6", "37")
+        case .badCode:
+            code = .invalidCodeValue
+            message = "\(quoted) is not a valid \(name) code"
+            (ak403, contrl) = ("7", "12")
+        case .tooShort:
+            code = .elementTooShort
+            message = "\(quoted) is shorter than \(element?.minimumLength ?? 0) (\(name))"
+            (ak403, contrl) = ("4", "40")
+        case .tooLong:
+            code = .elementTooLong
+            message = "\(quoted) is longer than \(element?.maximumLength ?? 0) (\(name))"
+            (ak403, contrl) = ("5", "39")
+        }
+        let byteOffset =
+            problem == .missing && elementPosition > storage.fieldCount - 1
+            ? segment.byteOffset + storage.byteCount : segment.byteOffset + range.lowerBound
+        self.errors.append(
+            EDISyntaxError(
+                code,
+                level: .element,
+                message,
+                at: Location(
+                    byteOffset: byteOffset,
+                    line: segment.line,
+                    column: segment.column,
+                    fileSegmentIndex: segment.index,
+                    segmentPosition: position,
+                    segmentTag: segment.tagText,
+                    loopIdentifier: loop > 0 ? self.compiled.loopIdentifiers[Int(loop)] : nil,
+                    elementPosition: elementPosition,
+                    componentPosition: component
+                ),
+                ackCodes: AckCodes(
+                    ak502: "5",
+                    ak304: "8",
+                    ak403: ak403,
+                    ik304: "8",
+                    ik403: ik403 ?? ak403,
+                    contrl0085: contrl,
+                    contrlLevel: "UCD"
+                ),
+                badData: badData
+            )
+        )
+    }
+
+    /// Checks an X12 syntax note (997 AK403 2 for a conditional element missing, 10 for an exclusion).
+    private mutating func check(_ rule: CompiledSchema.Rule, _ segment: Segment, _ position: Int, _ loop: Int32) {
+        let storage = segment.storage
+        let written = storage.fieldCount - 1
+        func isPresent(_ index: Int) -> Bool {
+            let elementPosition = rule.position(index)
+            guard elementPosition <= written else { return false }
+            return storage.fields[elementPosition] > storage.fields[elementPosition - 1] + 1
+        }
+        // The common case, every rule satisfied, allocates nothing.
+        var presentCount = 0
+        for index in 0..<rule.count where isPresent(index) { presentCount += 1 }
+        let firstPresent = isPresent(0)
+        let isViolated: Bool
+        switch rule.kind {
+        case .paired: isViolated = presentCount > 0 && presentCount < rule.count
+        case .required: isViolated = presentCount == 0
+        case .exclusion: isViolated = presentCount > 1
+        case .conditional: isViolated = firstPresent && presentCount < rule.count
+        case .listConditional: isViolated = firstPresent && presentCount == 1
+        }
+        guard isViolated else { return }
+        let positions = (0..<rule.count).map(rule.position)
+        let present = (0..<rule.count).map(isPresent)
+        let offending: [Int]
+        switch rule.kind {
+        case .paired: offending = positions.indices.filter { !present[$0] }.map { positions[$0] }
+        case .required: offending = [positions[0]]
+        case .exclusion: offending = [positions.indices.filter { present[$0] }.map { positions[$0] }[1]]
+        case .conditional: offending = positions.indices.dropFirst().filter { !present[$0] }.map { positions[$0] }
+        case .listConditional: offending = [positions[1]]
+        }
+        let isExclusion = rule.kind == .exclusion
         let tag = segment.tagText
-        let names = rule.positions.map { tag + ($0 < 10 ? "0\($0)" : "\($0)") }
+        func name(_ position: Int) -> String { tag + (position < 10 ? "0\(position)" : "\(position)") }
+        let names = positions.map(name)
+        let note = String(rule.kind.rawValue) + positions.map { $0 < 10 ? "0\($0)" : "\($0)" }.joined()
         for elementPosition in offending {
-            let name = tag + (elementPosition < 10 ? "0\(elementPosition)" : "\(elementPosition)")
             let message: String
             switch rule.kind {
-            case .paired: message = "\(name) is required: \(names.joined(separator: " and ")) go together (\(rule))"
-            case .required: message = "one of \(names.joined(separator: ", ")) is required (\(rule))"
-            case .exclusion: message = "only one of \(names.joined(separator: ", ")) may be used (\(rule))"
-            case .conditional: message = "\(name) is required when \(names[0]) is present (\(rule))"
+            case .paired:
+                message =
+                    "\(name(elementPosition)) is required: \(names.joined(separator: " and ")) go together (\(note))"
+            case .required: message = "one of \(names.joined(separator: ", ")) is required (\(note))"
+            case .exclusion: message = "only one of \(names.joined(separator: ", ")) may be used (\(note))"
+            case .conditional: message = "\(name(elementPosition)) is required when \(names[0]) is present (\(note))"
             case .listConditional:
                 message =
                     "one of \(names.dropFirst().joined(separator: ", ")) is required when \(names[0]) is present"
-                    + " (\(rule))"
+                    + " (\(note))"
             }
-            let range = segment.storage.range(ofElement: elementPosition)
-            errors.append(
+            let range = storage.range(ofElement: elementPosition)
+            self.errors.append(
                 EDISyntaxError(
                     isExclusion ? .exclusionViolated : .conditionalElementMissing,
                     level: .element,
                     message,
                     at: Location(
-                        byteOffset: segment.byteOffset + (range?.lowerBound ?? segment.storage.bytes.count),
+                        byteOffset: segment.byteOffset + (range?.lowerBound ?? storage.byteCount),
                         line: segment.line,
                         column: segment.column,
                         fileSegmentIndex: segment.index,
                         segmentPosition: position,
                         segmentTag: tag,
-                        loopIdentifier: loop,
+                        loopIdentifier: loop > 0 ? self.compiled.loopIdentifiers[Int(loop)] : nil,
                         elementPosition: elementPosition
                     ),
                     ackCodes: AckCodes(
@@ -501,145 +681,5 @@ struct ElementChecker {
                 )
             )
         }
-    }
-
-    private struct Problem {
-        var code: EDISyntaxError.Code
-        var message: String
-        var ak403: String
-        var contrl: String
-    }
-
-    /// Finds `byte` in `range`, skipping released characters.
-    private func firstOccurrence(
-        of byte: UInt8,
-        in range: Range<Int>,
-        _ bytes: UnsafeBufferPointer<UInt8>,
-        _ storage: SegmentStorage
-    ) -> Int? {
-        var index = range.lowerBound
-        while index < range.upperBound {
-            let current = bytes[index]
-            if storage.hasRelease && current == storage.release {
-                index += 2
-                continue
-            }
-            if current == byte { return index }
-            index += 1
-        }
-        return nil
-    }
-
-    private func checkValue(
-        _ range: Range<Int>,
-        _ element: ElementDefinition,
-        _ bytes: UnsafeBufferPointer<UInt8>,
-        release storage: SegmentStorage
-    ) -> Problem? {
-        let value = UnsafeBufferPointer(rebasing: bytes[range])
-        var length = 0
-        func quoted() -> String { "\"" + Element(storage: storage, range: range).text + "\"" }
-        switch element.type {
-        case .decimal, .numeric:
-            var digits = 0
-            var points = 0
-            var valid = !value.isEmpty
-            let allowsPoint = element.type == .decimal || !self.isX12
-            for (offset, byte) in value.enumerated() {
-                if byte >= 0x30 && byte <= 0x39 {
-                    digits += 1
-                } else if byte == UInt8(ascii: "-") && offset == 0 {
-                    continue
-                } else if allowsPoint && (byte == UInt8(ascii: ".") || (!self.isX12 && byte == UInt8(ascii: ",")))
-                    && points == 0
-                {
-                    points += 1
-                } else {
-                    valid = false
-                    break
-                }
-            }
-            if !valid || digits == 0 {
-                let kind = element.type == .decimal || !self.isX12 ? "a decimal number" : "a whole number"
-                return Problem(
-                    code: .invalidNumber,
-                    message: "\(quoted()) is not \(kind) (\(element.name))",
-                    ak403: "6",
-                    contrl: "37"
-                )
-            }
-            length = digits
-        case .date:
-            if !DateTimeRules.isValidDate(value) {
-                return Problem(
-                    code: .invalidDate,
-                    message: "\(quoted()) is not a date, CCYYMMDD (\(element.name))",
-                    ak403: "8",
-                    contrl: "12"
-                )
-            }
-            length = value.count
-        case .time:
-            if !DateTimeRules.isValidTime(value) {
-                return Problem(
-                    code: .invalidTime,
-                    message: "\(quoted()) is not a time, HHMM[SS] (\(element.name))",
-                    ak403: "9",
-                    contrl: "12"
-                )
-            }
-            length = value.count
-        default:
-            var escaped = false
-            for byte in value {
-                if storage.hasRelease && !escaped && byte == storage.release {
-                    escaped = true
-                    continue
-                }
-                escaped = false
-                if byte & 0xC0 != 0x80 { length += 1 }  // count characters, not UTF-8 continuation bytes
-                if byte < 0x20 || byte == 0x7F {
-                    return Problem(
-                        code: .invalidCharacter,
-                        message: "\(element.name) holds a control character (0x\(String(byte, radix: 16)))",
-                        ak403: "6",
-                        contrl: "21"
-                    )
-                }
-                if element.type == .alphabetic && byte >= 0x30 && byte <= 0x39 {
-                    return Problem(
-                        code: .invalidCharacter,
-                        message: "\(quoted()) is alphabetic data and may not hold digits (\(element.name))",
-                        ak403: "6",
-                        contrl: "37"
-                    )
-                }
-            }
-            if let codes = element.codes, !codes.contains(String(decoding: value, as: UTF8.self)) {
-                return Problem(
-                    code: .invalidCodeValue,
-                    message: "\(quoted()) is not a valid \(element.name) code",
-                    ak403: "7",
-                    contrl: "12"
-                )
-            }
-        }
-        if length < element.minimumLength {
-            return Problem(
-                code: .elementTooShort,
-                message: "\(quoted()) is shorter than \(element.minimumLength) (\(element.name))",
-                ak403: "4",
-                contrl: "40"
-            )
-        }
-        if element.maximumLength > 0 && length > element.maximumLength {
-            return Problem(
-                code: .elementTooLong,
-                message: "\(quoted()) is longer than \(element.maximumLength) (\(element.name))",
-                ak403: "5",
-                contrl: "39"
-            )
-        }
-        return nil
     }
 }
