@@ -13,8 +13,11 @@ enum DateTimeRules {
         if bytes.count == 6 { year += year < 50 ? 2000 : 1900 }
         guard (1...12).contains(month), day >= 1 else { return false }
         let isLeap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let lengths = [31, isLeap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        return day <= lengths[month - 1]
+        switch month {
+        case 2: return day <= (isLeap ? 29 : 28)
+        case 4, 6, 9, 11: return day <= 30
+        default: return day <= 31
+        }
     }
 
     /// `HHMM`, `HHMMSS`, `HHMMSSD` or `HHMMSSDD`.

@@ -12,8 +12,9 @@ public enum EDIEvent: Sendable {
     case transactionSetEnd(Segment?)
     case groupEnd(Segment?)
     case interchangeEnd(Segment?)
-    /// An envelope or syntax error, in document order with the events around it.
-    case error(EDISyntaxError)
+    /// An envelope or syntax error, in document order with the events around it. (Boxed: errors are large and rare,
+    /// and every other event is copied on the hot path.)
+    indirect case error(EDISyntaxError)
 }
 
 /// A streaming pull reader for X12 and EDIFACT: segments in document order, with the envelope checked as it goes.
@@ -106,7 +107,7 @@ public final class EDIReader {
             self.storage = SegmentStorage()
         }
         let raw = try self.tokenizer.next(into: self.storage)
-        self.reportTokenizerProblems()
+        if !self.tokenizer.problems.isEmpty { self.reportTokenizerProblems() }
         guard let raw else {
             self.finish()
             return nil

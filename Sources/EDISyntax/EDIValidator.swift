@@ -1,5 +1,5 @@
 /// A validation result, delivered as soon as the level it describes is complete.
-public enum ValidationEvent: Sendable {
+public indirect enum ValidationEvent: Sendable {
     case transactionSet(TransactionSetReport)
     /// A group; its `sets` are filled only when the validator collects.
     case group(GroupReport)
@@ -109,6 +109,8 @@ private struct ValidationState {
     var set: TransactionSetReport?
     var setValidator: TransactionSetValidator?
     var interchangeVersion = ""
+    /// Position of the last segment of the open set (the set's report is filled in when it ends).
+    var lastPosition = 1
 
     init(schemas: SchemaLibrary, collectChildren: Bool, checksAgainstNearestVersion: Bool) {
         self.schemas = schemas
@@ -186,8 +188,9 @@ private struct ValidationState {
             checkedAgainstVersion: schema.flatMap { $0.version == version ? nil : $0.version },
             errors: []
         )
+        self.lastPosition = 1
         if let schema {
-            var validator = TransactionSetValidator(schema: schema)
+            let validator = TransactionSetValidator(schema: schema)
             validator.accept(header, position: 1)
             self.setValidator = validator
         } else {
@@ -215,18 +218,19 @@ private struct ValidationState {
     }
 
     mutating func segment(_ segment: Segment, position: Int?) {
-        guard self.set != nil, let position else { return }
-        self.set?.segmentCount = position
+        guard let position else { return }
         self.setValidator?.accept(segment, position: position)
+        self.lastPosition = position
     }
 
     mutating func endSet(_ trailer: Segment?, position: Int?, _ onEvent: (ValidationEvent) throws -> Void) throws {
         guard var set = self.set else { return }
+        set.segmentCount = self.lastPosition
         if let trailer, let position {
             set.segmentCount = position
             self.setValidator?.accept(trailer, position: position)
         }
-        if var validator = self.setValidator {
+        if let validator = self.setValidator {
             validator.finish(trailer: trailer, position: set.segmentCount)
             set.errors += validator.errors
         }

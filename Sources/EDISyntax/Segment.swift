@@ -35,24 +35,24 @@ public struct SegmentTag: Hashable, Sendable, Comparable, CustomStringConvertibl
         self.rawValue = value
     }
 
-    // Tags the reader and validator compare against on every segment: built once.
-    static let isa = SegmentTag("ISA")
-    static let iea = SegmentTag("IEA")
-    static let gs = SegmentTag("GS")
-    static let ge = SegmentTag("GE")
-    static let st = SegmentTag("ST")
-    static let se = SegmentTag("SE")
-    static let ta1 = SegmentTag("TA1")
-    static let unb = SegmentTag("UNB")
-    static let unz = SegmentTag("UNZ")
-    static let ung = SegmentTag("UNG")
-    static let une = SegmentTag("UNE")
-    static let unh = SegmentTag("UNH")
-    static let unt = SegmentTag("UNT")
-
     public init(stringLiteral value: String) {
         self.init(value)
     }
+
+    // Tags the reader and validator compare against on every segment, as constants (no lazy initialisation).
+    static var isa: SegmentTag { SegmentTag(rawValue: 0x495341) }  // ISA
+    static var iea: SegmentTag { SegmentTag(rawValue: 0x494541) }  // IEA
+    static var gs: SegmentTag { SegmentTag(rawValue: 0x4753) }  // GS
+    static var ge: SegmentTag { SegmentTag(rawValue: 0x4745) }  // GE
+    static var st: SegmentTag { SegmentTag(rawValue: 0x5354) }  // ST
+    static var se: SegmentTag { SegmentTag(rawValue: 0x5345) }  // SE
+    static var ta1: SegmentTag { SegmentTag(rawValue: 0x544131) }  // TA1
+    static var unb: SegmentTag { SegmentTag(rawValue: 0x554E42) }  // UNB
+    static var unz: SegmentTag { SegmentTag(rawValue: 0x554E5A) }  // UNZ
+    static var ung: SegmentTag { SegmentTag(rawValue: 0x554E47) }  // UNG
+    static var une: SegmentTag { SegmentTag(rawValue: 0x554E45) }  // UNE
+    static var unh: SegmentTag { SegmentTag(rawValue: 0x554E48) }  // UNH
+    static var unt: SegmentTag { SegmentTag(rawValue: 0x554E54) }  // UNT
 
     /// True when the tag has the form the standards allow: two or three upper-case letters or digits, the first a
     /// letter.
@@ -98,6 +98,8 @@ final class SegmentStorage: @unchecked Sendable {
     @exclusivity(unchecked) var hasRepetition = false
     @exclusivity(unchecked) var release: UInt8 = 0
     @exclusivity(unchecked) var hasRelease = false
+    /// Which delimiters the fields above hold (the tokenizer's count of delimiter changes; -1: none yet).
+    @exclusivity(unchecked) var delimiterGeneration = -1
 
     init() {
         self.byteCapacity = 256

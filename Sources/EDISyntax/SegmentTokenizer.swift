@@ -42,9 +42,9 @@ public final class SegmentTokenizer {
     }
 
     /// Largest segment accepted before the tokenizer reports `segmentTooLong` and skips to the next terminator.
-    public var maximumSegmentLength: Int
+    @exclusivity(unchecked) public var maximumSegmentLength: Int
 
-    private var source: any ByteSource
+    @exclusivity(unchecked) private var source: any ByteSource
     @exclusivity(unchecked) private var buffer: UnsafeMutableRawBufferPointer
     @exclusivity(unchecked) private var head = 0
     @exclusivity(unchecked) private var tail = 0
@@ -60,11 +60,13 @@ public final class SegmentTokenizer {
     @exclusivity(unchecked) private var terminatorIsLineFeed = false
     @exclusivity(unchecked) private var terminatorIsLineBreak = false
 
-    private(set) public var delimiters: Delimiters?
-    private(set) public var dialect: Dialect?
+    @exclusivity(unchecked) public private(set) var delimiters: Delimiters?
+    @exclusivity(unchecked) public private(set) var dialect: Dialect?
     /// Set after the UNA service string, so that the following UNB keeps the UNA's delimiters.
-    private var hasServiceString = false
-    private(set) var problems: [Problem] = []
+    @exclusivity(unchecked) private var hasServiceString = false
+    /// Bumped whenever the delimiters change, so that a reused storage learns them only then.
+    @exclusivity(unchecked) private var delimiterGeneration = 0
+    @exclusivity(unchecked) private(set) var problems: [Problem] = []
     @exclusivity(unchecked) public private(set) var bytesConsumed = 0
 
     public init(source: any ByteSource, bufferSize: Int = 1 << 20, maximumSegmentLength: Int = 16 << 20) {
@@ -139,8 +141,11 @@ public final class SegmentTokenizer {
                 case .unchanged: break
                 }
             }
-            guard let delimiters = self.delimiters else { return nil }
-            storage.setDelimiters(delimiters)
+            guard self.delimiters != nil else { return nil }
+            if storage.delimiterGeneration != self.delimiterGeneration {
+                storage.setDelimiters(self.delimiters!)
+                storage.delimiterGeneration = self.delimiterGeneration
+            }
             // Offsets in the file do not move when a refill compacts the buffer; `head` does.
             let startOffset = self.bufferOffset + self.head
             let line = self.line
@@ -330,7 +335,10 @@ public final class SegmentTokenizer {
             if self.head == self.tail, try !self.refill() { return }
             let byte = self.buffer[self.head]
             // A line-break terminator right after another is a blank line, not an empty segment.
-            let isDelimiter = (self.delimiters?.isDelimiter(byte) ?? false) && !(self.terminatorIsLineBreak)
+            let byteClass = self.table[Int(byte)]
+            let isDelimiter =
+                byteClass != ByteClass.ordinary.rawValue && byteClass != ByteClass.lineBreak.rawValue
+                && !self.terminatorIsLineBreak
             switch byte {
             case 0x0A where !isDelimiter:
                 self.head += 1
@@ -567,11 +575,13 @@ public final class SegmentTokenizer {
     /// EDIFACT syntax versions before 4 reserve UNA's fifth character: no repetition separator is in effect.
     func disableRepetition() {
         self.delimiters?.repetition = nil
+        self.delimiterGeneration += 1
     }
 
     private func use(_ delimiters: Delimiters, dialect: Dialect) {
         self.delimiters = delimiters
         self.dialect = dialect
+        self.delimiterGeneration += 1
         self.terminatorLength = delimiters.segmentTerminator.count
         self.terminatorIsLineFeed = delimiters.segmentTerminator == [0x0A]
         self.terminatorIsLineBreak = delimiters.segmentTerminator == [0x0A] || delimiters.segmentTerminator == [0x0D]

@@ -8,7 +8,7 @@
 ///
 /// Everything on the path of a valid segment reads the schema's compiled tables through pointers and allocates
 /// nothing; names and messages are looked up only when an error is reported.
-struct TransactionSetValidator {
+final class TransactionSetValidator {
     private struct Frame {
         var loop: Int32
         /// Index (within the loop's children) of the child last used; it has a use count of at least 1.
@@ -19,10 +19,10 @@ struct TransactionSetValidator {
 
     let schema: TransactionSetSchema
     private let compiled: CompiledSchema
-    private var frames: [Frame] = []
+    @exclusivity(unchecked) private var frames: [Frame] = []
     /// Use counts of the children of every open frame, frame after frame.
-    private var counts: [Int32] = []
-    private(set) var errors: [EDISyntaxError] = []
+    @exclusivity(unchecked) private var counts: [Int32] = []
+    @exclusivity(unchecked) private(set) var errors: [EDISyntaxError] = []
     private let isX12: Bool
     private let isVersion5: Bool
 
@@ -37,7 +37,7 @@ struct TransactionSetValidator {
     }
 
     /// Checks one segment (the header first, the trailer last); `position` counts the header as 1.
-    mutating func accept(_ segment: Segment, position: Int) {
+    func accept(_ segment: Segment, position: Int) {
         let loop: Int32 = position == 1 ? 0 : self.place(segment, position: position)
         if let definition = self.compiled.segment(segment.tag) {
             self.checkElements(segment, definition, position: position, loop: loop)
@@ -45,7 +45,7 @@ struct TransactionSetValidator {
     }
 
     /// Reports the mandatory segments and loops that never came; call after the trailer (or when it is missing).
-    mutating func finish(trailer: Segment?, position: Int) {
+    func finish(trailer: Segment?, position: Int) {
         while let top = self.frames.last {
             self.reportMissing(
                 frame: self.frames.count - 1,
@@ -60,7 +60,7 @@ struct TransactionSetValidator {
 
     // MARK: - Structure
 
-    private mutating func push(loop: Int32) {
+    private func push(loop: Int32) {
         let childCount = Int(self.compiled.loops[Int(loop)].childCount)
         let start = self.counts.count
         self.counts.append(contentsOf: repeatElement(0, count: childCount))
@@ -68,13 +68,13 @@ struct TransactionSetValidator {
         self.frames.append(Frame(loop: loop, index: 0, countsStart: Int32(start)))
     }
 
-    private mutating func pop() {
+    private func pop() {
         let frame = self.frames.removeLast()
         self.counts.removeSubrange(Int(frame.countsStart)...)
     }
 
     /// Moves the structure state to `segment`, reporting what was skipped; returns the loop it landed in.
-    private mutating func place(_ segment: Segment, position: Int) -> Int32 {
+    private func place(_ segment: Segment, position: Int) -> Int32 {
         let tag = segment.tag.rawValue
         let nodes = self.compiled.nodes
         let loops = self.compiled.loops
@@ -119,7 +119,7 @@ struct TransactionSetValidator {
 
     /// Uses child `child` of the frame at `level`: pops deeper frames, reports skipped mandatory children, counts the
     /// use and enters the loop when the child is one.
-    private mutating func use(level: Int, child: Int, segment: Segment, position: Int) {
+    private func use(level: Int, child: Int, segment: Segment, position: Int) {
         while self.frames.count - 1 > level {
             let top = self.frames.count - 1
             self.reportMissing(frame: top, from: self.frames[top].index + 1, to: nil, at: segment, position: position)
@@ -137,8 +137,7 @@ struct TransactionSetValidator {
         }
     }
 
-    private mutating func reportMissing(frame level: Int, from: Int32, to: Int32?, at segment: Segment?, position: Int)
-    {
+    private func reportMissing(frame level: Int, from: Int32, to: Int32?, at segment: Segment?, position: Int) {
         let frame = self.frames[level]
         let loop = self.compiled.loops[Int(frame.loop)]
         let end = to ?? loop.childCount
@@ -165,7 +164,7 @@ struct TransactionSetValidator {
         }
     }
 
-    private mutating func reportUnplaced(_ segment: Segment, position: Int, overMaximum: (frame: Int, child: Int)?) {
+    private func reportUnplaced(_ segment: Segment, position: Int, overMaximum: (frame: Int, child: Int)?) {
         var location = self.location(segment, position: position)
         location.loopIdentifier = self.loopName(self.frames.count - 1)
         let tag = segment.tag
@@ -245,7 +244,7 @@ struct TransactionSetValidator {
         case digitInAlphabetic, badCode, tooShort, tooLong
     }
 
-    private mutating func checkElements(
+    private func checkElements(
         _ segment: Segment,
         _ definition: CompiledSchema.Segment,
         position: Int,
@@ -296,8 +295,8 @@ struct TransactionSetValidator {
         }
     }
 
-    /// Checks one occurrence of an element (a simple value or a composite).
-    private mutating func checkOccurrence(
+    /// Checks one occurrence of an element (a simple value or a composite), in one pass over its bytes.
+    private func checkOccurrence(
         _ valueRange: Range<Int>,
         _ element: CompiledSchema.Element,
         _ segment: Segment,
@@ -310,12 +309,41 @@ struct TransactionSetValidator {
         let bytes = storage.bytes
         let release: UInt8? = storage.hasRelease ? storage.release : nil
         let component = storage.component
+        guard element.type == .composite else {
+            if let problem = self.checkValue(valueRange, element, bytes, release, component: component) {
+                let componentPosition: Int? = problem == .componentInSimpleElement && !self.isX12 ? 2 : nil
+                self.report(
+                    problem,
+                    segment,
+                    position,
+                    loop,
+                    elementPosition,
+                    componentPosition,
+                    valueRange,
+                    definition
+                )
+            }
+            return
+        }
         let elements = self.compiled.elements
-        if element.type == .composite {
-            let parts = Self.split(valueRange, on: component, bytes, release)
-            let componentCount = Int(element.componentCount)
-            for index in 0..<componentCount {
-                let componentRange = index < parts.count ? parts[index] : valueRange.upperBound..<valueRange.upperBound
+        let componentCount = Int(element.componentCount)
+        var start = valueRange.lowerBound
+        var index = 0
+        while true {
+            // The next component ends at an unreleased separator or at the end of the element.
+            var end = start
+            while end < valueRange.upperBound {
+                let byte = bytes[end]
+                if byte == release {
+                    end += 2
+                    continue
+                }
+                if byte == component { break }
+                end += 1
+            }
+            end = min(end, valueRange.upperBound)
+            let componentRange = start..<end
+            if index < componentCount {
                 let componentElement = elements[Int(element.componentStart) + index]
                 if componentRange.isEmpty {
                     if componentElement.isMandatory {
@@ -330,9 +358,13 @@ struct TransactionSetValidator {
                             definition
                         )
                     }
-                    continue
-                }
-                if let problem = self.checkValue(componentRange, componentElement, bytes, release) {
+                } else if let problem = self.checkValue(
+                    componentRange,
+                    componentElement,
+                    bytes,
+                    release,
+                    component: nil
+                ) {
                     self.report(
                         problem,
                         segment,
@@ -344,8 +376,7 @@ struct TransactionSetValidator {
                         definition
                     )
                 }
-            }
-            if parts.count > componentCount, parts[componentCount...].contains(where: { !$0.isEmpty }) {
+            } else if !componentRange.isEmpty || end < valueRange.upperBound {
                 self.report(
                     .tooManyComponents,
                     segment,
@@ -356,24 +387,18 @@ struct TransactionSetValidator {
                     valueRange,
                     definition
                 )
+                return
             }
-            return
+            index += 1
+            if end >= valueRange.upperBound { break }
+            start = end + 1
         }
-        if Self.find(component, in: valueRange, bytes, release) != nil {
-            self.report(
-                .componentInSimpleElement,
-                segment,
-                position,
-                loop,
-                elementPosition,
-                self.isX12 ? nil : 2,
-                valueRange,
-                definition
-            )
-            return
-        }
-        if let problem = self.checkValue(valueRange, element, bytes, release) {
-            self.report(problem, segment, position, loop, elementPosition, nil, valueRange, definition)
+        while index < componentCount {
+            if elements[Int(element.componentStart) + index].isMandatory {
+                let empty = valueRange.upperBound..<valueRange.upperBound
+                self.report(.missing, segment, position, loop, elementPosition, index + 1, empty, definition)
+            }
+            index += 1
         }
     }
 
@@ -422,11 +447,13 @@ struct TransactionSetValidator {
         return result
     }
 
+    /// Checks one value; `component` is the component separator, which a simple element may not hold.
     private func checkValue(
         _ range: Range<Int>,
         _ element: CompiledSchema.Element,
         _ bytes: UnsafeMutablePointer<UInt8>,
-        _ release: UInt8?
+        _ release: UInt8?,
+        component: UInt8?
     ) -> Problem? {
         let value = UnsafeBufferPointer(start: bytes + range.lowerBound, count: range.count)
         var length = 0
@@ -446,16 +473,20 @@ struct TransactionSetValidator {
                 {
                     points += 1
                 } else {
-                    return .notNumber
+                    return Self.holdsComponent(value, component, release) ? .componentInSimpleElement : .notNumber
                 }
             }
             if digits == 0 { return .notNumber }
             length = digits
         case .date:
-            if !DateTimeRules.isValidDate(value) { return .badDate }
+            if !DateTimeRules.isValidDate(value) {
+                return Self.holdsComponent(value, component, release) ? .componentInSimpleElement : .badDate
+            }
             length = value.count
         case .time:
-            if !DateTimeRules.isValidTime(value) { return .badTime }
+            if !DateTimeRules.isValidTime(value) {
+                return Self.holdsComponent(value, component, release) ? .componentInSimpleElement : .badTime
+            }
             length = value.count
         default:
             var escaped = false
@@ -465,6 +496,7 @@ struct TransactionSetValidator {
                     continue
                 }
                 escaped = false
+                if byte == component { return .componentInSimpleElement }
                 if byte & 0xC0 != 0x80 { length += 1 }  // characters, not UTF-8 continuation bytes
                 if byte < 0x20 || byte == 0x7F { return .controlCharacter(byte) }
                 if element.type == .alphabetic && byte >= 0x30 && byte <= 0x39 { return .digitInAlphabetic }
@@ -478,8 +510,26 @@ struct TransactionSetValidator {
         return nil
     }
 
+    private static func holdsComponent(
+        _ value: UnsafeBufferPointer<UInt8>,
+        _ component: UInt8?,
+        _ release: UInt8?
+    ) -> Bool {
+        guard let component else { return false }
+        var escaped = false
+        for byte in value {
+            if !escaped && byte == release {
+                escaped = true
+                continue
+            }
+            if !escaped && byte == component { return true }
+            escaped = false
+        }
+        return false
+    }
+
     /// Turns a problem into a located error with its acknowledgement codes (the slow path).
-    private mutating func report(
+    private func report(
         _ problem: Problem,
         _ segment: Segment,
         _ position: Int,
@@ -603,7 +653,7 @@ struct TransactionSetValidator {
     }
 
     /// Checks an X12 syntax note (997 AK403 2 for a conditional element missing, 10 for an exclusion).
-    private mutating func check(_ rule: CompiledSchema.Rule, _ segment: Segment, _ position: Int, _ loop: Int32) {
+    private func check(_ rule: CompiledSchema.Rule, _ segment: Segment, _ position: Int, _ loop: Int32) {
         let storage = segment.storage
         let written = storage.fieldCount - 1
         func isPresent(_ index: Int) -> Bool {
