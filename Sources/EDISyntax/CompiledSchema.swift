@@ -27,11 +27,14 @@ final class CompiledSchema: @unchecked Sendable {
         var ruleCount: Int32
     }
 
-    /// An X12 syntax note: kind, and up to eight element positions packed one per byte.
+    /// An X12 syntax note: kind, and up to eight element positions packed one per byte, plus the same positions
+    /// as a bit mask (bit n = element n) so that a rule is checked with a few integer operations.
     struct Rule {
         var kind: SyntaxRule.Kind
         var count: Int
         var positions: UInt64
+        var mask: UInt64
+        var firstBit: UInt64
 
         func position(_ index: Int) -> Int { Int((self.positions >> (8 * UInt64(index))) & 0xFF) }
     }
@@ -60,7 +63,12 @@ final class CompiledSchema: @unchecked Sendable {
     let loopDefinitions: [LoopDefinition]
     /// Sorted codes, each packed into a UInt64 (codes are at most 8 bytes; longer ones never match).
     let codeLists: [UnsafeMutableBufferPointer<UInt64>]
-    private let segmentIndex: [UInt32: Segment]
+    /// Open-addressing table from tag to segment: `tagKeys[slot]` holds the tag (0 for empty).
+    private let tagKeys: UnsafeMutablePointer<UInt32>
+    private let tagSegments: UnsafeMutablePointer<Segment>
+    private let tagMask: Int
+    /// For each node, the index (within its loop) of the first mandatory child at or after it.
+    let nextMandatory: UnsafeMutableBufferPointer<Int32>
     /// Tags in the structure, for telling "not in this set" from "out of sequence".
     let structureTags: Set<UInt32>
 
@@ -99,10 +107,20 @@ final class CompiledSchema: @unchecked Sendable {
             let ruleStart = rules.count
             for rule in definition.rules {
                 var packed: UInt64 = 0
+                var mask: UInt64 = 0
                 for (index, position) in rule.positions.prefix(8).enumerated() {
                     packed |= UInt64(position & 0xFF) << (8 * UInt64(index))
+                    mask |= 1 << UInt64(min(position, 63))
                 }
-                rules.append(Rule(kind: rule.kind, count: min(8, rule.positions.count), positions: packed))
+                rules.append(
+                    Rule(
+                        kind: rule.kind,
+                        count: min(8, rule.positions.count),
+                        positions: packed,
+                        mask: mask,
+                        firstBit: 1 << UInt64(min(rule.positions[0], 63))
+                    )
+                )
             }
             segmentIndex[tag.rawValue] = Segment(
                 elementStart: Int32(start),
@@ -156,7 +174,30 @@ final class CompiledSchema: @unchecked Sendable {
         }
         self.loopIdentifiers = identifiers
         self.loopDefinitions = definitions
-        self.segmentIndex = segmentIndex
+        var slots = 64
+        while slots < segmentIndex.count * 4 { slots *= 2 }
+        self.tagMask = slots - 1
+        self.tagKeys = .allocate(capacity: slots)
+        self.tagKeys.initialize(repeating: 0, count: slots)
+        self.tagSegments = .allocate(capacity: slots)
+        self.tagSegments.initialize(
+            repeating: Segment(elementStart: 0, elementCount: 0, ruleStart: 0, ruleCount: 0),
+            count: slots
+        )
+        for (key, segment) in segmentIndex {
+            var slot = Self.slot(key, mask: slots - 1)
+            while self.tagKeys[slot] != 0 { slot = (slot + 1) & (slots - 1) }
+            self.tagKeys[slot] = key
+            self.tagSegments[slot] = segment
+        }
+        self.nextMandatory = .allocate(capacity: nodes.count)
+        for loop in loops {
+            var next = loop.childCount
+            for child in stride(from: Int(loop.childCount) - 1, through: 0, by: -1) {
+                if nodes[Int(loop.firstChild) + child].isMandatory { next = Int32(child) }
+                self.nextMandatory[Int(loop.firstChild) + child] = next
+            }
+        }
         self.structureTags = Set(tagsInStructure.map(\.rawValue))
     }
 
@@ -165,10 +206,27 @@ final class CompiledSchema: @unchecked Sendable {
         self.rules.deallocate()
         self.nodes.deallocate()
         self.loops.deallocate()
+        self.tagKeys.deallocate()
+        self.tagSegments.deallocate()
+        self.nextMandatory.deallocate()
         for list in self.codeLists { list.baseAddress.map { $0.deallocate() } }
     }
 
-    func segment(_ tag: SegmentTag) -> Segment? { self.segmentIndex[tag.rawValue] }
+    func segment(_ tag: SegmentTag) -> Segment? {
+        let key = tag.rawValue
+        guard key != 0 else { return nil }
+        var slot = Self.slot(key, mask: self.tagMask)
+        while true {
+            let found = self.tagKeys[slot]
+            if found == key { return self.tagSegments[slot] }
+            if found == 0 { return nil }
+            slot = (slot + 1) & self.tagMask
+        }
+    }
+
+    private static func slot(_ key: UInt32, mask: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+    }
 
     /// True when `value` is in code list `index`.
     func contains(_ value: UnsafeBufferPointer<UInt8>, codeList index: Int32) -> Bool {

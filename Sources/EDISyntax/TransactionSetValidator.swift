@@ -20,11 +20,29 @@ final class TransactionSetValidator {
     let schema: TransactionSetSchema
     private let compiled: CompiledSchema
     @exclusivity(unchecked) private var frames: [Frame] = []
-    /// Use counts of the children of every open frame, frame after frame.
-    @exclusivity(unchecked) private var counts: [Int32] = []
+    /// Use counts of the children of every open frame, frame after frame; `countsEnd` is where the top frame's end.
+    /// Sized for the whole structure, which bounds any path of open loops.
+    private let counts: UnsafeMutablePointer<Int32>
+    @exclusivity(unchecked) private var countsEnd = 0
     @exclusivity(unchecked) private(set) var errors: [EDISyntaxError] = []
     private let isX12: Bool
     private let isVersion5: Bool
+    /// How each byte counts in a text value, for this set's delimiters (see `ValueByte`).
+    private let valueClasses = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+
+    private enum ValueByte {
+        static let character: UInt8 = 0
+        static let digit: UInt8 = 1
+        static let continuation: UInt8 = 2
+        static let control: UInt8 = 3
+        static let release: UInt8 = 4
+        static let component: UInt8 = 5
+    }
+
+    deinit {
+        self.valueClasses.deallocate()
+        self.counts.deallocate()
+    }
 
     init(schema: TransactionSetSchema) {
         self.schema = schema
@@ -32,12 +50,13 @@ final class TransactionSetValidator {
         self.isX12 = schema.dialect == .x12
         self.isVersion5 = schema.version >= "005010"
         self.frames.reserveCapacity(8)
-        self.counts.reserveCapacity(256)
+        self.counts = .allocate(capacity: max(1, schema.compiled.nodes.count))
         self.push(loop: 0)
     }
 
     /// Checks one segment (the header first, the trailer last); `position` counts the header as 1.
     func accept(_ segment: Segment, position: Int) {
+        if position == 1 { self.prepareValueClasses(segment.storage) }
         let loop: Int32 = position == 1 ? 0 : self.place(segment, position: position)
         if let definition = self.compiled.segment(segment.tag) {
             self.checkElements(segment, definition, position: position, loop: loop)
@@ -58,19 +77,35 @@ final class TransactionSetValidator {
         }
     }
 
+    private func prepareValueClasses(_ storage: SegmentStorage) {
+        for byte in 0..<256 {
+            let value: UInt8
+            switch byte {
+            case 0x30...0x39: value = ValueByte.digit
+            case 0x80...0xBF: value = ValueByte.continuation
+            case 0..<0x20, 0x7F: value = ValueByte.control
+            default: value = ValueByte.character
+            }
+            self.valueClasses[byte] = value
+        }
+        self.valueClasses[Int(storage.component)] = ValueByte.component
+        if storage.hasRelease { self.valueClasses[Int(storage.release)] = ValueByte.release }
+    }
+
     // MARK: - Structure
 
     private func push(loop: Int32) {
         let childCount = Int(self.compiled.loops[Int(loop)].childCount)
-        let start = self.counts.count
-        self.counts.append(contentsOf: repeatElement(0, count: childCount))
+        let start = self.countsEnd
+        (self.counts + start).initialize(repeating: 0, count: childCount)
         self.counts[start] = 1
+        self.countsEnd = start + childCount
         self.frames.append(Frame(loop: loop, index: 0, countsStart: Int32(start)))
     }
 
     private func pop() {
         let frame = self.frames.removeLast()
-        self.counts.removeSubrange(Int(frame.countsStart)...)
+        self.countsEnd = Int(frame.countsStart)
     }
 
     /// Moves the structure state to `segment`, reporting what was skipped; returns the loop it landed in.
@@ -142,9 +177,15 @@ final class TransactionSetValidator {
         let loop = self.compiled.loops[Int(frame.loop)]
         let end = to ?? loop.childCount
         guard from < end else { return }
-        for child in Int(from)..<Int(end) {
+        var child = Int(self.compiled.nextMandatory[Int(loop.firstChild) + Int(from)])
+        while child < Int(end) {
+            defer {
+                child =
+                    child + 1 < Int(loop.childCount)
+                    ? Int(self.compiled.nextMandatory[Int(loop.firstChild) + child + 1]) : Int(loop.childCount)
+            }
             let node = self.compiled.nodes[Int(loop.firstChild) + child]
-            guard node.isMandatory, self.counts[Int(frame.countsStart) + child] == 0 else { continue }
+            guard self.counts[Int(frame.countsStart) + child] == 0 else { continue }
             let tag = SegmentTag(rawValue: node.tag)
             let what = node.loop >= 0 ? "mandatory loop \(tag)" : "mandatory segment \(tag)"
             let loopName = self.compiled.loopIdentifiers[Int(frame.loop)]
@@ -258,12 +299,14 @@ final class TransactionSetValidator {
         let elements = self.compiled.elements
         let repetition: UInt8? = storage.hasRepetition ? storage.repetition : nil
         let release: UInt8? = storage.hasRelease ? storage.release : nil
+        var present: UInt64 = 0
         var elementPosition = 1
         while elementPosition <= max(written, defined) {
             defer { elementPosition += 1 }
             let range =
                 elementPosition <= written
                 ? Int(fields[elementPosition - 1]) + 1..<Int(fields[elementPosition]) : 0..<0
+            if !range.isEmpty { present |= 1 << UInt64(min(elementPosition, 63)) }
             guard elementPosition <= defined else {
                 if !range.isEmpty {
                     self.report(.tooManyElements, segment, position, loop, elementPosition, nil, range, definition)
@@ -291,7 +334,17 @@ final class TransactionSetValidator {
             }
         }
         for index in 0..<Int(definition.ruleCount) {
-            self.check(self.compiled.rules[Int(definition.ruleStart) + index], segment, position, loop)
+            let rule = self.compiled.rules[Int(definition.ruleStart) + index]
+            let presentBits = present & rule.mask
+            let isViolated: Bool
+            switch rule.kind {
+            case .paired: isViolated = presentBits != 0 && presentBits != rule.mask
+            case .required: isViolated = presentBits == 0
+            case .exclusion: isViolated = presentBits.nonzeroBitCount > 1
+            case .conditional: isViolated = present & rule.firstBit != 0 && presentBits != rule.mask
+            case .listConditional: isViolated = present & rule.firstBit != 0 && presentBits == rule.firstBit
+            }
+            if isViolated { self.report(rule, segment, position, loop) }
         }
     }
 
@@ -489,17 +542,29 @@ final class TransactionSetValidator {
             }
             length = value.count
         default:
-            var escaped = false
-            for byte in value {
-                if !escaped && byte == release {
-                    escaped = true
-                    continue
+            let classes = self.valueClasses
+            let isAlphabetic = element.type == .alphabetic
+            var index = 0
+            while index < value.count {
+                let byteClass = classes[Int(value[index])]
+                index += 1
+                switch byteClass {
+                case ValueByte.character:
+                    length += 1
+                case ValueByte.digit:
+                    if isAlphabetic { return .digitInAlphabetic }
+                    length += 1
+                case ValueByte.continuation:
+                    break  // characters count, not UTF-8 continuation bytes
+                case ValueByte.release:
+                    index += 1  // the released character is data
+                    length += 1
+                case ValueByte.component:
+                    if component != nil { return .componentInSimpleElement }
+                    length += 1
+                default:
+                    return .controlCharacter(value[index - 1])
                 }
-                escaped = false
-                if byte == component { return .componentInSimpleElement }
-                if byte & 0xC0 != 0x80 { length += 1 }  // characters, not UTF-8 continuation bytes
-                if byte < 0x20 || byte == 0x7F { return .controlCharacter(byte) }
-                if element.type == .alphabetic && byte >= 0x30 && byte <= 0x39 { return .digitInAlphabetic }
             }
             if element.codes >= 0 && !self.compiled.contains(value, codeList: element.codes) {
                 return .badCode
@@ -652,8 +717,8 @@ final class TransactionSetValidator {
         )
     }
 
-    /// Checks an X12 syntax note (997 AK403 2 for a conditional element missing, 10 for an exclusion).
-    private func check(_ rule: CompiledSchema.Rule, _ segment: Segment, _ position: Int, _ loop: Int32) {
+    /// Reports a violated X12 syntax note (997 AK403 2 for a conditional element missing, 10 for an exclusion).
+    private func report(_ rule: CompiledSchema.Rule, _ segment: Segment, _ position: Int, _ loop: Int32) {
         let storage = segment.storage
         let written = storage.fieldCount - 1
         func isPresent(_ index: Int) -> Bool {
@@ -661,19 +726,6 @@ final class TransactionSetValidator {
             guard elementPosition <= written else { return false }
             return storage.fields[elementPosition] > storage.fields[elementPosition - 1] + 1
         }
-        // The common case, every rule satisfied, allocates nothing.
-        var presentCount = 0
-        for index in 0..<rule.count where isPresent(index) { presentCount += 1 }
-        let firstPresent = isPresent(0)
-        let isViolated: Bool
-        switch rule.kind {
-        case .paired: isViolated = presentCount > 0 && presentCount < rule.count
-        case .required: isViolated = presentCount == 0
-        case .exclusion: isViolated = presentCount > 1
-        case .conditional: isViolated = firstPresent && presentCount < rule.count
-        case .listConditional: isViolated = firstPresent && presentCount == 1
-        }
-        guard isViolated else { return }
         let positions = (0..<rule.count).map(rule.position)
         let present = (0..<rule.count).map(isPresent)
         let offending: [Int]
