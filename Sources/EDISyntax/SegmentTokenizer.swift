@@ -133,6 +133,8 @@ public final class SegmentTokenizer {
         while true {
             try self.skipInterSegmentBytes()
             if self.head == self.tail { return nil }
+            // The interchange-start check needs the tag and the byte after it, whatever the read boundaries.
+            if self.tail - self.head < 4 { _ = try self.ensure(4) }
             if self.delimiters == nil || self.looksLikeInterchangeStart() {
                 switch try self.detectDelimiters() {
                 case .detected: startsInterchange = true
