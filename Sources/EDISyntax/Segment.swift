@@ -208,7 +208,7 @@ public struct Segment: Sendable, CustomStringConvertible {
 
     /// The elements in order.
     public var elements: [Element] {
-        (1...max(1, self.elementCount)).prefix(self.elementCount).map { self.element($0) }
+        (0..<self.elementCount).map { self.element($0 + 1) }
     }
 
     /// The segment's bytes as read (tag and elements with their separators, no terminator).
@@ -271,7 +271,7 @@ public struct Element: Sendable, CustomStringConvertible {
             }
             index += 1
         }
-        result.append(start..<min(self.range.upperBound, max(start, self.range.upperBound)))
+        result.append(start..<max(start, self.range.upperBound))
         return result
     }
 

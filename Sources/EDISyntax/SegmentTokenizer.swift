@@ -57,6 +57,11 @@ public final class SegmentTokenizer {
     @exclusivity(unchecked) private var segmentIndex = 0
     private let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
     @exclusivity(unchecked) private var terminatorLength = 1
+    /// The element separator, the terminator's first byte and the release character, each repeated in all eight
+    /// bytes of a word (the release pattern repeats the separator when there is no release character).
+    @exclusivity(unchecked) private var elementPattern: UInt64 = 0
+    @exclusivity(unchecked) private var terminatorPattern: UInt64 = 0
+    @exclusivity(unchecked) private var releasePattern: UInt64 = 0
     @exclusivity(unchecked) private var terminatorIsLineFeed = false
     @exclusivity(unchecked) private var terminatorIsLineBreak = false
 
@@ -189,51 +194,94 @@ public final class SegmentTokenizer {
 
     /// Scans from `head` for the terminator, recording element separators in `storage.fields`. Returns the
     /// terminator's index, or -1 when the buffered bytes end first.
+    ///
+    /// Eight bytes are examined at a time: exact SWAR masks mark the bytes equal to the element separator, the
+    /// terminator's first byte or the release character, and every control byte (line breaks among them); only
+    /// the marked bytes are looked at one by one, through the class table.
     private func scan(_ storage: SegmentStorage) -> (end: Int, hasLineBreaks: Bool) {
         let base = self.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let raw = UnsafeRawPointer(base)
         let table = self.table
         let start = self.head
         let limit = self.tail
         let terminatorLength = self.terminatorLength
+        let elementPattern = self.elementPattern
+        let terminatorPattern = self.terminatorPattern
+        let releasePattern = self.releasePattern
+        let elementByte = UInt8(truncatingIfNeeded: elementPattern)
         var fields = storage.fields
         var fieldCapacity = storage.fieldCapacity
         var fieldCount = 0
         var hasLineBreaks = false
         var index = start
         defer { storage.fieldCount = fieldCount }
-        while index < limit {
-            let byteClass = table[Int(base[index])]
-            if byteClass == 0 {
-                index &+= 1
+        // Every marked byte goes through this loop body; the locals stay in registers (no closure captures them).
+        var chunk = index
+        var marks: UInt64 = 0
+        var isWordMode = true
+        while true {
+            let position: Int
+            if marks != 0 {
+                position = chunk &+ (marks.trailingZeroBitCount >> 3)
+                marks &= marks &- 1
+            } else if isWordMode && index &+ 8 <= limit {
+                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                marks =
+                    Self.zeroBytes(word ^ elementPattern) | Self.zeroBytes(word ^ terminatorPattern)
+                    | Self.zeroBytes(word ^ releasePattern) | Self.controlBytes(word)
+                chunk = index
+                index &+= 8
                 continue
+            } else {
+                isWordMode = false
+                guard index < limit else { return (-1, hasLineBreaks) }
+                position = index
+                index &+= 1
             }
-            switch byteClass {
-            case ByteClass.element.rawValue:
+            let byte = base[position]
+            if byte == elementByte {
                 if fieldCount == fieldCapacity {
                     storage.reserveFields(fieldCapacity * 2, keeping: fieldCount)
                     fields = storage.fields
                     fieldCapacity = storage.fieldCapacity
                 }
-                fields[fieldCount] = Int32(truncatingIfNeeded: index &- start)
+                fields[fieldCount] = Int32(truncatingIfNeeded: position &- start)
                 fieldCount &+= 1
+                continue
+            }
+            switch table[Int(byte)] {
             case ByteClass.terminator.rawValue:
-                if terminatorLength == 1 {
-                    return (index, hasLineBreaks)
-                }
-                if index + terminatorLength > limit {
+                if terminatorLength == 1 { return (position, hasLineBreaks) }
+                if position + terminatorLength > limit {
                     if !self.isAtEnd { return (-1, hasLineBreaks) }
-                } else if self.matchesTerminator(at: index, base: base) {
-                    return (index, hasLineBreaks)
+                } else if self.matchesTerminator(at: position, base: base) {
+                    return (position, hasLineBreaks)
                 }
             case ByteClass.release.rawValue:
-                if index + 1 >= limit && !self.isAtEnd { return (-1, hasLineBreaks) }
-                index &+= 1
-            default:
+                if position + 1 >= limit && !self.isAtEnd { return (-1, hasLineBreaks) }
+                // The released byte is data: go on after it, dropping the marks of this word.
+                index = position &+ 2
+                marks = 0
+            case ByteClass.lineBreak.rawValue:
                 hasLineBreaks = true
+            default:
+                break  // another control byte (a tab, say): data
             }
-            index &+= 1
         }
-        return (-1, hasLineBreaks)
+    }
+
+    /// High bit set in each byte of `word` that is zero (exact: no borrow between bytes).
+    @inline(__always)
+    private static func zeroBytes(_ word: UInt64) -> UInt64 {
+        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        return ~(((word & low) &+ low) | word | low)
+    }
+
+    /// High bit set in each byte of `word` below 0x20 (control bytes, line breaks among them).
+    @inline(__always)
+    private static func controlBytes(_ word: UInt64) -> UInt64 {
+        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        return ~(((word & low) &+ 0x6060_6060_6060_6060) | word | low)
     }
 
     private func matchesTerminator(at index: Int, base: UnsafeMutablePointer<UInt8>) -> Bool {
@@ -464,13 +512,11 @@ public final class SegmentTokenizer {
         let element = self.buffer[self.head + 3]
         var separators = 0
         var index = self.head + 3
-        var fieldStart = index + 1
         var fields: [[UInt8]] = []
         var current: [UInt8] = []
         while true {
             if index >= self.tail {
                 let consumed = index - self.head
-                let fieldOffset = fieldStart - self.head
                 if try !self.refill() {
                     self.problems.append(
                         .invalidDelimiters(
@@ -482,7 +528,6 @@ public final class SegmentTokenizer {
                     return .notEDI
                 }
                 index = self.head + consumed
-                fieldStart = self.head + fieldOffset
                 continue
             }
             let byte = self.buffer[index]
@@ -511,7 +556,6 @@ public final class SegmentTokenizer {
                 return .notEDI
             }
         }
-        _ = fieldStart
         // ISA16 and the terminator follow.
         let afterSeparators = index - self.head
         _ = try self.ensure(afterSeparators + 6)
@@ -585,6 +629,10 @@ public final class SegmentTokenizer {
         self.dialect = dialect
         self.delimiterGeneration += 1
         self.terminatorLength = delimiters.segmentTerminator.count
+        let spread: UInt64 = 0x0101_0101_0101_0101
+        self.elementPattern = UInt64(delimiters.element) &* spread
+        self.terminatorPattern = UInt64(delimiters.segmentTerminator[0]) &* spread
+        self.releasePattern = UInt64(delimiters.release ?? delimiters.element) &* spread
         self.terminatorIsLineFeed = delimiters.segmentTerminator == [0x0A]
         self.terminatorIsLineBreak = delimiters.segmentTerminator == [0x0A] || delimiters.segmentTerminator == [0x0D]
         for index in 0..<256 { self.table[index] = ByteClass.ordinary.rawValue }
