@@ -321,7 +321,7 @@ final class TransactionSetValidator {
                 continue
             }
             if let repetition, Self.find(repetition, in: range, bytes, release) != nil {
-                var repetitions = Self.split(range, on: repetition, bytes, release)
+                var repetitions = Element(storage: storage, range: range).split(on: repetition)
                 if repetitions.count > Int(element.maximumRepetitions) {
                     self.report(.tooManyRepetitions, segment, position, loop, elementPosition, nil, range, definition)
                     repetitions.removeLast(repetitions.count - Int(element.maximumRepetitions))
@@ -473,31 +473,6 @@ final class TransactionSetValidator {
             index += 1
         }
         return nil
-    }
-
-    private static func split(
-        _ range: Range<Int>,
-        on separator: UInt8,
-        _ bytes: UnsafeMutablePointer<UInt8>,
-        _ release: UInt8?
-    ) -> [Range<Int>] {
-        var result: [Range<Int>] = []
-        var start = range.lowerBound
-        var index = start
-        while index < range.upperBound {
-            let current = bytes[index]
-            if current == release {
-                index += 2
-                continue
-            }
-            if current == separator {
-                result.append(start..<index)
-                start = index + 1
-            }
-            index += 1
-        }
-        result.append(start..<max(start, range.upperBound))
-        return result
     }
 
     /// Checks one value; `component` is the component separator, which a simple element may not hold.
