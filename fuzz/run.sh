@@ -44,7 +44,7 @@ export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressions=0}
 nice_level=${FUZZ_NICE:-10}
 
-library_sources=("$root"/Sources/EDISyntax/*.swift)
+library_sources=("$root"/Sources/EDISyntax/*.swift "$here"/Support/*.swift)
 mkdir -p "$out/bin" "$out/logs"
 
 # sources_changed SNAPSHOT: true when Sources/EDISyntax differs from the snapshot taken for a build.

@@ -14,23 +14,7 @@
 import Glibc
 #endif
 
-private struct ChunkedByteSource: ByteSource {
-    let bytes: [UInt8]
-    let chunk: Int
-    var offset = 0
-
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let count = min(buffer.count, self.chunk, self.bytes.count - self.offset)
-        guard count > 0 else { return 0 }
-        self.bytes.withUnsafeBytes { source in
-            buffer.baseAddress!.copyMemory(from: source.baseAddress! + self.offset, byteCount: count)
-        }
-        self.offset += count
-        return count
-    }
-}
-
-private let chunkSizes = [1, 2, 3, 7, 64, 4096, 1 << 20, 5]
+// ChunkedByteSource, chunkSizes and touch(_: Segment): fuzz/Support/FuzzSupport.swift.
 private let differential = getenv("EDI_FUZZ_DIFFERENTIAL").map { String(cString: $0) == "1" } ?? false
 
 @inline(never)
@@ -70,19 +54,6 @@ private func touch(_ report: DocumentReport) -> Int {
             }
             sink &+= (group.declaredSetCount ?? 0) &+ group.receivedSetCount &+ group.acceptedSetCount
             for set in group.sets { sink &+= touch(set) }
-        }
-    }
-    return sink
-}
-
-@inline(never)
-private func touch(_ segment: Segment) -> Int {
-    var sink = segment.tagText.utf8.count &+ segment.description.utf8.count &+ segment.rawBytes.count
-    for element in segment.elements {
-        sink &+= element.text.utf8.count &+ element.rawBytes.count
-        for component in element.components { sink &+= component.utf8.count }
-        for repetition in element.repetitions {
-            for component in repetition.components { sink &+= component.utf8.count }
         }
     }
     return sink

@@ -5,93 +5,14 @@
 // interchange, an input that does not start with `ISA` gets a fixed, valid ISA (version 00501, so `^` is the
 // repetition separator and `>` the component separator) put in front of it.
 //
-// The last input byte selects how the input is handed to the reader (chunk size of the ByteSource, and a small or the
-// default maximum segment length), so the tokenizer's refill, buffer-growth and segment-too-long paths are reached.
+// The reading itself is `fuzzReader` in fuzz/Support/FuzzSupport.swift, shared with the EDIFACT/X12 twin.
 
 private let isaPrefix: [UInt8] = Array(
     "ISA*00*          *00*          *ZZ*SENDERID       *ZZ*RECEIVERID     *240301*1200*^*00501*000000001*0*P*>~".utf8
 )
 
-/// Returns the input `chunk` bytes at a time, like a pipe or socket would.
-private struct ChunkedByteSource: ByteSource {
-    let bytes: [UInt8]
-    let chunk: Int
-    var offset = 0
-
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let count = min(buffer.count, self.chunk, self.bytes.count - self.offset)
-        guard count > 0 else { return 0 }
-        self.bytes.withUnsafeBytes { source in
-            buffer.baseAddress!.copyMemory(from: source.baseAddress! + self.offset, byteCount: count)
-        }
-        self.offset += count
-        return count
-    }
-}
-
-private let chunkSizes = [1, 2, 3, 7, 64, 4096, 1 << 20, 5]
-
-/// Reads every value the public API offers for one segment, so element, component and repetition splitting run.
-@inline(never)
-private func touch(_ segment: Segment) -> Int {
-    var sink = segment.tagText.utf8.count &+ segment.description.utf8.count &+ segment.rawBytes.count
-    sink &+= Int(segment.tag.rawValue & 0xFF) &+ (segment.tag.isWellFormed ? 1 : 0) &+ segment.tag.description.utf8.count
-    sink &+= segment.byteOffset &+ segment.line &+ segment.column &+ segment.index
-    let count = segment.elementCount
-    for element in segment.elements {
-        sink &+= element.text.utf8.count &+ element.rawBytes.count &+ (element.isEmpty ? 1 : 0)
-        sink &+= element.description.utf8.count
-        for component in element.components { sink &+= component.utf8.count }
-        sink &+= element.component(0).utf8.count &+ element.component(1).utf8.count
-        sink &+= element.component(2).utf8.count &+ element.component(1000).utf8.count
-        for repetition in element.repetitions {
-            sink &+= repetition.text.utf8.count &+ repetition.rawBytes.count
-            for component in repetition.components { sink &+= component.utf8.count }
-            sink &+= repetition.component(2).utf8.count
-        }
-    }
-    sink &+= segment[0].utf8.count &+ segment[1].utf8.count &+ segment[count].utf8.count
-    sink &+= segment[count &+ 1].utf8.count &+ segment[Int.max].utf8.count
-    return sink
-}
-
-@inline(never)
-private func drain(_ reader: EDIReader) throws -> Int {
-    var sink = 0
-    while let event = try reader.next() {
-        switch event {
-        case .interchangeStart(let segment), .groupStart(let segment), .transactionSetEnd(let segment),
-            .groupEnd(let segment), .interchangeEnd(let segment):
-            if let segment { sink &+= touch(segment) }
-        case .transactionSetStart(let segment), .segment(let segment):
-            sink &+= touch(segment)
-        case .error(let error):
-            sink &+= error.description.utf8.count &+ error.code.name.utf8.count &+ (error.badData?.utf8.count ?? 0)
-        }
-        sink &+= (reader.setPosition ?? 0) &+ reader.bytesConsumed
-        sink &+= reader.delimiters?.description.utf8.count ?? 0
-        sink &+= reader.dialect?.rawValue.utf8.count ?? 0
-    }
-    // The reader must stay at the end once it has returned nil.
-    if try reader.next() != nil { fatalError("EDIReader returned an event after the end of the input") }
-    return sink
-}
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzX12Reader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let input = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-    let bytes = input.starts(with: Array("ISA".utf8)) ? input : isaPrefix + input
-    let selector = Int(input.last ?? 0)
-    let reader = EDIReader(
-        source: ChunkedByteSource(bytes: bytes, chunk: chunkSizes[selector & 7]),
-        bufferSize: 4096,
-        maximumSegmentLength: selector & 8 != 0 ? 300 : 16 << 20
-    )
-    do {
-        let sink = try drain(reader)
-        if sink == -1 { print(sink) }  // keep the work observable
-    } catch {
-        fatalError("EDIReader threw for an in-memory source: \(error)")
-    }
+    fuzzReader(data, size, header: isaPrefix, hasHeader: { $0.starts(with: Array("ISA".utf8)) })
     return 0
 }

@@ -231,9 +231,11 @@ public final class EDIReader {
             self.pending.append(.interchangeEnd(nil))
             self.interchange = nil
         }
-        if !self.sawAnySegment && self.pending.isEmpty && self.tokenizer.dialect == nil {
+        // Nothing read and nothing else reported (an empty file, white space, or a UNA service string alone).
+        if !self.sawAnySegment && self.pending.isEmpty {
+            let message = self.tokenizer.dialect == nil ? "the input is empty" : "the input holds no segment"
             self.pending.append(
-                .error(EDISyntaxError(.emptyInput, level: .input, "the input is empty", at: Location(byteOffset: 0)))
+                .error(EDISyntaxError(.emptyInput, level: .input, message, at: Location(byteOffset: 0)))
             )
         }
     }
@@ -784,8 +786,7 @@ public final class EDIReader {
         badData: String? = nil
     ) {
         var location = self.location(segment, element: element, component: component)
-        if level != .set { location.segmentPosition = nil }
-        if level == .set { location.segmentPosition = self.setPosition }
+        location.segmentPosition = level == .set ? self.setPosition : nil
         self.pending.append(
             .error(EDISyntaxError(code, level: level, message, at: location, ackCodes: codes, badData: badData))
         )

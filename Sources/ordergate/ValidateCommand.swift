@@ -77,10 +77,6 @@ struct ValidateCommand: ParsableCommand {
                 continue
             }
             progress.finish()
-            if result.valid && result.sets == 0 && result.interchanges == 0 {
-                result.valid = false
-                emit(EDISyntaxError(.emptyInput, level: .input, "no interchange found", at: Location(byteOffset: 0)))
-            }
             anyInvalid = anyInvalid || !result.valid
             if self.json {
                 jsonResults.append(result)

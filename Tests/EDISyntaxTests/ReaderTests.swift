@@ -249,6 +249,12 @@ import Testing
         #expect(document.summary.sets == 0)
     }
 
+    @Test func serviceStringAloneIsReportedAsHoldingNoSegment() throws {
+        let errors = try outline("UNA:+.? '\n").errors
+        #expect(errors.map(\.code) == [.emptyInput])
+        #expect(errors.first?.message == "the input holds no segment")
+    }
+
     @Test func xmlIsRecognisedAsXML() throws {
         let errors = try outline("<?xml version=\"1.0\"?><cXML/>").errors
         #expect(errors.map(\.code) == [.xmlDocument])
