@@ -11,9 +11,12 @@ let package = Package(
     products: [
         .executable(name: "ordergate", targets: ["ordergate"]),
         .library(name: "EDISyntax", targets: ["EDISyntax"]),
+        .library(name: "OrderModel", targets: ["OrderModel"]),
+        .library(name: "OrderMapping", targets: ["OrderMapping"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
@@ -22,16 +25,42 @@ let package = Package(
             name: "EDISyntax",
             exclude: ["Schemas"]
         ),
+        .target(
+            name: "XMLSyntax",
+            dependencies: ["CLibXML2"]
+        ),
+        .target(name: "OrderModel"),
+        .target(
+            name: "OrderMapping",
+            dependencies: [
+                "EDISyntax", "XMLSyntax", "OrderModel",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "ordergate",
             dependencies: [
-                "EDISyntax",
+                "EDISyntax", "XMLSyntax", "OrderModel", "OrderMapping",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "EDISyntaxTests",
             dependencies: ["EDISyntax"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "XMLSyntaxTests",
+            dependencies: ["XMLSyntax"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "OrderModelTests",
+            dependencies: ["OrderModel"]
+        ),
+        .testTarget(
+            name: "OrderMappingTests",
+            dependencies: ["OrderMapping", "OrderModel", "EDISyntax", "XMLSyntax"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

@@ -31,6 +31,15 @@ let package = Package(
             path: "Benchmarks/EDIBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Streams one file through the Translator with a mappings folder: orders/s and MB/s; peak RSS under time -v.
+        .executableTarget(
+            name: "translate-file",
+            dependencies: [
+                .product(name: "EDISyntax", package: "ordergate"),
+                .product(name: "OrderMapping", package: "ordergate"),
+                .product(name: "OrderModel", package: "ordergate"),
+            ]
+        ),
         // Streams one file through EDIValidator via FileDescriptorByteSource; run under /usr/bin/time -v for peak RSS.
         .executableTarget(
             name: "validate-file",

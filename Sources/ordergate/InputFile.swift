@@ -49,6 +49,8 @@ enum ExitStatus {
     static let dataError = ExitCode(65)
     /// EX_NOINPUT: an input file is missing or unreadable.
     static let noInput = ExitCode(66)
+    /// EX_CONFIG: the mapping files or configuration have errors.
+    static let configurationError = ExitCode(78)
 }
 
 /// Writes a line to standard error.

@@ -8,6 +8,8 @@ struct Ordergate: ParsableCommand {
         commandName: "ordergate",
         abstract: "A B2B order gateway: X12, EDIFACT and XML purchase orders in, acknowledgements out.",
         version: "0.1.0",
-        subcommands: [InspectCommand.self, ValidateCommand.self]
+        subcommands: [
+            InspectCommand.self, ValidateCommand.self, TranslateCommand.self, RenderCommand.self, MappingsCommand.self,
+        ]
     )
 }

@@ -1,0 +1,68 @@
+// Streams one file through the Translator (the shipped mappings) and reports throughput; run under /usr/bin/time -v
+// for peak RSS. Orders are counted and dropped, so memory stays bounded by one order.
+//
+//   translate-file MAPPINGS_DIR FILE [PARTNER]
+import EDISyntax
+import Foundation
+import OrderMapping
+import OrderModel
+
+@main
+struct TranslateFile {
+    static func main() throws {
+        let arguments = CommandLine.arguments
+        guard arguments.count >= 3 else {
+            FileHandle.standardError.write(Data("usage: translate-file MAPPINGS_DIR FILE [PARTNER]\n".utf8))
+            exit(64)
+        }
+        let folder = URL(fileURLWithPath: arguments[1])
+        var files: [(path: String, text: String)] = []
+        let enumerator = FileManager.default.enumerator(atPath: folder.path)
+        while let relative = enumerator?.nextObject() as? String where true {
+            guard relative.hasSuffix(".yaml") else { continue }
+            files.append((relative, try String(contentsOf: folder.appendingPathComponent(relative), encoding: .utf8)))
+        }
+        let translator = Translator(mappings: try MappingSet.load(files: files))
+        let path = arguments[2]
+        let partner = arguments.count > 3 ? arguments[3] : nil
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw CocoaError(.fileNoSuchFile) }
+        defer { close(descriptor) }
+        var head = [UInt8](repeating: 0, count: 64)
+        let headCount = pread(descriptor, &head, 64, 0)
+        let isXML = head[0..<max(0, headCount)].first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) } == UInt8(ascii: "<")
+        var orders = 0
+        var lines = 0
+        let clock = ContinuousClock()
+        let start = clock.now
+        let issues: [TranslationIssue]
+        if isXML {
+            issues = try translator.translateXML(documentName: path, partnerID: partner, read: { buffer in
+                read(descriptor, buffer.baseAddress, buffer.count)
+            }) { document in
+                if case .order(let order) = document.value {
+                    orders += 1
+                    lines += order.lines.count
+                }
+            }
+        } else {
+            issues = try translator.translateEDI(source: FileDescriptorByteSource(fileDescriptor: descriptor), partnerID: partner) {
+                document in
+                if case .order(let order) = document.value {
+                    orders += 1
+                    lines += order.lines.count
+                }
+            }
+        }
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        var status = stat()
+        fstat(descriptor, &status)
+        let megabytes = Double(status.st_size) / 1_000_000
+        print(
+            String(
+                format: "%@: %.1f MB, %d orders, %d lines, %d issues, %.2f s, %.1f MB/s", path, megabytes, orders,
+                lines, issues.count, seconds, megabytes / seconds))
+        for issue in issues.prefix(5) { print("  issue: \(issue)") }
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import OrderModel
+
+/// A value read from a document, on its way into a canonical field (or out of one, when rendering).
+public enum CanonicalValue: Hashable, Sendable, CustomStringConvertible {
+    case text(String)
+    case decimal(Decimal)
+    case integer(Int)
+    case date(DocumentDate)
+    case quantity(Decimal, unit: String?)
+    case money(Decimal, currency: String?)
+
+    public var description: String {
+        switch self {
+        case .text(let text): return text
+        case .decimal(let value): return DecimalText.format(value)
+        case .integer(let value): return String(value)
+        case .date(let date): return date.description
+        case .quantity(let value, _): return DecimalText.format(value)
+        case .money(let value, _): return DecimalText.format(value)
+        }
+    }
+
+    /// The numeric value, for sums and implied decimals.
+    var decimalValue: Decimal? {
+        switch self {
+        case .decimal(let value), .quantity(let value, _), .money(let value, _): return value
+        case .integer(let value): return Decimal(value)
+        case .text(let text): return DecimalText.parse(text)
+        case .date: return nil
+        }
+    }
+}
+
+/// The type of a canonical field: what a mapping must produce for it.
+public enum CanonicalFieldType: Hashable, Sendable, CustomStringConvertible {
+    case text
+    /// A list of texts (address lines, tracking numbers): every matching source value is appended.
+    case textList
+    case decimal
+    case integer
+    case date
+    /// A quantity: a decimal plus a unit (`unit:` in the mapping).
+    case quantity
+    /// Money: a decimal plus a currency (`currency:` in the mapping).
+    case money
+    /// One of a closed set of canonical names (roles, purposes, statuses).
+    case code([String])
+
+    public var description: String {
+        switch self {
+        case .text: return "text"
+        case .textList: return "list of texts"
+        case .decimal: return "decimal"
+        case .integer: return "integer"
+        case .date: return "date"
+        case .quantity: return "quantity"
+        case .money: return "money"
+        case .code(let names): return "one of " + names.joined(separator: ", ")
+        }
+    }
+}
+
+/// One field of a canonical record: its name, type, and how to set and read it.
+struct FieldSlot<Root>: Sendable {
+    let name: String
+    let type: CanonicalFieldType
+    let set: @Sendable (inout Root, CanonicalValue) -> Void
+    let get: @Sendable (Root) -> [CanonicalValue]
+
+    /// The same field, reached through an optional nested value (`address.city` through `address`).
+    func nested<Outer>(in path: WritableKeyPath<Outer, Root?> & Sendable, prefix: String, makeEmpty: @escaping @Sendable () -> Root)
+        -> FieldSlot<Outer>
+    {
+        let set = self.set
+        let get = self.get
+        return FieldSlot<Outer>(
+            name: prefix + "." + self.name,
+            type: self.type,
+            set: { outer, value in
+                var inner = outer[keyPath: path] ?? makeEmpty()
+                set(&inner, value)
+                outer[keyPath: path] = inner
+            },
+            get: { outer in outer[keyPath: path].map(get) ?? [] }
+        )
+    }
+
+    /// The same field, reached through a non-optional nested value (`item.gtin` through `item`).
+    func nested<Outer>(in path: WritableKeyPath<Outer, Root> & Sendable, prefix: String) -> FieldSlot<Outer> {
+        let set = self.set
+        let get = self.get
+        return FieldSlot<Outer>(
+            name: prefix + "." + self.name,
+            type: self.type,
+            set: { outer, value in set(&outer[keyPath: path], value) },
+            get: { outer in get(outer[keyPath: path]) }
+        )
+    }
+}
+
+extension FieldSlot {
+    static func text(_ name: String, _ path: WritableKeyPath<Root, String?> & Sendable) -> Self {
+        Self(
+            name: name, type: .text,
+            set: { root, value in root[keyPath: path] = value.description },
+            get: { root in root[keyPath: path].map { [.text($0)] } ?? [] }
+        )
+    }
+
+    static func text(_ name: String, _ path: WritableKeyPath<Root, String> & Sendable) -> Self {
+        Self(
+            name: name, type: .text,
+            set: { root, value in root[keyPath: path] = value.description },
+            get: { root in root[keyPath: path].isEmpty ? [] : [.text(root[keyPath: path])] }
+        )
+    }
+
+    static func textList(_ name: String, _ path: WritableKeyPath<Root, [String]> & Sendable) -> Self {
+        Self(
+            name: name, type: .textList,
+            set: { root, value in root[keyPath: path].append(value.description) },
+            get: { root in root[keyPath: path].map { .text($0) } }
+        )
+    }
+
+    static func date(_ name: String, _ path: WritableKeyPath<Root, DocumentDate?> & Sendable) -> Self {
+        Self(
+            name: name, type: .date,
+            set: { root, value in if case .date(let date) = value { root[keyPath: path] = date } },
+            get: { root in root[keyPath: path].map { [.date($0)] } ?? [] }
+        )
+    }
+
+    static func decimal(_ name: String, _ path: WritableKeyPath<Root, Decimal?> & Sendable) -> Self {
+        Self(
+            name: name, type: .decimal,
+            set: { root, value in root[keyPath: path] = value.decimalValue },
+            get: { root in root[keyPath: path].map { [.decimal($0)] } ?? [] }
+        )
+    }
+
+    static func integer(_ name: String, _ path: WritableKeyPath<Root, Int?> & Sendable) -> Self {
+        Self(
+            name: name, type: .integer,
+            set: { root, value in
+                if case .integer(let number) = value { root[keyPath: path] = number }
+            },
+            get: { root in root[keyPath: path].map { [.integer($0)] } ?? [] }
+        )
+    }
+
+    static func quantity(_ name: String, _ path: WritableKeyPath<Root, Quantity?> & Sendable) -> Self {
+        Self(
+            name: name, type: .quantity,
+            set: { root, value in
+                switch value {
+                case .quantity(let number, let unit): root[keyPath: path] = Quantity(number, unit: unit)
+                default: if let number = value.decimalValue { root[keyPath: path] = Quantity(number) }
+                }
+            },
+            get: { root in root[keyPath: path].map { [.quantity($0.value, unit: $0.unit)] } ?? [] }
+        )
+    }
+
+    static func money(_ name: String, _ path: WritableKeyPath<Root, Money?> & Sendable) -> Self {
+        Self(
+            name: name, type: .money,
+            set: { root, value in
+                switch value {
+                case .money(let number, let currency): root[keyPath: path] = Money(number, currency: currency)
+                default: if let number = value.decimalValue { root[keyPath: path] = Money(number) }
+                }
+            },
+            get: { root in root[keyPath: path].map { [.money($0.amount, currency: $0.currency)] } ?? [] }
+        )
+    }
+
+    static func code<Code: RawRepresentable & CaseIterable & Sendable>(
+        _ name: String,
+        _ path: WritableKeyPath<Root, Code> & Sendable
+    ) -> Self where Code.RawValue == String {
+        Self(
+            name: name, type: .code(Code.allCases.map(\.rawValue)),
+            set: { root, value in if let code = Code(rawValue: value.description) { root[keyPath: path] = code } },
+            get: { root in [.text(root[keyPath: path].rawValue)] }
+        )
+    }
+}
+
+/// A canonical record type that mapping files can fill and render: its fields and its collections, by name.
+protocol MappableRecord: Sendable {
+    init()
+    var origins: FieldOrigins { get set }
+    static var catalog: RecordCatalog<Self> { get }
+    /// The name used in messages (`order`, `line`, `party`).
+    static var recordName: String { get }
+}
+
+/// A collection of child records inside a record (`lines` in an order, `parties` in a line).
+protocol CollectionSlotProtocol<Root>: Sendable {
+    associatedtype Root
+    var name: String { get }
+    /// Opens the collection for a visitor that needs its element type.
+    func accept<Visitor: CollectionVisitor>(_ visitor: Visitor) throws -> Visitor.Result where Visitor.Root == Root
+}
+
+/// Something that works with a collection's element type (compiling a mapping block for it, for example).
+protocol CollectionVisitor {
+    associatedtype Root
+    associatedtype Result
+    func visit<Element: MappableRecord>(_ slot: CollectionSlot<Root, Element>) throws -> Result
+}
+
+struct CollectionSlot<Root, Element: MappableRecord>: CollectionSlotProtocol {
+    let name: String
+    let path: WritableKeyPath<Root, [Element]> & Sendable
+
+    func accept<Visitor: CollectionVisitor>(_ visitor: Visitor) throws -> Visitor.Result where Visitor.Root == Root {
+        try visitor.visit(self)
+    }
+}
+
+/// The fields and collections of a record type, by canonical name.
+struct RecordCatalog<Root>: Sendable {
+    let fields: [String: FieldSlot<Root>]
+    let collections: [String: any CollectionSlotProtocol<Root>]
+
+    init(fields: [FieldSlot<Root>], collections: [any CollectionSlotProtocol<Root>] = []) {
+        var byName: [String: FieldSlot<Root>] = [:]
+        for field in fields {
+            byName[field.name] = field
+            // Rendering may read the unit of a quantity and the currency of money as fields of their own.
+            switch field.type {
+            case .quantity:
+                let get = field.get
+                byName[field.name + ".unit"] = FieldSlot(
+                    name: field.name + ".unit", type: .text, set: { _, _ in },
+                    get: { root in
+                        get(root).compactMap { if case .quantity(_, let unit?) = $0 { return .text(unit) } else { return nil } }
+                    })
+            case .money:
+                let get = field.get
+                byName[field.name + ".currency"] = FieldSlot(
+                    name: field.name + ".currency", type: .text, set: { _, _ in },
+                    get: { root in
+                        get(root).compactMap {
+                            if case .money(_, let currency?) = $0 { return .text(currency) } else { return nil }
+                        }
+                    })
+            default:
+                break
+            }
+        }
+        self.fields = byName
+        self.collections = Dictionary(uniqueKeysWithValues: collections.map { ($0.name, $0) })
+    }
+
+    /// Every field and collection name, for messages and the reference documentation.
+    var allNames: [String] { (Array(self.fields.keys) + Array(self.collections.keys)).sorted() }
+}

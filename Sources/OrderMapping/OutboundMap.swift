@@ -1,0 +1,166 @@
+import EDISyntax
+import Foundation
+import OrderModel
+
+/// Values that come from the rendering call rather than the record: our identity and the partner's, control and
+/// document numbers, the time of rendering. Pure code takes time as a parameter, never from the clock.
+public struct RenderContext: Sendable {
+    public var now: DocumentDate
+    /// Named values a map can read with `{context: name}` (`senderID`, `receiverID`, `payloadID`, ...).
+    public var values: [String: String]
+
+    public init(now: DocumentDate, values: [String: String] = [:]) {
+        self.now = now
+        self.values = values
+    }
+}
+
+/// A record that cannot be rendered: a required value is missing, or a value does not fit.
+public struct RenderError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    /// The rule, as `file:line`.
+    public var rule: String
+
+    public var description: String { "\(self.message) (mapping \(self.rule))" }
+}
+
+/// How one output value is made: from a field of the record, a constant, the context, an aggregate or the HL counter.
+struct OutputSpec<Root>: Sendable {
+    enum Source: Sendable {
+        case field(FieldSlot<Root>, index: Int?)
+        case constant(String)
+        case context(String)
+        case now
+        case aggregate(@Sendable (Root) -> [CanonicalValue], isCount: Bool)
+        case hierarchy(HierarchyValue)
+    }
+
+    enum HierarchyValue: String, Sendable { case id, parent, children }
+
+    var source: Source
+    /// The value is written only when this field of the record has a value (a qualifier before its value).
+    var condition: FieldSlot<Root>?
+    var format: OutputFormat?
+    var codes: CodeTable?
+    var impliedDecimals: Int?
+    var places: Int?
+    var defaultValue: String?
+    var isRequired: Bool
+    var file: String
+    var line: Int
+
+    /// Whether the value comes from the record (so an empty value can make its segment or element disappear).
+    var readsRecord: Bool {
+        switch self.source {
+        case .field, .aggregate: return true
+        default: return false
+        }
+    }
+
+    func render(_ record: Root, _ state: RenderState) throws(RenderError) -> String {
+        if let condition = self.condition, condition.get(record).allSatisfy({ $0.description.isEmpty }) { return "" }
+        var value: CanonicalValue?
+        switch self.source {
+        case .field(let slot, let index):
+            let values = slot.get(record)
+            if let index { value = index <= values.count ? values[index - 1] : nil } else { value = values.first }
+        case .constant(let text): value = .text(text)
+        case .context(let name): value = state.context.values[name].map { .text($0) }
+        case .now: value = .date(state.context.now)
+        case .aggregate(let compute, let isCount):
+            let values = compute(record)
+            if isCount {
+                value = .integer(values.count)
+            } else {
+                value = .decimal(values.reduce(Decimal(0)) { $0 + ($1.decimalValue ?? 0) })
+            }
+        case .hierarchy(let which):
+            switch which {
+            case .id: value = .integer(state.hierarchyID)
+            case .parent: value = state.hierarchyParent.map { .integer($0) }
+            case .children: value = .text(state.hasHierarchyChildren ? "1" : "0")
+            }
+        }
+        var text = value.map { self.formatted($0) } ?? ""
+        if text.isEmpty, let defaultValue { text = defaultValue }
+        if let codes, !text.isEmpty {
+            text = codes.reverse(text) ?? codes.fallback ?? text
+        }
+        if text.isEmpty && self.isRequired {
+            throw RenderError(message: "a required value is missing", rule: "\(self.file):\(self.line)")
+        }
+        return text
+    }
+
+    private func formatted(_ value: CanonicalValue) -> String {
+        switch value {
+        case .date(let date):
+            return (self.format ?? .ccyymmdd).render(date)
+        case .decimal(let number), .quantity(let number, _), .money(let number, _):
+            if let implied = self.impliedDecimals {
+                var scaled = number
+                for _ in 0..<implied { scaled *= 10 }
+                return DecimalText.format(scaled, places: 0)
+            }
+            if let places = self.places { return DecimalText.format(number, places: places) }
+            return DecimalText.format(number)
+        case .integer(let number):
+            return String(number)
+        case .text(let text):
+            return text
+        }
+    }
+}
+
+/// How a date is written in an outbound document.
+enum OutputFormat: Sendable {
+    case ccyymmdd, yymmdd, ccyymmddhhmm, hhmm, hhmmss, iso8601, isoDate
+
+    init?(name: String) {
+        switch name.uppercased() {
+        case "CCYYMMDD", "YYYYMMDD": self = .ccyymmdd
+        case "YYMMDD": self = .yymmdd
+        case "CCYYMMDDHHMM": self = .ccyymmddhhmm
+        case "HHMM": self = .hhmm
+        case "HHMMSS": self = .hhmmss
+        case "ISO8601": self = .iso8601
+        case "DATE", "ISODATE": self = .isoDate
+        default: return nil
+        }
+    }
+
+    static let names = "CCYYMMDD, YYMMDD, CCYYMMDDHHMM, HHMM, HHMMSS, ISO8601, DATE"
+
+    func render(_ date: DocumentDate) -> String {
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        let time = date.time ?? (0, 0, 0)
+        switch self {
+        case .ccyymmdd: return pad(date.year, 4) + pad(date.month, 2) + pad(date.day, 2)
+        case .yymmdd: return pad(date.year % 100, 2) + pad(date.month, 2) + pad(date.day, 2)
+        case .ccyymmddhhmm:
+            return pad(date.year, 4) + pad(date.month, 2) + pad(date.day, 2) + pad(time.hour, 2) + pad(time.minute, 2)
+        case .hhmm: return pad(time.hour, 2) + pad(time.minute, 2)
+        case .hhmmss: return pad(time.hour, 2) + pad(time.minute, 2) + pad(time.second, 2)
+        case .iso8601: return date.description
+        case .isoDate: return date.dateOnly.description
+        }
+    }
+}
+
+/// Mutable state of one rendering: the context and the hierarchical-level counter.
+final class RenderState {
+    let context: RenderContext
+    var nextHierarchyID = 1
+    var hierarchyID = 0
+    var hierarchyParent: Int?
+    var hasHierarchyChildren = false
+    /// The HL/CPS ID of the level being rendered, for its children's parent references.
+    var currentLevel: Int?
+
+    init(context: RenderContext) {
+        self.context = context
+    }
+}

@@ -1,0 +1,188 @@
+import EDISyntax
+import OrderModel
+
+/// One item of an outbound EDI layout: a segment, or a block repeated for each element of a collection.
+protocol SegmentItem<Root>: Sendable {
+    associatedtype Root
+    /// Whether the item (or any item inside it) is a hierarchical level (X12 HL, EDIFACT CPS).
+    var isHierarchy: Bool { get }
+    func render(_ record: Root, _ state: RenderState, into output: inout [SegmentValue]) throws(RenderError)
+}
+
+/// A segment with its elements (and their components) made from specs.
+struct SegmentTemplate<Root>: SegmentItem, @unchecked Sendable {
+    let tag: String
+    /// Element position → component specs (one for a simple element).
+    let elements: [(position: Int, components: [OutputSpec<Root>])]
+    let isHierarchy = false
+
+    func render(_ record: Root, _ state: RenderState, into output: inout [SegmentValue]) throws(RenderError) {
+        var readsRecord = false
+        var hasRecordValue = false
+        var values: [ElementValue] = []
+        for (position, components) in self.elements {
+            var texts: [String] = []
+            for spec in components {
+                let text = try spec.render(record, state)
+                if spec.readsRecord {
+                    readsRecord = true
+                    if !text.isEmpty { hasRecordValue = true }
+                }
+                texts.append(text)
+            }
+            while texts.count > 1, texts.last?.isEmpty == true { texts.removeLast() }
+            while values.count < position - 1 { values.append("") }
+            values.append(texts.count == 1 ? ElementValue(texts[0]) : ElementValue(components: texts))
+        }
+        // A segment that reads the record but found nothing in it is left out (a REF without a value, an N3 without
+        // a street); one made only of constants is always written.
+        if readsRecord && !hasRecordValue { return }
+        while values.last?.isEmpty == true { values.removeLast() }
+        output.append(SegmentValue(self.tag, values))
+    }
+}
+
+/// Items rendered once per element of a collection (`each: lines`), optionally as a hierarchical level.
+struct EachBlock<Root, Element: MappableRecord>: SegmentItem, @unchecked Sendable {
+    let path: KeyPath<Root, [Element]>
+    let items: [any SegmentItem<Element>]
+    let isLevel: Bool
+    var isHierarchy: Bool { self.isLevel }
+
+    func render(_ record: Root, _ state: RenderState, into output: inout [SegmentValue]) throws(RenderError) {
+        for element in record[keyPath: self.path] {
+            try Self.renderItems(self.items, element, state, isLevel: self.isLevel, into: &output)
+        }
+    }
+
+    static func renderItems<Value>(
+        _ items: [any SegmentItem<Value>],
+        _ value: Value,
+        _ state: RenderState,
+        isLevel: Bool,
+        into output: inout [SegmentValue]
+    ) throws(RenderError) {
+        guard isLevel else {
+            for item in items { try item.render(value, state, into: &output) }
+            return
+        }
+        let id = state.nextHierarchyID
+        state.nextHierarchyID += 1
+        let parent = state.currentLevel
+        state.currentLevel = id
+        var children: [SegmentValue] = []
+        for item in items where item.isHierarchy { try item.render(value, state, into: &children) }
+        state.currentLevel = parent
+        state.hierarchyID = id
+        state.hierarchyParent = parent
+        state.hasHierarchyChildren = !children.isEmpty
+        for item in items where !item.isHierarchy { try item.render(value, state, into: &output) }
+        output += children
+    }
+}
+
+/// A hierarchical level on the record itself (the shipment level of an 856: `hl: S` without `each`).
+struct LevelBlock<Root>: SegmentItem, @unchecked Sendable {
+    let items: [any SegmentItem<Root>]
+    let isHierarchy = true
+
+    func render(_ record: Root, _ state: RenderState, into output: inout [SegmentValue]) throws(RenderError) {
+        try EachBlock<Root, Order>.renderItems(self.items, record, state, isLevel: true, into: &output)
+    }
+}
+
+/// One item of an outbound XML layout.
+protocol XMLItem<Root>: Sendable {
+    associatedtype Root
+    /// Whether any value inside comes from the record.
+    var readsRecord: Bool { get }
+    /// Adds the item's output to `parent`; returns whether a record value was non-empty.
+    func render(_ record: Root, _ state: RenderState, into parent: inout XMLOutput) throws(RenderError) -> Bool
+}
+
+/// An element being written: name, attributes, text, children.
+struct XMLOutput {
+    var name: String
+    var attributes: [(String, String)] = []
+    var text: String?
+    var children: [XMLOutput] = []
+
+    /// Serialises with two-space indentation.
+    func write(into text: inout String, depth: Int) {
+        let indent = String(repeating: "  ", count: depth)
+        text += indent + "<" + self.name
+        for (name, value) in self.attributes { text += " \(name)=\"\(Self.escape(value, isAttribute: true))\"" }
+        if self.children.isEmpty {
+            if let value = self.text, !value.isEmpty {
+                text += ">" + Self.escape(value, isAttribute: false) + "</" + self.name + ">\n"
+            } else {
+                text += "/>\n"
+            }
+            return
+        }
+        text += ">\n"
+        if let value = self.text, !value.isEmpty { text += indent + "  " + Self.escape(value, isAttribute: false) + "\n" }
+        for child in self.children { child.write(into: &text, depth: depth + 1) }
+        text += indent + "</" + self.name + ">\n"
+    }
+
+    static func escape(_ value: String, isAttribute: Bool) -> String {
+        var result = ""
+        result.reserveCapacity(value.utf8.count)
+        for character in value {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"" where isAttribute: result += "&quot;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+}
+
+/// An element with attributes, text and children; left out when it reads the record and found nothing.
+struct XMLElementTemplate<Root>: XMLItem, @unchecked Sendable {
+    let name: String
+    let attributes: [(String, OutputSpec<Root>)]
+    let text: OutputSpec<Root>?
+    let children: [any XMLItem<Root>]
+    let readsRecord: Bool
+
+    func render(_ record: Root, _ state: RenderState, into parent: inout XMLOutput) throws(RenderError) -> Bool {
+        var output = XMLOutput(name: self.name)
+        var hasRecordValue = false
+        for (name, spec) in self.attributes {
+            let value = try spec.render(record, state)
+            if spec.readsRecord && !value.isEmpty { hasRecordValue = true }
+            if !value.isEmpty { output.attributes.append((name, value)) }
+        }
+        if let text = self.text {
+            let value = try text.render(record, state)
+            if text.readsRecord && !value.isEmpty { hasRecordValue = true }
+            output.text = value
+        }
+        for child in self.children where try child.render(record, state, into: &output) {
+            hasRecordValue = true
+        }
+        if self.readsRecord && !hasRecordValue { return false }
+        parent.children.append(output)
+        return hasRecordValue
+    }
+}
+
+/// Items rendered once per element of a collection.
+struct XMLEachBlock<Root, Element: MappableRecord>: XMLItem, @unchecked Sendable {
+    let path: KeyPath<Root, [Element]>
+    let items: [any XMLItem<Element>]
+    let readsRecord = true
+
+    func render(_ record: Root, _ state: RenderState, into parent: inout XMLOutput) throws(RenderError) -> Bool {
+        var any = false
+        for element in record[keyPath: self.path] {
+            for item in self.items where try item.render(element, state, into: &parent) { any = true }
+        }
+        return any
+    }
+}

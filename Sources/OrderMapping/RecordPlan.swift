@@ -1,0 +1,306 @@
+import EDISyntax
+import Foundation
+import OrderModel
+import XMLSyntax
+
+/// The part of a document a mapping block reads from: a loop occurrence of an EDI set, or an XML element.
+enum MappingScope {
+    case edi(LoopInstance, setStart: Int)
+    case xml(XMLElement, path: String)
+}
+
+/// How a block chooses its occurrences: `each: PO1`, `each: N1[N101=ST]`, `each: ItemOut`.
+enum Selector: Sendable {
+    case edi([EDIStep])
+    case xml(XMLPath)
+}
+
+/// A compiled inbound block for one record type: its field rules and its collections.
+final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
+    var fields: [(slot: FieldSlot<Root>, rule: ValueRule)] = []
+    var collections: [any CollectionPlan<Root>] = []
+
+    func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
+        for (slot, rule) in self.fields {
+            switch slot.type {
+            case .textList:
+                for (text, origin) in Resolver.all(rule.sources, in: scope) where !text.isEmpty {
+                    slot.set(&root, .text(try Self.translated(text, rule: rule, origin: origin)))
+                    if let origin { root.origins.append(rule.field, origin) }
+                }
+            default:
+                guard let (value, origin) = try Self.value(of: rule, in: scope) else { continue }
+                slot.set(&root, value)
+                if let origin { root.origins.append(rule.field, origin) }
+            }
+        }
+        for collection in self.collections {
+            try collection.apply(scope, to: &root)
+        }
+    }
+
+    private static func translated(_ text: String, rule: ValueRule, origin: FieldOrigin?) throws(DocumentMappingError)
+        -> String
+    {
+        guard let codes = rule.codes else { return text }
+        if let value = codes.translate(text) { return value }
+        if case .code = rule.type {
+            throw DocumentMappingError(
+                field: rule.field, message: "code '\(text)' is not in code table '\(codes.name)'", origin: origin,
+                rule: "\(rule.file):\(rule.line)")
+        }
+        return text
+    }
+
+    /// The rule's value in the scope, converted to the field's type; nil when the document gives none.
+    static func value(of rule: ValueRule, in scope: MappingScope) throws(DocumentMappingError)
+        -> (CanonicalValue, FieldOrigin?)?
+    {
+        var text: String?
+        var origin: FieldOrigin?
+        if let (sources, separator) = rule.concatenation {
+            let parts = Resolver.all(sources, in: scope).filter { !$0.value.isEmpty }
+            if !parts.isEmpty {
+                text = parts.map(\.value).joined(separator: separator)
+                origin = parts[0].origin
+            }
+        } else if let found = Resolver.first(rule.sources, in: scope) {
+            (text, origin) = (found.value, found.origin)
+        }
+        if text == nil || text!.isEmpty { text = rule.defaultValue }
+        guard var text, !text.isEmpty else {
+            if rule.isRequired {
+                throw DocumentMappingError(
+                    field: rule.field, message: "required value is missing", origin: Resolver.scopeOrigin(scope),
+                    rule: "\(rule.file):\(rule.line)")
+            }
+            return nil
+        }
+        text = try self.translated(text, rule: rule, origin: origin)
+        func fail(_ message: String) -> DocumentMappingError {
+            DocumentMappingError(field: rule.field, message: message, origin: origin, rule: "\(rule.file):\(rule.line)")
+        }
+        switch rule.type {
+        case .text, .textList, .code:
+            return (.text(text), origin)
+        case .integer:
+            guard let number = Int(text.trimmed()) else { throw fail("\"\(text)\" is not a whole number") }
+            return (.integer(number), origin)
+        case .decimal, .quantity, .money:
+            guard var number = DecimalText.parse(Substring(text).trimmed().utf8) else {
+                throw fail("\"\(text)\" is not a number")
+            }
+            if let places = rule.impliedDecimals, places > 0 {
+                number = Decimal(sign: number.sign, exponent: number.exponent - places, significand: number.significand)
+            }
+            if rule.type == .quantity {
+                var unit = Resolver.first(rule.unit, in: scope)?.value
+                if let unitCodes = rule.unitCodes, let code = unit { unit = unitCodes.translate(code) ?? code }
+                return (.quantity(number, unit: unit?.isEmpty == true ? nil : unit), origin)
+            }
+            if rule.type == .money {
+                let currency = Resolver.first(rule.currency, in: scope)?.value
+                return (.money(number, currency: currency?.isEmpty == true ? nil : currency), origin)
+            }
+            return (.decimal(number), origin)
+        case .date:
+            let format = rule.dateFormat ?? .ccyymmdd
+            var code: String?
+            if format == .edifactQualified, case .edi(let path)? = rule.sources.first,
+                let segment = Resolver.segment(for: path, in: scope)
+            {
+                code = ElementReference(
+                    tag: path.leaf.tag, element: path.leaf.element, component: (path.leaf.component ?? 1) + 1
+                ).value(in: segment)
+            }
+            let time = rule.time.flatMap { Resolver.first([$0], in: scope)?.value }
+            guard let date = format.parse(text, code: code, time: time) else {
+                throw fail("\"\(text)\" is not a date in the format the mapping expects")
+            }
+            return (.date(date), origin)
+        }
+    }
+}
+
+/// A collection block, type-erased over its element type.
+protocol CollectionPlan<Root>: Sendable {
+    associatedtype Root
+    func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError)
+}
+
+final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan, @unchecked Sendable {
+    let path: WritableKeyPath<Root, [Element]>
+    var blocks: [(selector: Selector, plan: RecordPlan<Element>)] = []
+
+    init(path: WritableKeyPath<Root, [Element]>) {
+        self.path = path
+    }
+
+    func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
+        for (selector, plan) in self.blocks {
+            for child in Resolver.scopes(selector, in: scope) {
+                var element = Element()
+                try plan.apply(child, to: &element)
+                root[keyPath: self.path].append(element)
+            }
+        }
+    }
+}
+
+/// Finds values and sub-scopes in a document scope.
+enum Resolver {
+    static func first(_ sources: [ValueSource], in scope: MappingScope) -> (value: String, origin: FieldOrigin?)? {
+        for source in sources {
+            if let found = self.values(source, in: scope, all: false).first(where: { !$0.value.isEmpty }) {
+                return found
+            }
+        }
+        return nil
+    }
+
+    static func all(_ sources: [ValueSource], in scope: MappingScope) -> [(value: String, origin: FieldOrigin?)] {
+        sources.flatMap { self.values($0, in: scope, all: true) }
+    }
+
+    static func scopeOrigin(_ scope: MappingScope) -> FieldOrigin? {
+        switch scope {
+        case .edi(let instance, let setStart):
+            guard let segment = instance.trigger else { return nil }
+            return FieldOrigin(
+                segment: segment.index - setStart + 1, tag: segment.tag.description, line: segment.line,
+                column: segment.column)
+        case .xml(let element, let path):
+            return FieldOrigin(path: path, line: element.line, column: element.column)
+        }
+    }
+
+    private static func values(_ source: ValueSource, in scope: MappingScope, all: Bool)
+        -> [(value: String, origin: FieldOrigin?)]
+    {
+        switch (source, scope) {
+        case (.constant(let text), _):
+            return [(text, nil)]
+        case (.edi(let path), .edi(let instance, let setStart)):
+            var results: [(String, FieldOrigin?)] = []
+            for owner in self.descend(path.steps, from: instance) {
+                for segment in self.segments(matching: path.leaf.tag, path.leafConditions, in: owner) {
+                    let value = path.leaf.value(in: segment)
+                    let origin = FieldOrigin(
+                        segment: segment.index - setStart + 1, tag: path.leaf.tag, element: path.leaf.element,
+                        component: path.leaf.component, line: segment.line, column: segment.column)
+                    results.append((value, origin))
+                    if !all && !value.isEmpty { return results }
+                }
+            }
+            return results
+        case (.pairs(let start, let qualifiers), .edi(let instance, let setStart)):
+            for segment in self.segments(matching: start.tag, [], in: instance) {
+                var position = start.element
+                while position < segment.elementCount {
+                    if qualifiers.contains(segment[position]) {
+                        let value = segment[position + 1]
+                        if !value.isEmpty {
+                            let origin = FieldOrigin(
+                                segment: segment.index - setStart + 1, tag: start.tag, element: position + 1,
+                                line: segment.line, column: segment.column)
+                            return [(value, origin)]
+                        }
+                    }
+                    position += 2
+                }
+            }
+            return []
+        case (.xml(let path), .xml(let element, let scopePath)):
+            return path.values(from: element).map { value, selected in
+                (value, FieldOrigin(path: scopePath + "/" + path.text, line: selected.line, column: selected.column))
+            }
+        default:
+            return []
+        }
+    }
+
+    /// The first segment a path's leaf reads, for companion values (EDIFACT date format codes).
+    static func segment(for path: EDIPath, in scope: MappingScope) -> Segment? {
+        guard case .edi(let instance, _) = scope else { return nil }
+        for owner in self.descend(path.steps, from: instance) {
+            if let segment = self.segments(matching: path.leaf.tag, path.leafConditions, in: owner).first(where: {
+                !path.leaf.value(in: $0).isEmpty
+            }) {
+                return segment
+            }
+        }
+        return nil
+    }
+
+    private static func descend(_ steps: [EDIStep], from instance: LoopInstance) -> [LoopInstance] {
+        var current = [instance]
+        for step in steps {
+            current = current.flatMap { self.loops(step, in: $0) }
+            if current.isEmpty { break }
+        }
+        return current
+    }
+
+    private static func loops(_ step: EDIStep, in instance: LoopInstance) -> [LoopInstance] {
+        instance.children.filter { child in
+            guard Self.matches(child.shape, name: step.name), let trigger = child.trigger else { return false }
+            return step.conditions.allSatisfy { $0.holds(for: trigger) }
+        }
+    }
+
+    private static func matches(_ shape: LoopShape, name: String) -> Bool {
+        if shape.name == name { return true }
+        return name.hasPrefix("SG") && Int(name.dropFirst(2)) == shape.groupNumber
+    }
+
+    /// Segments with `tag` directly in the occurrence, else the first segments of child loops that start with it.
+    private static func segments(matching tag: String, _ conditions: [ElementCondition], in instance: LoopInstance)
+        -> [Segment]
+    {
+        let segmentTag = SegmentTag(tag)
+        var found = instance.segments.filter { segment in
+            segment.tag == segmentTag && conditions.allSatisfy { $0.holds(for: segment) }
+        }
+        if found.isEmpty {
+            found = instance.children.compactMap { child in
+                guard let trigger = child.trigger, trigger.tag == segmentTag,
+                    conditions.allSatisfy({ $0.holds(for: trigger) })
+                else { return nil }
+                return trigger
+            }
+        }
+        return found
+    }
+
+    /// The occurrences a selector picks in a scope: loop occurrences, or single segments as scopes of their own.
+    static func scopes(_ selector: Selector, in scope: MappingScope) -> [MappingScope] {
+        switch (selector, scope) {
+        case (.edi(let steps), .edi(let instance, let setStart)):
+            var current = [instance]
+            for (offset, step) in steps.enumerated() {
+                var next: [LoopInstance] = []
+                for owner in current {
+                    let loops = self.loops(step, in: owner)
+                    if !loops.isEmpty || offset < steps.count - 1 || owner.shape.childLoop(named: step.name) != nil {
+                        next += loops
+                    } else {
+                        for segment in self.segments(matching: step.name, step.conditions, in: owner) {
+                            let single = LoopInstance(shape: owner.shape)
+                            single.segments = [segment]
+                            next.append(single)
+                        }
+                    }
+                }
+                current = next
+            }
+            return current.map { .edi($0, setStart: setStart) }
+        case (.xml(let path), .xml(let element, let scopePath)):
+            let elements = path.elements(from: element)
+            return elements.enumerated().map { offset, child in
+                .xml(child, path: scopePath + "/" + path.text + (elements.count > 1 ? "[\(offset + 1)]" : ""))
+            }
+        default:
+            return []
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// The order-level answer of a purchase-order acknowledgement (X12 BAK02, EDIFACT BGM 1225, cXML/UBL status).
+public enum AcknowledgementStatus: String, Hashable, Sendable, Codable, CaseIterable {
+    /// Every line accepted as ordered.
+    case accepted
+    /// Accepted, with changes to some lines (price, quantity, date, substitution, backorder).
+    case acceptedWithChanges
+    case rejected
+    /// Held (credit, review); lines are on hold until released.
+    case onHold
+}
+
+/// What will happen to (part of) one line.
+public enum LineDispositionStatus: String, Hashable, Sendable, Codable, CaseIterable {
+    case accepted, priceChanged, quantityChanged, backordered, rejected, onHold, substituted, dateChanged
+}
+
+/// One part of a line's answer: a quantity, with its price and date, and why it differs from the order.
+public struct LineDisposition: Hashable, Sendable, Codable {
+    public var status: LineDispositionStatus = .accepted
+    public var quantity: Quantity?
+    public var unitPrice: Money?
+    /// When this quantity will ship (for backorders: the replenishment date).
+    public var scheduledShipDate: DocumentDate?
+    /// The rule's reason, in words.
+    public var reason: String?
+    /// The item shipped instead, for a substitution.
+    public var substitute: ItemIdentifiers?
+    public var origins = FieldOrigins()
+
+    public init() {}
+
+    public init(status: LineDispositionStatus, quantity: Quantity?, unitPrice: Money? = nil,
+        scheduledShipDate: DocumentDate? = nil, reason: String? = nil)
+    {
+        self.status = status
+        self.quantity = quantity
+        self.unitPrice = unitPrice
+        self.scheduledShipDate = scheduledShipDate
+        self.reason = reason
+    }
+}
+
+/// A line of an acknowledgement: the ordered line as the buyer sent it and the dispositions that answer it.
+public struct AcknowledgedLine: Hashable, Sendable, Codable {
+    public var lineNumber: String?
+    public var item = ItemIdentifiers()
+    public var description: String?
+    public var orderedQuantity: Quantity?
+    /// The price on the purchase order.
+    public var orderedUnitPrice: Money?
+    public var dispositions: [LineDisposition] = []
+    public var origins = FieldOrigins()
+
+    public init() {}
+}
+
+/// A purchase-order acknowledgement: 855, ORDRSP, cXML ConfirmationRequest, UBL OrderResponse.
+public struct Acknowledgement: Hashable, Sendable, Codable {
+    /// Our number for this acknowledgement.
+    public var acknowledgementNumber: String?
+    public var date: DocumentDate?
+    public var status: AcknowledgementStatus = .accepted
+    public var purchaseOrderNumber: String = ""
+    public var orderDate: DocumentDate?
+    public var currency: String?
+    public var parties: [Party] = []
+    public var references: [Reference] = []
+    public var notes: [Note] = []
+    public var lines: [AcknowledgedLine] = []
+    public var source: DocumentSource?
+    public var origins = FieldOrigins()
+
+    public init() {}
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// Decimal numbers as text: the one parser and printer the model uses, so that JSON carries decimal strings and
+/// money never passes through `Double`.
+public enum DecimalText {
+    /// Parses `12`, `-3.50`, `.5`, `+7`, `1,25` (EDIFACT decimal comma) and `1.2E3` (X12 5010 exponent).
+    ///
+    /// Returns nil for anything else: empty text, two marks, letters, more than 38 significant digits.
+    public static func parse(_ text: Substring.UTF8View) -> Decimal? {
+        var significand: UInt64 = 0
+        var overflowDigits: [UInt8] = []
+        var exponent = 0
+        var isNegative = false
+        var sawDigit = false
+        var sawMark = false
+        var index = text.startIndex
+        if index < text.endIndex, text[index] == UInt8(ascii: "-") || text[index] == UInt8(ascii: "+") {
+            isNegative = text[index] == UInt8(ascii: "-")
+            index = text.index(after: index)
+        }
+        while index < text.endIndex {
+            let byte = text[index]
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                sawDigit = true
+                if overflowDigits.isEmpty, significand <= (UInt64.max - 9) / 10 {
+                    significand = significand * 10 + UInt64(byte &- 0x30)
+                } else {
+                    overflowDigits.append(byte)
+                }
+                if sawMark { exponent -= 1 }
+            case UInt8(ascii: "."), UInt8(ascii: ","):
+                guard !sawMark else { return nil }
+                sawMark = true
+            case UInt8(ascii: "E"), UInt8(ascii: "e"):
+                guard sawDigit else { return nil }
+                let rest = text[text.index(after: index)...]
+                guard let power = Int(Substring(rest)), abs(power) < 100 else { return nil }
+                exponent += power
+                index = text.endIndex
+                continue
+            default:
+                return nil
+            }
+            index = text.index(after: index)
+        }
+        guard sawDigit else { return nil }
+        if overflowDigits.isEmpty {
+            return Decimal(sign: isNegative ? .minus : .plus, exponent: exponent, significand: Decimal(significand))
+        }
+        // Long values (rare): let Foundation do the arithmetic on the whole digit string.
+        guard overflowDigits.count + String(significand).count <= 38 else { return nil }
+        let digits = String(significand) + String(decoding: overflowDigits, as: UTF8.self)
+        guard let whole = Decimal(string: digits, locale: Locale(identifier: "en_US_POSIX")) else { return nil }
+        return Decimal(sign: isNegative ? .minus : .plus, exponent: exponent, significand: whole)
+    }
+
+    /// Parses a whole string; see `parse(_:)` for the accepted forms.
+    public static func parse(_ text: String) -> Decimal? {
+        self.parse(Substring(text).utf8)
+    }
+
+    /// The canonical text of a decimal: plain notation, `.` as the mark, no trailing zeros (`1.5`, `-20`, `0.035`).
+    public static func format(_ value: Decimal) -> String {
+        var value = value
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &value, 38, .plain)
+        return rounded.description
+    }
+
+    /// `value` with exactly `places` decimals, rounded half-up (`format(1.5, places: 2)` is `1.50`).
+    public static func format(_ value: Decimal, places: Int) -> String {
+        var value = value
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &value, places, .plain)
+        var text = rounded.description
+        if places > 0 {
+            if let dot = text.firstIndex(of: ".") {
+                let present = text.distance(from: dot, to: text.endIndex) - 1
+                if present < places { text += String(repeating: "0", count: places - present) }
+            } else {
+                text += "." + String(repeating: "0", count: places)
+            }
+        }
+        return text
+    }
+}
+
+extension KeyedDecodingContainer {
+    func decodeDecimalText(forKey key: Key) throws -> Decimal {
+        let text = try self.decode(String.self, forKey: key)
+        guard let value = DecimalText.parse(text) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "\"\(text)\" is not a decimal")
+        }
+        return value
+    }
+
+    func decodeDecimalTextIfPresent(forKey key: Key) throws -> Decimal? {
+        guard self.contains(key) else { return nil }
+        return try self.decodeDecimalText(forKey: key)
+    }
+}

@@ -1,0 +1,127 @@
+/// Where one canonical field came from in its source document, so that a later rule can point at the source:
+/// a segment position, element and component for EDI, an element path with line and column for XML.
+public struct FieldOrigin: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// 1-based position of the segment in its transaction set (ST or UNH is 1).
+    public var segment: Int?
+    public var tag: String?
+    /// 1-based element position within the segment.
+    public var element: Int?
+    /// 1-based component position within the element, for composites.
+    public var component: Int?
+    /// The XML element path (`OrderRequest/ItemOut[2]/ItemDetail/UnitPrice/Money`).
+    public var path: String?
+    /// Line and column in the file.
+    public var line: Int?
+    public var column: Int?
+
+    public init(
+        segment: Int? = nil,
+        tag: String? = nil,
+        element: Int? = nil,
+        component: Int? = nil,
+        path: String? = nil,
+        line: Int? = nil,
+        column: Int? = nil
+    ) {
+        self.segment = segment
+        self.tag = tag
+        self.element = element
+        self.component = component
+        self.path = path
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String {
+        if let tag, let segment {
+            var text = "segment \(segment) (\(tag))"
+            if let element { text += ", element \(element)" }
+            if let component { text += ", component \(component)" }
+            return text
+        }
+        var text = self.path ?? "document"
+        if let line { text += " (line \(line)" + (self.column.map { ", column \($0)" } ?? "") + ")" }
+        return text
+    }
+}
+
+/// The origins of one record's fields, by canonical field name. Kept as a list (cheap to append while mapping) and
+/// encoded as a JSON object with sorted keys.
+public struct FieldOrigins: Hashable, Sendable, Codable {
+    public private(set) var entries: [(field: String, origin: FieldOrigin)] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { self.entries.isEmpty }
+
+    /// Records (or replaces) the origin of `field`.
+    public mutating func record(_ field: String, _ origin: FieldOrigin) {
+        if let index = self.entries.firstIndex(where: { $0.field == field }) {
+            self.entries[index].origin = origin
+        } else {
+            self.entries.append((field, origin))
+        }
+    }
+
+    /// Appends without looking for an earlier entry (the mapper knows each field is set once).
+    public mutating func append(_ field: String, _ origin: FieldOrigin) {
+        self.entries.append((field, origin))
+    }
+
+    public subscript(field: String) -> FieldOrigin? {
+        self.entries.last { $0.field == field }?.origin
+    }
+
+    public static func == (lhs: FieldOrigins, rhs: FieldOrigins) -> Bool {
+        lhs.entries.count == rhs.entries.count
+            && zip(lhs.entries, rhs.entries).allSatisfy { $0.field == $1.field && $0.origin == $1.origin }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for entry in self.entries {
+            hasher.combine(entry.field)
+            hasher.combine(entry.origin)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let dictionary = try decoder.singleValueContainer().decode([String: FieldOrigin].self)
+        self.entries = dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var dictionary: [String: FieldOrigin] = [:]
+        for entry in self.entries { dictionary[entry.field] = entry.origin }
+        var container = encoder.singleValueContainer()
+        try container.encode(dictionary)
+    }
+}
+
+/// The document a canonical value was read from: envelope identities and control numbers, the set's position in the
+/// file, and the mapping (and its version) that produced it.
+public struct DocumentSource: Hashable, Sendable, Codable {
+    /// `x12`, `edifact` or `xml`.
+    public var format: String
+    /// `850`, `ORDERS`, `OrderRequest`, `Order`.
+    public var documentType: String?
+    /// `004010`, `D96A`, `1.2.050`, `2.1`.
+    public var version: String?
+    public var senderQualifier: String?
+    public var senderID: String?
+    public var receiverQualifier: String?
+    public var receiverID: String?
+    public var interchangeControlNumber: String?
+    public var groupControlNumber: String?
+    public var transactionSetControlNumber: String?
+    /// Byte offset of the set (or XML record) in the file.
+    public var byteOffset: Int?
+    /// Line of the set header (or XML record start tag).
+    public var line: Int?
+    /// The mapping file that produced the value (`x12/850-004010`) and a hash of its effective content.
+    public var mapping: String?
+    public var mappingVersion: String?
+
+    public init(format: String) {
+        self.format = format
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import EDISyntax
+import Foundation
+import OrderMapping
+import OrderModel
+
+struct TranslateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "translate",
+        abstract: "Show the canonical orders (JSON) that a purchase order file becomes.",
+        discussion: """
+            Reads X12, EDIFACT or XML (cXML, UBL), finds the partner from the envelope identities unless --partner \
+            is given, maps every transaction set or XML record with the partner's mapping file, and prints a JSON \
+            array of canonical documents. Exits 65 when a set cannot be mapped, 66 when the file cannot be read, \
+            78 when the mapping files have errors.
+            """
+    )
+
+    @Option(help: "The partner whose maps to use (default: found from the envelope).")
+    var partner: String?
+
+    @Option(help: "The mappings folder.")
+    var mappings = MappingFolder.defaultPath
+
+    @Argument(help: "The document to translate.")
+    var file: String
+
+    func run() throws {
+        let set: MappingSet
+        do {
+            set = try MappingFolder.load(self.mappings)
+        } catch let error as MappingDiagnostics {
+            printError(error.description)
+            throw ExitStatus.configurationError
+        }
+        if let partner, set.partners[partner] == nil {
+            throw ValidationError("no partner '\(partner)' in \(self.mappings)/partners")
+        }
+        let input: InputFile
+        do {
+            input = try InputFile(path: self.file)
+        } catch {
+            printError("ordergate: \(error)")
+            throw ExitStatus.noInput
+        }
+        let translator = Translator(mappings: set)
+        var documents: [String] = []
+        let issues: [TranslationIssue]
+        let collect: (TranslatedDocument) throws -> Void = { document in
+            documents.append(try Self.json(document.value))
+        }
+        if try Self.isXML(input) {
+            let descriptor = input.descriptor
+            issues = try translator.translateXML(documentName: self.file, partnerID: self.partner, read: { buffer in
+                let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+                if count < 0 { throw InputFileError(path: "", reason: String(cString: strerror(errno))) }
+                return count
+            }, collect)
+        } else {
+            issues = try translator.translateEDI(
+                source: FileDescriptorByteSource(fileDescriptor: input.descriptor), partnerID: self.partner, collect)
+        }
+        print("[" + documents.map { "\n" + $0 }.joined(separator: ",") + (documents.isEmpty ? "]" : "\n]"))
+        for issue in issues { printError("\(self.file): \(issue)") }
+        if !issues.isEmpty { throw ExitStatus.dataError }
+    }
+
+    static func json(_ value: MappedDocument) throws -> String {
+        switch value {
+        case .order(let order): return try CanonicalJSON.encode(order)
+        case .acknowledgement(let acknowledgement): return try CanonicalJSON.encode(acknowledgement)
+        case .shipNotice(let notice): return try CanonicalJSON.encode(notice)
+        case .invoice(let invoice): return try CanonicalJSON.encode(invoice)
+        }
+    }
+
+    /// Whether the file starts (after a BOM and white space) with `<`.
+    static func isXML(_ input: InputFile) throws -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = pread(input.descriptor, &buffer, buffer.count, 0)
+        guard count > 0 else { return false }
+        var bytes = buffer[0..<count]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        return bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } == UInt8(ascii: "<")
+    }
+}

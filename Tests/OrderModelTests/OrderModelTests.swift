@@ -1,0 +1,82 @@
+import Foundation
+import OrderModel
+import Testing
+
+@Suite("Order model")
+struct OrderModelTests {
+    @Test(arguments: [
+        ("12", "12"), ("-3.50", "-3.5"), (".5", "0.5"), ("+7", "7"), ("1,25", "1.25"), ("1.2E3", "1200"),
+        ("0.035", "0.035"), ("123456789012345678901234", "123456789012345678901234"),
+    ])
+    func decimalTextParsesDocumentNumbers(_ input: String, _ canonical: String) throws {
+        let value = try #require(DecimalText.parse(input))
+        #expect(DecimalText.format(value) == canonical)
+    }
+
+    @Test(arguments: ["", "-", "1.2.3", "12a", "1,2,3", "E5", "1E"])
+    func decimalTextRejectsNonNumbers(_ input: String) {
+        #expect(DecimalText.parse(input) == nil)
+    }
+
+    @Test func decimalFormatWithPlacesPadsAndRounds() {
+        #expect(DecimalText.format(DecimalText.parse("1.5")!, places: 2) == "1.50")
+        #expect(DecimalText.format(DecimalText.parse("2.345")!, places: 2) == "2.35")
+        #expect(DecimalText.format(DecimalText.parse("7")!, places: 0) == "7")
+    }
+
+    @Test func documentDatesRejectImpossibleDays() {
+        #expect(DocumentDate(year: 2026, month: 2, day: 29) == nil)
+        #expect(DocumentDate(year: 2024, month: 2, day: 29) != nil)
+        #expect(DocumentDate(year: 2026, month: 13, day: 1) == nil)
+        #expect(DocumentDate(year: 2026, month: 11, day: 23, hour: 24) == nil)
+    }
+
+    @Test(arguments: [
+        "2026-11-23", "2026-11-23T10:30:00", "2026-11-23T10:30:00+01:00", "2026-11-23T10:30:00-07:30",
+        "2026-11-23T10:30:00Z",
+    ])
+    func documentDatesRoundTripISO8601(_ text: String) throws {
+        let date = try #require(DocumentDate(iso8601: text))
+        #expect(date.description == text)
+    }
+
+    @Test func documentDatesReadFractionsAndCompactOffsets() throws {
+        let date = try #require(DocumentDate(iso8601: "2020-03-31T21:39:22.123+0100"))
+        #expect(date.description == "2020-03-31T21:39:22+01:00")
+        #expect(DocumentDate(iso8601: "2020-03-31T21") == nil)
+    }
+
+    @Test func dayNumbersCountCalendarDays() throws {
+        let a = try #require(DocumentDate(year: 2024, month: 2, day: 28))
+        let b = try #require(DocumentDate(year: 2024, month: 3, day: 1))
+        #expect(b.dayNumber - a.dayNumber == 2)
+    }
+
+    @Test func ordersEncodeAsStableJSONWithDecimalStrings() throws {
+        var order = Order()
+        order.purchaseOrderNumber = "PO-1"
+        order.orderDate = DocumentDate(year: 2026, month: 11, day: 23)
+        var line = OrderLine()
+        line.lineNumber = "1"
+        line.quantity = Quantity(DecimalText.parse("12")!, unit: "EA")
+        line.unitPrice = Money(DecimalText.parse("0.10")!, currency: "USD")
+        line.origins.append("quantity", FieldOrigin(segment: 5, tag: "PO1", element: 2, line: 5, column: 1))
+        order.lines = [line]
+        let json = try CanonicalJSON.encode(order)
+        #expect(json.contains("\"value\" : \"12\""))
+        #expect(json.contains("\"amount\" : \"0.1\""))
+        #expect(json.contains("\"orderDate\" : \"2026-11-23\""))
+        let decoded = try CanonicalJSON.decode(Order.self, from: Array(json.utf8))
+        #expect(decoded == order)
+        #expect(try CanonicalJSON.encode(decoded) == json)
+    }
+
+    @Test func ssccAndGTINCheckDigitsAreVerified() {
+        #expect(Pack.isValidSSCC("106141411234567897"))
+        #expect(!Pack.isValidSSCC("106141411234567890"))
+        #expect(!Pack.isValidSSCC("10614141123456789"))
+        #expect(GS1.isValidGTIN("614141100019"))
+        #expect(GS1.isValidGTIN("5412345200017"))
+        #expect(!GS1.isValidGTIN("5412345200018"))
+    }
+}
