@@ -15,6 +15,8 @@ build: setup
 run: build
 	.build/release/ordergate --help
 	.build/release/ordergate validate $(SAMPLE)
+	.build/release/ordergate mappings check mappings
+	.build/release/ordergate translate examples/acme/850-po-7731045.edi
 
 test: setup
 	python3 scripts/embed-schemas.py --check

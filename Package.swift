@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "ordergate", targets: ["ordergate"]),
         .library(name: "EDISyntax", targets: ["EDISyntax"]),
+        .library(name: "XMLSyntax", targets: ["XMLSyntax"]),
         .library(name: "OrderModel", targets: ["OrderModel"]),
         .library(name: "OrderMapping", targets: ["OrderMapping"]),
     ],

@@ -38,6 +38,7 @@ let package = Package(
                 .product(name: "EDISyntax", package: "ordergate"),
                 .product(name: "OrderMapping", package: "ordergate"),
                 .product(name: "OrderModel", package: "ordergate"),
+                .product(name: "XMLSyntax", package: "ordergate"),
             ]
         ),
         // Streams one file through EDIValidator via FileDescriptorByteSource; run under /usr/bin/time -v for peak RSS.

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Builds and runs the EDISyntax libFuzzer targets.
+# Builds and runs the libFuzzer targets of EDISyntax and (targets named xml_*) XMLSyntax.
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]
 #
 # SECONDS defaults to 600 per target; TARGET is the name of an entry file in fuzz/ without `.swift`
-# (x12_reader, edifact_reader, validator); default: all of them, one after the other.
+# (x12_reader, edifact_reader, validator, xml_reader); default: all of them, one after the other.
 #
 # Each target is compiled with swiftc from its entry file plus every Sources/EDISyntax/*.swift (SwiftPM cannot build
 # libFuzzer binaries, see ../shared/notes/swift-stack.md) into fuzz/.out/bin/, rebuilt only when a source is newer.
+# A target with a hook script fuzz/TARGET.sh (mapping_loader: several Swift modules plus libyaml) is built and seeded
+# by it instead: `fuzz/TARGET.sh build BINARY` and `fuzz/TARGET.sh seed DIR`.
 # Seeds come from Tests/EDISyntaxTests/Fixtures/corpus/ (or ../shared/corpus when the fixtures are not there), from
-# Tests/EDISyntaxTests/Fixtures/regressions/ and from two small generated orders. The growing corpus is kept in
+# Tests/EDISyntaxTests/Fixtures/regressions/ and from two small generated orders. An xml_* target is compiled with
+# Sources/XMLSyntax/*.swift instead (and libxml2), and seeded from ../shared/corpus/xml/ (or
+# Tests/XMLSyntaxTests/Fixtures/corpus/) plus Tests/XMLSyntaxTests/Fixtures/regressions/. The growing corpus is kept in
 # fuzz/.out/corpus/TARGET/ between runs; crash-/timeout-/oom-/leak- files go to fuzz/.out/artifacts/TARGET/.
 #
 # Exit status: 0 when no target produced an artifact in this run, 1 when one did (they are listed at the end with the
@@ -44,13 +48,25 @@ export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressions=0}
 nice_level=${FUZZ_NICE:-10}
 
-library_sources=("$root"/Sources/EDISyntax/*.swift "$here"/Support/*.swift)
 mkdir -p "$out/bin" "$out/logs"
 
-# sources_changed SNAPSHOT: true when Sources/EDISyntax differs from the snapshot taken for a build.
+# use_library TARGET: sets library (the Sources/ folder), library_sources and library_flags for TARGET.
+use_library() {
+    if [[ $1 == xml_* ]]; then
+        library=XMLSyntax
+        library_sources=("$root"/Sources/XMLSyntax/*.swift)
+        library_flags=(-I "$root/Sources/CLibXML2" -Xcc -I/usr/include/libxml2 -lxml2)
+    else
+        library=EDISyntax
+        library_sources=("$root"/Sources/EDISyntax/*.swift "$here"/Support/*.swift)
+        library_flags=()
+    fi
+}
+
+# sources_changed SNAPSHOT: true when Sources/$library differs from the snapshot taken for a build.
 sources_changed() {
     local source
-    for source in "$root"/Sources/EDISyntax/*.swift; do
+    for source in "$root/Sources/$library"/*.swift; do
         cmp -s "$source" "$1/$(basename "$source")" || return 0
     done
     return 1
@@ -67,9 +83,14 @@ build() {
 
 build_locked() {
     local target=$1 entry="$here/$1.swift" binary="$out/bin/$1"
+    use_library "$target"
     if [[ ! -f $entry ]]; then
         echo "no fuzz target $target ($entry)" >&2
         return 1
+    fi
+    if [[ -f $here/$target.sh ]]; then # the target builds itself (several modules)
+        FUZZ_NICE=$nice_level bash "$here/$target.sh" build "$binary"
+        return
     fi
     local stale=0 source
     if [[ -x $binary ]]; then
@@ -94,7 +115,7 @@ build_locked() {
         cp "$entry" "${library_sources[@]}" "$snapshot/"
         # ld.gold prints ~140 harmless "Cannot export local symbol '__asan_*'" warnings; keep them in the log.
         if nice -n "$nice_level" swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
-            -swift-version 6 -module-name "EDISyntaxFuzz_$target" \
+            -swift-version 6 -module-name "${library}Fuzz_$target" "${library_flags[@]}" \
             "$snapshot"/*.swift -o "$binary.tmp" >"$out/logs/$target.build.log" 2>&1; then
             break
         fi
@@ -115,8 +136,23 @@ build_locked() {
 # seed TARGET DIR: fills DIR with the seed inputs that suit TARGET (file names flattened).
 seed() {
     local target=$1 dir=$2 corpus
+    if [[ -f $here/$target.sh ]]; then # the target has its own seeds
+        bash "$here/$target.sh" seed "$dir"
+        return
+    fi
     rm -rf "$dir"
     mkdir -p "$dir"
+    if [[ $target == xml_* ]]; then
+        corpus=$root/../shared/corpus/xml
+        [[ -d $corpus ]] || corpus=$root/Tests/XMLSyntaxTests/Fixtures/corpus
+        cp "$corpus"/*.xml "$root"/Tests/XMLSyntaxTests/Fixtures/*.xml "$dir/" 2>/dev/null
+        # The last byte of an input is the target's selector: 0x16 = all at once, default limits, cXML allowed.
+        for file in "$dir"/*.xml; do printf '\x16' >>"$file"; done
+        [[ -d $root/Tests/XMLSyntaxTests/Fixtures/regressions ]] &&
+            find "$root/Tests/XMLSyntaxTests/Fixtures/regressions" -type f ! -name '*.md' -exec cp {} "$dir/" \;
+        echo "== $target: $(find "$dir" -type f | wc -l) seed files from $corpus"
+        return
+    fi
     if [[ -d $root/Tests/EDISyntaxTests/Fixtures/corpus ]]; then
         corpus=$root/Tests/EDISyntaxTests/Fixtures/corpus
     else

@@ -253,6 +253,35 @@ public struct Element: Sendable, CustomStringConvertible {
 
     var componentRanges: [Range<Int>] { self.split(on: self.storage.component) }
 
+    /// The text of component `position` (1-based) of the first repetition, without building the component list;
+    /// "" when absent. The same as `components[position - 1]` for the first repetition, but allocation-free until
+    /// the text itself.
+    public func componentText(_ position: Int) -> String {
+        let bytes = self.storage.bytes
+        let component = self.storage.component
+        let repetition: UInt8? = self.storage.hasRepetition ? self.storage.repetition : nil
+        var current = 1
+        var start = self.range.lowerBound
+        var index = start
+        let end = self.range.upperBound
+        while index < end {
+            let byte = bytes[index]
+            if self.storage.hasRelease && byte == self.storage.release {
+                index += 2
+                continue
+            }
+            if byte == component || byte == repetition {
+                if current == position { return self.unescaped(start..<index) }
+                if byte == repetition { return "" }
+                current += 1
+                start = index + 1
+            }
+            index += 1
+        }
+        guard current == position, start <= end else { return "" }
+        return self.unescaped(start..<end)
+    }
+
     /// Splits the element's range on `separator`, honouring the release character.
     func split(on separator: UInt8) -> [Range<Int>] {
         var result: [Range<Int>] = []

@@ -42,7 +42,9 @@ extension Order: MappableRecord {
             .text("currency", \.currency), .integer("declaredLineCount", \.declaredLineCount),
             .decimal("declaredQuantityTotal", \.declaredQuantityTotal), .money("declaredAmount", \.declaredAmount),
         ]
-            + Nested.terms.map { $0.nested(in: \Order.paymentTerms, prefix: "paymentTerms", makeEmpty: PaymentTerms.init) }
+            + Nested.terms.map {
+                $0.nested(in: \Order.paymentTerms, prefix: "paymentTerms", makeEmpty: PaymentTerms.init)
+            }
             + Nested.carrier.map { $0.nested(in: \Order.carrier, prefix: "carrier", makeEmpty: Carrier.init) },
         collections: [
             CollectionSlot(name: "parties", path: \Order.parties),
@@ -136,7 +138,10 @@ extension LineDisposition: MappableRecord {
         fields: [
             .code("status", \.status), .quantity("quantity", \.quantity), .money("unitPrice", \.unitPrice),
             .date("scheduledShipDate", \.scheduledShipDate), .text("reason", \.reason),
-        ] + Nested.item.map { $0.nested(in: \LineDisposition.substitute, prefix: "substitute", makeEmpty: ItemIdentifiers.init) }
+        ]
+            + Nested.item.map {
+                $0.nested(in: \LineDisposition.substitute, prefix: "substitute", makeEmpty: ItemIdentifiers.init)
+            }
     )
 }
 
@@ -190,7 +195,10 @@ extension Invoice: MappableRecord {
             .text("purchaseOrderNumber", \.purchaseOrderNumber), .date("orderDate", \.orderDate),
             .text("shipmentID", \.shipmentID), .text("currency", \.currency), .money("subtotal", \.subtotal),
             .money("taxAmount", \.taxAmount), .money("totalAmount", \.totalAmount),
-        ] + Nested.terms.map { $0.nested(in: \Invoice.paymentTerms, prefix: "paymentTerms", makeEmpty: PaymentTerms.init) },
+        ]
+            + Nested.terms.map {
+                $0.nested(in: \Invoice.paymentTerms, prefix: "paymentTerms", makeEmpty: PaymentTerms.init)
+            },
         collections: [
             CollectionSlot(name: "parties", path: \Invoice.parties),
             CollectionSlot(name: "references", path: \Invoice.references),

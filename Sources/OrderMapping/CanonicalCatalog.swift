@@ -62,14 +62,31 @@ public enum CanonicalFieldType: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// One field of a canonical record: its name, type, and how to set and read it.
-struct FieldSlot<Root>: Sendable {
+/// (A class: the compiled rules share slots and the hot path reads them without copying closures.)
+final class FieldSlot<Root>: Sendable {
     let name: String
     let type: CanonicalFieldType
     let set: @Sendable (inout Root, CanonicalValue) -> Void
     let get: @Sendable (Root) -> [CanonicalValue]
 
+    init(
+        name: String,
+        type: CanonicalFieldType,
+        set: @escaping @Sendable (inout Root, CanonicalValue) -> Void,
+        get: @escaping @Sendable (Root) -> [CanonicalValue]
+    ) {
+        self.name = name
+        self.type = type
+        self.set = set
+        self.get = get
+    }
+
     /// The same field, reached through an optional nested value (`address.city` through `address`).
-    func nested<Outer>(in path: WritableKeyPath<Outer, Root?> & Sendable, prefix: String, makeEmpty: @escaping @Sendable () -> Root)
+    func nested<Outer>(
+        in path: WritableKeyPath<Outer, Root?> & Sendable,
+        prefix: String,
+        makeEmpty: @escaping @Sendable () -> Root
+    )
         -> FieldSlot<Outer>
     {
         let set = self.set
@@ -100,49 +117,55 @@ struct FieldSlot<Root>: Sendable {
 }
 
 extension FieldSlot {
-    static func text(_ name: String, _ path: WritableKeyPath<Root, String?> & Sendable) -> Self {
-        Self(
-            name: name, type: .text,
+    static func text(_ name: String, _ path: WritableKeyPath<Root, String?> & Sendable) -> FieldSlot {
+        FieldSlot(
+            name: name,
+            type: .text,
             set: { root, value in root[keyPath: path] = value.description },
             get: { root in root[keyPath: path].map { [.text($0)] } ?? [] }
         )
     }
 
-    static func text(_ name: String, _ path: WritableKeyPath<Root, String> & Sendable) -> Self {
-        Self(
-            name: name, type: .text,
+    static func text(_ name: String, _ path: WritableKeyPath<Root, String> & Sendable) -> FieldSlot {
+        FieldSlot(
+            name: name,
+            type: .text,
             set: { root, value in root[keyPath: path] = value.description },
             get: { root in root[keyPath: path].isEmpty ? [] : [.text(root[keyPath: path])] }
         )
     }
 
-    static func textList(_ name: String, _ path: WritableKeyPath<Root, [String]> & Sendable) -> Self {
-        Self(
-            name: name, type: .textList,
+    static func textList(_ name: String, _ path: WritableKeyPath<Root, [String]> & Sendable) -> FieldSlot {
+        FieldSlot(
+            name: name,
+            type: .textList,
             set: { root, value in root[keyPath: path].append(value.description) },
             get: { root in root[keyPath: path].map { .text($0) } }
         )
     }
 
-    static func date(_ name: String, _ path: WritableKeyPath<Root, DocumentDate?> & Sendable) -> Self {
-        Self(
-            name: name, type: .date,
+    static func date(_ name: String, _ path: WritableKeyPath<Root, DocumentDate?> & Sendable) -> FieldSlot {
+        FieldSlot(
+            name: name,
+            type: .date,
             set: { root, value in if case .date(let date) = value { root[keyPath: path] = date } },
             get: { root in root[keyPath: path].map { [.date($0)] } ?? [] }
         )
     }
 
-    static func decimal(_ name: String, _ path: WritableKeyPath<Root, Decimal?> & Sendable) -> Self {
-        Self(
-            name: name, type: .decimal,
+    static func decimal(_ name: String, _ path: WritableKeyPath<Root, Decimal?> & Sendable) -> FieldSlot {
+        FieldSlot(
+            name: name,
+            type: .decimal,
             set: { root, value in root[keyPath: path] = value.decimalValue },
             get: { root in root[keyPath: path].map { [.decimal($0)] } ?? [] }
         )
     }
 
-    static func integer(_ name: String, _ path: WritableKeyPath<Root, Int?> & Sendable) -> Self {
-        Self(
-            name: name, type: .integer,
+    static func integer(_ name: String, _ path: WritableKeyPath<Root, Int?> & Sendable) -> FieldSlot {
+        FieldSlot(
+            name: name,
+            type: .integer,
             set: { root, value in
                 if case .integer(let number) = value { root[keyPath: path] = number }
             },
@@ -150,9 +173,10 @@ extension FieldSlot {
         )
     }
 
-    static func quantity(_ name: String, _ path: WritableKeyPath<Root, Quantity?> & Sendable) -> Self {
-        Self(
-            name: name, type: .quantity,
+    static func quantity(_ name: String, _ path: WritableKeyPath<Root, Quantity?> & Sendable) -> FieldSlot {
+        FieldSlot(
+            name: name,
+            type: .quantity,
             set: { root, value in
                 switch value {
                 case .quantity(let number, let unit): root[keyPath: path] = Quantity(number, unit: unit)
@@ -163,9 +187,10 @@ extension FieldSlot {
         )
     }
 
-    static func money(_ name: String, _ path: WritableKeyPath<Root, Money?> & Sendable) -> Self {
-        Self(
-            name: name, type: .money,
+    static func money(_ name: String, _ path: WritableKeyPath<Root, Money?> & Sendable) -> FieldSlot {
+        FieldSlot(
+            name: name,
+            type: .money,
             set: { root, value in
                 switch value {
                 case .money(let number, let currency): root[keyPath: path] = Money(number, currency: currency)
@@ -179,9 +204,10 @@ extension FieldSlot {
     static func code<Code: RawRepresentable & CaseIterable & Sendable>(
         _ name: String,
         _ path: WritableKeyPath<Root, Code> & Sendable
-    ) -> Self where Code.RawValue == String {
-        Self(
-            name: name, type: .code(Code.allCases.map(\.rawValue)),
+    ) -> FieldSlot where Code.RawValue == String {
+        FieldSlot(
+            name: name,
+            type: .code(Code.allCases.map(\.rawValue)),
             set: { root, value in if let code = Code(rawValue: value.description) { root[keyPath: path] = code } },
             get: { root in [.text(root[keyPath: path].rawValue)] }
         )
@@ -235,19 +261,27 @@ struct RecordCatalog<Root>: Sendable {
             case .quantity:
                 let get = field.get
                 byName[field.name + ".unit"] = FieldSlot(
-                    name: field.name + ".unit", type: .text, set: { _, _ in },
+                    name: field.name + ".unit",
+                    type: .text,
+                    set: { _, _ in },
                     get: { root in
-                        get(root).compactMap { if case .quantity(_, let unit?) = $0 { return .text(unit) } else { return nil } }
-                    })
+                        get(root).compactMap {
+                            if case .quantity(_, let unit?) = $0 { return .text(unit) } else { return nil }
+                        }
+                    }
+                )
             case .money:
                 let get = field.get
                 byName[field.name + ".currency"] = FieldSlot(
-                    name: field.name + ".currency", type: .text, set: { _, _ in },
+                    name: field.name + ".currency",
+                    type: .text,
+                    set: { _, _ in },
                     get: { root in
                         get(root).compactMap {
                             if case .money(_, let currency?) = $0 { return .text(currency) } else { return nil }
                         }
-                    })
+                    }
+                )
             default:
                 break
             }

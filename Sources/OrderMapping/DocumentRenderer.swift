@@ -50,7 +50,8 @@ public struct DocumentRenderer: Sendable {
         values["receiverID"] = partner.identities.xml?.id ?? partner.identities.x12?.id
         values["receiverDomain"] = partner.identities.xml?.domain
         values["controlNumber"] = String(controlNumbers.transactionSet)
-        values["payloadID"] = "\(now.description)-\(controlNumbers.interchange)@\(partner.ourIdentities.xml?.id ?? "ordergate")"
+        values["payloadID"] =
+            "\(now.description)-\(controlNumbers.interchange)@\(partner.ourIdentities.xml?.id ?? "ordergate")"
         let context = RenderContext(now: now, values: values)
         if map.format == .xml {
             return Array(try map.renderXML(value, context: context).utf8)
@@ -64,40 +65,76 @@ public struct DocumentRenderer: Sendable {
         if let value = separators.repetition?.utf8.first { delimiters.repetition = value }
         if let value = separators.release?.utf8.first { delimiters.release = value }
         if let value = separators.segment { delimiters.segmentTerminator = Array(value.utf8) }
-        var builder = EnvelopeBuilder(dialect: dialect, delimiters: delimiters, lineEnding: separators.lineEnding ?? "\n")
+        var builder = EnvelopeBuilder(
+            dialect: dialect,
+            delimiters: delimiters,
+            lineEnding: separators.lineEnding ?? "\n"
+        )
         let hhmm = OutputFormat.hhmm.render(now)
         if dialect == .x12 {
             guard let us = partner.ourIdentities.x12, let them = partner.identities.x12 else {
-                throw RenderError(message: "partner \(partner.id) needs x12 identities (identities and us)", rule: partner.file)
+                throw RenderError(
+                    message: "partner \(partner.id) needs x12 identities (identities and us)",
+                    rule: partner.file
+                )
             }
             let isa12 = map.documentVersion.hasPrefix("005") ? "00501" : "00401"
             try builder.beginInterchange(
                 InterchangeParameters(
-                    senderQualifier: us.qualifier, senderID: us.id, receiverQualifier: them.qualifier,
-                    receiverID: them.id, date: OutputFormat.yymmdd.render(now), time: hhmm,
-                    controlNumber: controlNumbers.interchange, version: isa12))
+                    senderQualifier: us.qualifier,
+                    senderID: us.id,
+                    receiverQualifier: them.qualifier,
+                    receiverID: them.id,
+                    date: OutputFormat.yymmdd.render(now),
+                    time: hhmm,
+                    controlNumber: controlNumbers.interchange,
+                    version: isa12
+                )
+            )
             try builder.beginGroup(
                 GroupParameters(
-                    functionalIdentifier: map.functionalGroup ?? "PR", senderID: us.groupID ?? us.id,
-                    receiverID: them.groupID ?? them.id, date: OutputFormat.ccyymmdd.render(now), time: hhmm,
-                    controlNumber: controlNumbers.group, version: map.documentVersion))
+                    functionalIdentifier: map.functionalGroup ?? "PR",
+                    senderID: us.groupID ?? us.id,
+                    receiverID: them.groupID ?? them.id,
+                    date: OutputFormat.ccyymmdd.render(now),
+                    time: hhmm,
+                    controlNumber: controlNumbers.group,
+                    version: map.documentVersion
+                )
+            )
             try builder.addTransactionSet(
-                identifier: map.document, controlNumber: Self.padded(controlNumbers.transactionSet, 4),
-                implementationReference: map.implementationReference, body: body)
+                identifier: map.document,
+                controlNumber: Self.padded(controlNumbers.transactionSet, 4),
+                implementationReference: map.implementationReference,
+                body: body
+            )
             try builder.endGroup()
         } else {
             guard let us = partner.ourIdentities.edifact, let them = partner.identities.edifact else {
                 throw RenderError(
-                    message: "partner \(partner.id) needs edifact identities (identities and us)", rule: partner.file)
+                    message: "partner \(partner.id) needs edifact identities (identities and us)",
+                    rule: partner.file
+                )
             }
             try builder.beginInterchange(
                 InterchangeParameters(
-                    senderQualifier: us.qualifier ?? "", senderID: us.id, receiverQualifier: them.qualifier ?? "",
-                    receiverID: them.id, date: OutputFormat.yymmdd.render(now), time: hhmm,
-                    controlNumber: controlNumbers.interchange, version: "UNOC:3"))
+                    senderQualifier: us.qualifier ?? "",
+                    senderID: us.id,
+                    receiverQualifier: them.qualifier ?? "",
+                    receiverID: them.id,
+                    date: OutputFormat.yymmdd.render(now),
+                    time: hhmm,
+                    controlNumber: controlNumbers.interchange,
+                    version: "UNOC:3"
+                )
+            )
             try builder.addTransactionSet(
-                identifier: map.document, controlNumber: String(controlNumbers.transactionSet),
-                version: map.documentVersion, implementationReference: map.implementationReference, body: body)
+                identifier: map.document,
+                controlNumber: String(controlNumbers.transactionSet),
+                version: map.documentVersion,
+                implementationReference: map.implementationReference,
+                body: body
+            )
         }
         try builder.endInterchange()
         return builder.bytes
@@ -124,13 +161,18 @@ public enum CanonicalFields {
 
     private struct Lister<Root>: CollectionVisitor {
         let prefix: String
-        func visit<Element: MappableRecord>(_ slot: CollectionSlot<Root, Element>) throws -> [(name: String, type: String)] {
+        func visit<Element: MappableRecord>(
+            _ slot: CollectionSlot<Root, Element>
+        ) throws -> [(name: String, type: String)] {
             [(self.prefix + slot.name, "collection of \(Element.recordName)")]
                 + CanonicalFields.list(Element.self, prefix: self.prefix + slot.name + ".")
         }
     }
 
-    fileprivate static func list<Root: MappableRecord>(_ type: Root.Type, prefix: String) -> [(name: String, type: String)] {
+    fileprivate static func list<Root: MappableRecord>(
+        _ type: Root.Type,
+        prefix: String
+    ) -> [(name: String, type: String)] {
         var result = Root.catalog.fields.values.map { (prefix + $0.name, $0.type.description) }
         for collection in Root.catalog.collections.values {
             result += (try? collection.accept(Lister<Root>(prefix: prefix))) ?? []

@@ -43,8 +43,11 @@ struct ElementReference: Hashable, Sendable, CustomStringConvertible {
     func value(in segment: Segment) -> String {
         let element = segment.element(self.element)
         if element.isEmpty { return "" }
-        return element.component(self.component ?? 1)
+        return element.componentText(self.component ?? 1)
     }
+
+    /// The tag as a `SegmentTag`, for comparisons on the hot path.
+    var segmentTag: SegmentTag { SegmentTag(self.tag) }
 }
 
 /// A condition on elements of one segment: `N101=ST`, `REF01=DP|IA`, `DTM01-01!=137`.
@@ -63,17 +66,39 @@ struct ElementCondition: Hashable, Sendable {
 struct EDIStep: Hashable, Sendable {
     var name: String
     var conditions: [ElementCondition]
+    /// The name as a tag (a loop's first segment), and the `SGnn` number when the name is one.
+    let tag: SegmentTag
+    let groupNumber: Int?
+
+    init(name: String, conditions: [ElementCondition]) {
+        self.name = name
+        self.conditions = conditions
+        self.tag = SegmentTag(name)
+        self.groupNumber = name.hasPrefix("SG") ? Int(name.dropFirst(2)) : nil
+    }
 }
 
 /// A parsed EDI path: loop steps, then an element reference with conditions on its segment.
 ///
 /// Grammar: `step ( "/" step )* "/" leaf` or just `leaf`, where `step` is `NAME` or `NAME[COND,COND]`, `leaf` is an
 /// element reference with optional `[COND,...]`, and `COND` is `ELEMREF=VALUE|VALUE` or `ELEMREF!=VALUE`.
-struct EDIPath: Hashable, Sendable, CustomStringConvertible {
-    var steps: [EDIStep]
-    var leaf: ElementReference
-    var leafConditions: [ElementCondition]
+/// (A class: paths are shared by the compiled rules and read on the hot path without copying their arrays.)
+final class EDIPath: Sendable, CustomStringConvertible {
+    let steps: [EDIStep]
+    let leaf: ElementReference
+    let leafConditions: [ElementCondition]
     let text: String
+    /// `leaf.tag` as a `SegmentTag`.
+    var leafTag: SegmentTag { self.tagValue }
+    private let tagValue: SegmentTag
+
+    init(steps: [EDIStep], leaf: ElementReference, leafConditions: [ElementCondition], text: String) {
+        self.steps = steps
+        self.leaf = leaf
+        self.leafConditions = leafConditions
+        self.text = text
+        self.tagValue = leaf.segmentTag
+    }
 
     var description: String { self.text }
 
@@ -88,11 +113,13 @@ struct EDIPath: Hashable, Sendable, CustomStringConvertible {
             case .failure(let error): return .failure(error)
             }
         }
-        switch Self.parseStep(last) {
+        switch Self.parseStep(last, isLeaf: true) {
         case .failure(let error): return .failure(error)
         case .success(let leafStep):
             guard let leaf = ElementReference(Substring(leafStep.name)) else {
-                return .failure(PathSyntaxError("'\(leafStep.name)' is not an element reference (like BEG03 or DTM01-02)"))
+                return .failure(
+                    PathSyntaxError("'\(leafStep.name)' is not an element reference (like BEG03 or DTM01-02)")
+                )
             }
             return .success(EDIPath(steps: steps, leaf: leaf, leafConditions: leafStep.conditions, text: text))
         }
@@ -128,15 +155,19 @@ struct EDIPath: Hashable, Sendable, CustomStringConvertible {
         return parts
     }
 
-    private static func parseStep(_ text: Substring) -> Result<EDIStep, PathSyntaxError> {
+    private static func parseStep(_ text: Substring, isLeaf: Bool = false) -> Result<EDIStep, PathSyntaxError> {
         let text = text.trimmed()
+        func isValid(_ name: Substring) -> Bool {
+            isLeaf ? ElementReference(name) != nil : Self.isName(name)
+        }
+        let what = isLeaf ? "an element reference (like BEG03 or DTM01-02)" : "a segment or loop name"
         guard let open = text.firstIndex(of: "[") else {
-            guard Self.isName(text) else { return .failure(PathSyntaxError("'\(text)' is not a segment or loop name")) }
+            guard isValid(text) else { return .failure(PathSyntaxError("'\(text)' is not \(what)")) }
             return .success(EDIStep(name: String(text), conditions: []))
         }
         guard text.hasSuffix("]") else { return .failure(PathSyntaxError("missing ']' in '\(text)'")) }
         let name = text[..<open]
-        guard Self.isName(name) else { return .failure(PathSyntaxError("'\(name)' is not a segment or loop name")) }
+        guard isValid(name) else { return .failure(PathSyntaxError("'\(name)' is not \(what)")) }
         let inside = text[text.index(after: open)..<text.index(before: text.endIndex)]
         var conditions: [ElementCondition] = []
         for clause in inside.split(separator: ",") {

@@ -101,19 +101,25 @@ final class InboundCompiler: MapCompilerBase {
             }
             let documentNode = try top.required("document", in: "a mapping file")
             let document = try documentNode.scalar("document")
-            let versions = try top["versions"]?.list("versions").map { node throws(MappingDiagnostic) in
-                try node.scalar("a version")
-            } ?? []
+            let versions =
+                try top["versions"]?.list("versions").map { node throws(MappingDiagnostic) in
+                    try node.scalar("a version")
+                } ?? []
             if format != .xml && versions.isEmpty {
                 throw (top.keys["document"] ?? root).error("an \(format.rawValue) mapping needs 'versions'")
             }
             let recordNode = try top.required("record", in: "a mapping file")
             guard let record = RecordKind(rawValue: try recordNode.scalar("record")) else {
                 throw recordNode.error(
-                    "record must be one of: \(RecordKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    "record must be one of: \(RecordKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             let scope = try MapCompilerBase.ediScope(
-                format: format, document: document, versions: versions, at: top.keys["versions"] ?? documentNode)
+                format: format,
+                document: document,
+                versions: versions,
+                at: top.keys["versions"] ?? documentNode
+            )
             let compiler = InboundCompiler(file: root.file, format: format)
             compiler.compileCodeTables(top["codes"])
             var xmlMatch: XMLPath?
@@ -133,9 +139,11 @@ final class InboundCompiler: MapCompilerBase {
                 xmlMatch = try path("match")
                 sender = try path("sender")
                 receiver = try path("receiver")
-                doctypes = Set(try xml["allowDoctype"]?.list("allowDoctype").map { n throws(MappingDiagnostic) in
-                    try n.scalar("a DOCTYPE name")
-                } ?? [])
+                doctypes = Set(
+                    try xml["allowDoctype"]?.list("allowDoctype").map { n throws(MappingDiagnostic) in
+                        try n.scalar("a DOCTYPE name")
+                    } ?? []
+                )
             }
             let fieldsNode = try top.required("fields", in: "a mapping file")
             let plan: AnyRecordPlan
@@ -150,9 +158,19 @@ final class InboundCompiler: MapCompilerBase {
             diagnostics = compiler.diagnostics
             if diagnostics.isEmpty {
                 return InboundMap(
-                    id: id, file: root.file, format: format, document: document, versions: versions, record: record,
-                    version: version, xmlMatch: xmlMatch, allowedDoctypes: doctypes, senderPath: sender,
-                    receiverPath: receiver, plan: plan)
+                    id: id,
+                    file: root.file,
+                    format: format,
+                    document: document,
+                    versions: versions,
+                    record: record,
+                    version: version,
+                    xmlMatch: xmlMatch,
+                    allowedDoctypes: doctypes,
+                    senderPath: sender,
+                    receiverPath: receiver,
+                    plan: plan
+                )
             }
         } catch {
             diagnostics.append(error)
@@ -188,7 +206,7 @@ final class InboundCompiler: MapCompilerBase {
                 if let rule = self.collect({ () throws(MappingDiagnostic) in
                     try self.compileRule(valueNode, slot: slot, scope: scope)
                 }) {
-                    plan.fields.append((slot, rule))
+                    plan.fields.append(FieldRule(slot: slot, rule: rule))
                 }
             } else if let collection = catalog.collections[name] {
                 let nested = overrides.compactMap { override -> (String, YAMLNode)? in
@@ -205,19 +223,22 @@ final class InboundCompiler: MapCompilerBase {
                 self.diagnostics.append(
                     keyNode.error(
                         "unknown canonical field '\(name)' for \(Root.recordName) (known: "
-                            + catalog.allNames.joined(separator: ", ") + ")"))
+                            + catalog.allNames.joined(separator: ", ") + ")"
+                    )
+                )
             }
         }
         return plan
     }
 
-    func compileRule<Root>(_ node: YAMLNode, slot: FieldSlot<Root>, scope: CompileScope) throws(MappingDiagnostic)
+    func compileRule<Root>(
+        _ node: YAMLNode,
+        slot: FieldSlot<Root>,
+        scope: CompileScope
+    ) throws(MappingDiagnostic)
         -> ValueRule
     {
-        var rule = ValueRule(
-            field: slot.name, type: slot.type, sources: [], concatenation: nil, codes: nil, dateFormat: nil,
-            time: nil, impliedDecimals: nil, unit: [], unitCodes: nil, currency: [], defaultValue: nil,
-            isRequired: false, file: self.file, line: node.line)
+        let rule = ValueRule(field: slot.name, type: slot.type, file: self.file, line: node.line)
         if node.isScalar {
             rule.sources = [try self.source(try node.scalar("a path"), in: scope, at: node)]
             return rule
@@ -269,11 +290,14 @@ final class InboundCompiler: MapCompilerBase {
                 + (rule.defaultValue.map { [$0] } ?? []) where rule.codes == nil && !allowed.contains(constant)
             {
                 throw node.error(
-                    "'\(constant)' is not a value of \(slot.name) (expected one of: \(allowed.joined(separator: ", ")))")
+                    "'\(constant)' is not a value of \(slot.name) (expected one of: \(allowed.joined(separator: ", ")))"
+                )
             }
         }
         if let formatNode = keyed["format"] {
-            guard slot.type == .date else { throw formatNode.error("'format' is for dates; \(slot.name) is \(slot.type)") }
+            guard slot.type == .date else {
+                throw formatNode.error("'format' is for dates; \(slot.name) is \(slot.type)")
+            }
             let name = try formatNode.scalar("format")
             guard let format = DateFormat(name: name) else {
                 throw formatNode.error("unknown date format '\(name)' (expected one of: \(DateFormat.names))")
@@ -298,7 +322,9 @@ final class InboundCompiler: MapCompilerBase {
             guard slot.type == .quantity else { throw unit.error("'unit' is for quantities") }
             rule.unit = try sources("unit")
         }
-        if let unitCodes = keyed["unitCodes"] { rule.unitCodes = try self.codeTable(unitCodes, for: .text, field: "unit") }
+        if let unitCodes = keyed["unitCodes"] {
+            rule.unitCodes = try self.codeTable(unitCodes, for: .text, field: "unit")
+        }
         if let currency = keyed["currency"] {
             guard slot.type == .money else { throw currency.error("'currency' is for money") }
             rule.currency = try sources("currency")
@@ -320,9 +346,13 @@ struct CollectionCompiler<Root>: CollectionVisitor {
         for block in blocks {
             let keyed = try block.keyed("the '\(slot.name)' block", allowed: ["each", "fields"])
             let (selector, inner) = try self.compiler.selector(
-                try keyed.required("each", in: "a '\(slot.name)' block"), in: self.scope)
+                try keyed.required("each", in: "a '\(slot.name)' block"),
+                in: self.scope
+            )
             let fields = try keyed.required("fields", in: "a '\(slot.name)' block")
-            collection.blocks.append((selector, self.compiler.compileRecord(Element.self, fields, inner, self.overrides)))
+            collection.blocks.append(
+                (selector, self.compiler.compileRecord(Element.self, fields, inner, self.overrides))
+            )
         }
         return collection
     }

@@ -1,5 +1,5 @@
-import Glibc
 import EDISyntax
+import Glibc
 import OrderModel
 import XMLSyntax
 
@@ -84,19 +84,26 @@ class MapCompilerBase {
     }
 
     /// The code table a rule names, checked against the field's canonical values.
-    func codeTable(_ node: YAMLNode, for type: CanonicalFieldType, field: String) throws(MappingDiagnostic) -> CodeTable {
+    func codeTable(_ node: YAMLNode, for type: CanonicalFieldType, field: String) throws(MappingDiagnostic) -> CodeTable
+    {
         let name = try node.scalar("codes")
         guard let table = self.codeTables[name] else {
-            throw node.error("no code table '\(name)' (defined: \(self.codeTables.keys.sorted().joined(separator: ", ")))")
+            throw node.error(
+                "no code table '\(name)' (defined: \(self.codeTables.keys.sorted().joined(separator: ", ")))"
+            )
         }
         if case .code(let allowed) = type {
-            for (code, value) in table.entries.sorted(by: { $0.key < $1.key }) + (table.fallback.map { [("*", $0)] } ?? [])
+            for (code, value) in table.entries.sorted(by: { $0.key < $1.key })
+                + (table.fallback.map { [("*", $0)] } ?? [])
             where !allowed.contains(value) {
                 let position = table.positions[code] ?? (node.line, node.column)
                 throw MappingDiagnostic(
-                    file: self.file, line: position.line, column: position.column,
+                    file: self.file,
+                    line: position.line,
+                    column: position.column,
                     message: "code table '\(name)' maps '\(code)' to '\(value)', which is not a value of \(field) "
-                        + "(expected one of: \(allowed.joined(separator: ", ")))")
+                        + "(expected one of: \(allowed.joined(separator: ", ")))"
+                )
             }
         }
         return table
@@ -104,7 +111,11 @@ class MapCompilerBase {
 
     /// Checks an EDI path against every schema version in scope; returns the loop scopes its steps lead to.
     @discardableResult
-    func checkEDIPath(_ path: EDIPath, in scope: CompileScope, at node: YAMLNode) throws(MappingDiagnostic)
+    func checkEDIPath(
+        _ path: EDIPath,
+        in scope: CompileScope,
+        at node: YAMLNode
+    ) throws(MappingDiagnostic)
         -> CompileScope
     {
         let inner = try self.checkSteps(path.steps, in: scope, at: node, isSelector: false)
@@ -112,7 +123,12 @@ class MapCompilerBase {
         return inner
     }
 
-    func checkSteps(_ steps: [EDIStep], in scope: CompileScope, at node: YAMLNode, isSelector: Bool)
+    func checkSteps(
+        _ steps: [EDIStep],
+        in scope: CompileScope,
+        at node: YAMLNode,
+        isSelector: Bool
+    )
         throws(MappingDiagnostic) -> CompileScope
     {
         var result = scope
@@ -122,11 +138,15 @@ class MapCompilerBase {
                 if segment == nil, let loop = shape.childLoop(named: step.name) {
                     for condition in step.conditions {
                         try self.checkElement(
-                            condition.element, in: CompileScope(edi: [(schema, loop, loop.name)], isXML: false),
-                            at: node, conditions: [])
+                            condition.element,
+                            in: CompileScope(edi: [(schema, loop, loop.name)], isXML: false),
+                            at: node,
+                            conditions: []
+                        )
                         guard condition.element.tag == loop.definition.children[0].tag.description else {
                             throw node.error(
-                                "condition \(condition.element) must be on \(loop.name), the segment that starts the loop")
+                                "condition \(condition.element) must be on \(loop.name), the segment that starts the loop"
+                            )
                         }
                     }
                     next.append((schema, loop, nil))
@@ -138,10 +158,12 @@ class MapCompilerBase {
                     }
                     next.append((schema, shape, step.name))
                 } else {
-                    let place = segment.map { "segment \($0)" } ?? (shape.groupNumber == 0 ? "the set" : "loop \(shape.name)")
+                    let place =
+                        segment.map { "segment \($0)" } ?? (shape.groupNumber == 0 ? "the set" : "loop \(shape.name)")
                     throw node.error(
                         "\(schema.identifier) \(schema.version) has no \(isSelector ? "loop or segment" : "loop") "
-                            + "\(step.name) in \(place)")
+                            + "\(step.name) in \(place)"
+                    )
                 }
             }
             result.edi = next
@@ -174,7 +196,8 @@ class MapCompilerBase {
             guard reference.element <= definition.elements.count else {
                 throw node.error(
                     "element \(reference.tag)\(reference.element < 10 ? "0" : "")\(reference.element) does not exist "
-                        + "(\(reference.tag) has \(definition.elements.count) elements)")
+                        + "(\(reference.tag) has \(definition.elements.count) elements)"
+                )
             }
             if let component = reference.component {
                 let element = definition.elements[reference.element - 1]
@@ -182,7 +205,8 @@ class MapCompilerBase {
                 guard component <= count else {
                     throw node.error(
                         "component \(reference) does not exist (\(reference.tag)\(reference.element < 10 ? "0" : "")"
-                            + "\(reference.element) has \(count) component\(count == 1 ? "" : "s"))")
+                            + "\(reference.element) has \(count) component\(count == 1 ? "" : "s"))"
+                    )
                 }
             }
         }
@@ -229,7 +253,12 @@ class MapCompilerBase {
     }
 
     /// The schemas and root loop shapes for the versions a map covers.
-    static func ediScope(format: MapFormat, document: String, versions: [String], at node: YAMLNode)
+    static func ediScope(
+        format: MapFormat,
+        document: String,
+        versions: [String],
+        at node: YAMLNode
+    )
         throws(MappingDiagnostic) -> CompileScope
     {
         guard let dialect = format.dialect else { return CompileScope(edi: [], isXML: true) }

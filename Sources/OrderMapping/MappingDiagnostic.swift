@@ -61,7 +61,11 @@ struct YAMLNode: @unchecked Sendable {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
             return MappingDiagnostic(
-                file: file, line: mark.line, column: mark.column, message: "YAML syntax error: \(problem)")
+                file: file,
+                line: mark.line,
+                column: mark.column,
+                message: "YAML syntax error: \(problem)"
+            )
         case .duplicatedKeysInMapping(let duplicates, let context):
             // Yams points at the first occurrence; a compiler points at the repeated one.
             let key = duplicates.first ?? ""
@@ -73,12 +77,19 @@ struct YAMLNode: @unchecked Sendable {
                 let rest = line.dropFirst(indent)
                 if indent == first.column - 1, rest.hasPrefix(key + ":") || rest.hasPrefix("\"\(key)\":") {
                     return MappingDiagnostic(
-                        file: file, line: number + 1, column: indent + 1,
-                        message: "duplicate key '\(key)' (first at line \(first.line))")
+                        file: file,
+                        line: number + 1,
+                        column: indent + 1,
+                        message: "duplicate key '\(key)' (first at line \(first.line))"
+                    )
                 }
             }
             return MappingDiagnostic(
-                file: file, line: first.line, column: first.column, message: "duplicate key '\(key)'")
+                file: file,
+                line: first.line,
+                column: first.column,
+                message: "duplicate key '\(key)'"
+            )
         case .reader(let problem, _, _, _):
             return MappingDiagnostic(file: file, line: 1, column: 1, message: "cannot read the file: \(problem)")
         default:
@@ -137,7 +148,9 @@ struct YAMLNode: @unchecked Sendable {
         var keys: [String: YAMLNode] = [:]
         for (key, keyNode, value) in try self.pairs(what) {
             guard allowed.contains(key) else {
-                throw keyNode.error("unknown key '\(key)' in \(what) (expected one of: \(allowed.joined(separator: ", ")))")
+                throw keyNode.error(
+                    "unknown key '\(key)' in \(what) (expected one of: \(allowed.joined(separator: ", ")))"
+                )
             }
             values[key] = value
             keys[key] = keyNode

@@ -15,14 +15,18 @@ public struct MappingSet: Sendable {
 
     /// Compiles `files` (paths relative to the mappings folder, like `x12/850-004010.yaml` and
     /// `partners/acme.yaml`, with their text); `displayPrefix` is put before each path in messages (`mappings/`).
-    public static func load(files: [(path: String, text: String)], displayPrefix: String = "") throws(MappingDiagnostics)
+    public static func load(
+        files: [(path: String, text: String)],
+        displayPrefix: String = ""
+    ) throws(MappingDiagnostics)
         -> MappingSet
     {
         var set = MappingSet()
         var diagnostics: [MappingDiagnostic] = []
         var roots: [String: YAMLNode] = [:]
         var partnerFiles: [(YAMLNode, String)] = []
-        for (path, text) in files.sorted(by: { $0.path < $1.path }) where path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
+        for (path, text) in files.sorted(by: { $0.path < $1.path })
+        where path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
             let display = displayPrefix + path
             let root: YAMLNode
             do {
@@ -71,8 +75,12 @@ public struct MappingSet: Sendable {
                 if let owner = identityOwners[key], owner != profile.id {
                     diagnostics.append(
                         MappingDiagnostic(
-                            file: root.file, line: Self.line(of: what, in: root), column: 1,
-                            message: "partner identity clash: \(what) is already partner '\(owner)'"))
+                            file: root.file,
+                            line: Self.line(of: what, in: root),
+                            column: 1,
+                            message: "partner identity clash: \(what) is already partner '\(owner)'"
+                        )
+                    )
                 } else {
                     identityOwners[key] = profile.id
                 }
@@ -83,9 +91,14 @@ public struct MappingSet: Sendable {
                     let isOutbound = set.outbound[reference.map] != nil
                     diagnostics.append(
                         MappingDiagnostic(
-                            file: root.file, line: reference.line, column: reference.column,
+                            file: root.file,
+                            line: reference.line,
+                            column: reference.column,
                             message: isOutbound
-                                ? "map '\(reference.map)' is an outbound map" : "missing referenced map '\(reference.map)'"))
+                                ? "map '\(reference.map)' is an outbound map"
+                                : "missing referenced map '\(reference.map)'"
+                        )
+                    )
                     continue
                 }
                 if reference.overrides.isEmpty {
@@ -94,8 +107,11 @@ public struct MappingSet: Sendable {
                 }
                 do {
                     maps[reference.map] = try InboundCompiler.compile(
-                        baseRoot, id: base.id, version: Self.hash(base.version + profile.version),
-                        overrides: reference.overrides)
+                        baseRoot,
+                        id: base.id,
+                        version: Self.hash(base.version + profile.version),
+                        overrides: reference.overrides
+                    )
                 } catch {
                     diagnostics += error.diagnostics
                 }
@@ -104,15 +120,23 @@ public struct MappingSet: Sendable {
                 guard let map = set.outbound[mapID] else {
                     diagnostics.append(
                         MappingDiagnostic(
-                            file: root.file, line: Self.line(of: mapID, in: root), column: 1,
-                            message: "missing referenced map '\(mapID)'"))
+                            file: root.file,
+                            line: Self.line(of: mapID, in: root),
+                            column: 1,
+                            message: "missing referenced map '\(mapID)'"
+                        )
+                    )
                     continue
                 }
                 if map.record != kind {
                     diagnostics.append(
                         MappingDiagnostic(
-                            file: root.file, line: Self.line(of: mapID, in: root), column: 1,
-                            message: "map '\(mapID)' renders a \(map.record.rawValue), not a \(kind.rawValue)"))
+                            file: root.file,
+                            line: Self.line(of: mapID, in: root),
+                            column: 1,
+                            message: "map '\(mapID)' renders a \(map.record.rawValue), not a \(kind.rawValue)"
+                        )
+                    )
                 }
             }
             set.partners[profile.id] = profile

@@ -35,7 +35,11 @@ enum AnyOutboundBody: Sendable {
     case edi(AnyLayout<[any SegmentItem]>)
     case xml(AnyLayout<[any XMLItem]>, namespaces: [(String, String)], doctype: String?)
 
-    func renderSegments(_ value: MappedDocument, _ state: RenderState, map: OutboundMap) throws(RenderError)
+    func renderSegments(
+        _ value: MappedDocument,
+        _ state: RenderState,
+        map: OutboundMap
+    ) throws(RenderError)
         -> [SegmentValue]
     {
         guard case .edi(let layout) = self else {
@@ -122,7 +126,8 @@ final class OutboundCompiler: MapCompilerBase {
             let recordNode = try top.required("record", in: "a mapping file")
             guard let record = RecordKind(rawValue: try recordNode.scalar("record")) else {
                 throw recordNode.error(
-                    "record must be one of: \(RecordKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    "record must be one of: \(RecordKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             let compiler = OutboundCompiler(file: root.file, format: format)
             compiler.compileCodeTables(top["codes"])
@@ -152,7 +157,11 @@ final class OutboundCompiler: MapCompilerBase {
                 let versionNode = try top.required("version", in: "an EDI mapping")
                 documentVersion = try versionNode.scalar("version")
                 compiler.scope = try MapCompilerBase.ediScope(
-                    format: format, document: document, versions: [documentVersion], at: versionNode)
+                    format: format,
+                    document: document,
+                    versions: [documentVersion],
+                    at: versionNode
+                )
                 let layoutNode = try top.required("segments", in: "an EDI mapping")
                 let layout: AnyLayout<[any SegmentItem]>
                 switch record {
@@ -168,9 +177,17 @@ final class OutboundCompiler: MapCompilerBase {
             diagnostics = compiler.diagnostics
             if diagnostics.isEmpty {
                 return OutboundMap(
-                    id: id, file: root.file, format: format, document: document, documentVersion: documentVersion,
-                    record: record, functionalGroup: try top.string("functionalGroup"),
-                    implementationReference: try top.string("implementationReference"), version: version, body: body)
+                    id: id,
+                    file: root.file,
+                    format: format,
+                    document: document,
+                    documentVersion: documentVersion,
+                    record: record,
+                    functionalGroup: try top.string("functionalGroup"),
+                    implementationReference: try top.string("implementationReference"),
+                    version: version,
+                    body: body
+                )
             }
         } catch {
             diagnostics.append(error)
@@ -180,20 +197,30 @@ final class OutboundCompiler: MapCompilerBase {
 
     // MARK: EDI layouts
 
-    func segmentItems<Root: MappableRecord>(_ type: Root.Type, _ node: YAMLNode, _ scope: CompileScope)
+    func segmentItems<Root: MappableRecord>(
+        _ type: Root.Type,
+        _ node: YAMLNode,
+        _ scope: CompileScope
+    )
         -> [any SegmentItem]
     {
         var items: [any SegmentItem] = []
         guard let list = self.collect({ () throws(MappingDiagnostic) in try node.list("segments") }) else { return [] }
         for itemNode in list {
-            if let item = self.collect({ () throws(MappingDiagnostic) in try self.segmentItem(Root.self, itemNode, scope) }) {
+            if let item = self.collect({ () throws(MappingDiagnostic) in
+                try self.segmentItem(Root.self, itemNode, scope)
+            }) {
                 items.append(item)
             }
         }
         return items
     }
 
-    private func segmentItem<Root: MappableRecord>(_ type: Root.Type, _ node: YAMLNode, _ scope: CompileScope)
+    private func segmentItem<Root: MappableRecord>(
+        _ type: Root.Type,
+        _ node: YAMLNode,
+        _ scope: CompileScope
+    )
         throws(MappingDiagnostic) -> any SegmentItem<Root>
     {
         let pairs = try node.pairs("a segment or block")
@@ -209,7 +236,8 @@ final class OutboundCompiler: MapCompilerBase {
             guard let collection = Root.catalog.collections[name] else {
                 throw eachNode.error(
                     "unknown collection '\(name)' for \(Root.recordName) (known: "
-                        + Root.catalog.collections.keys.sorted().joined(separator: ", ") + ")")
+                        + Root.catalog.collections.keys.sorted().joined(separator: ", ") + ")"
+                )
             }
             let visitor = SegmentBlockCompiler<Root>(compiler: self, node: inner, scope: scope, isLevel: isLevel)
             return try self.visit(collection, visitor, at: node)
@@ -220,7 +248,11 @@ final class OutboundCompiler: MapCompilerBase {
         return try self.segmentTemplate(Root.self, tag: tag, keyNode: keyNode, elementsNode, scope)
     }
 
-    func typedItems<Root: MappableRecord>(_ type: Root.Type, _ node: YAMLNode, _ scope: CompileScope)
+    func typedItems<Root: MappableRecord>(
+        _ type: Root.Type,
+        _ node: YAMLNode,
+        _ scope: CompileScope
+    )
         -> [any SegmentItem<Root>]
     {
         self.segmentItems(Root.self, node, scope).compactMap { $0 as? any SegmentItem<Root> }
@@ -234,7 +266,8 @@ final class OutboundCompiler: MapCompilerBase {
         _ scope: CompileScope
     ) throws(MappingDiagnostic) -> SegmentTemplate<Root> {
         let segmentTag = SegmentTag(tag)
-        for (schema, _, _) in scope.edi where schema.segments[segmentTag] == nil || !schema.tagsInStructure.contains(segmentTag) {
+        for (schema, _, _) in scope.edi
+        where schema.segments[segmentTag] == nil || !schema.tagsInStructure.contains(segmentTag) {
             throw keyNode.error("unknown segment \(tag) (not in \(schema.identifier) \(schema.version))")
         }
         var elements: [(Int, [OutputSpec<Root>])] = []
@@ -253,7 +286,8 @@ final class OutboundCompiler: MapCompilerBase {
                         let definition = schema.segments[segmentTag]!.elements[reference.element - 1]
                         if components.count > max(definition.components.count, 1) {
                             throw specNode.error(
-                                "\(key) has \(max(definition.components.count, 1)) component(s), not \(components.count)")
+                                "\(key) has \(max(definition.components.count, 1)) component(s), not \(components.count)"
+                            )
                         }
                     }
                 } else {
@@ -271,15 +305,22 @@ final class OutboundCompiler: MapCompilerBase {
     // MARK: XML layouts
 
     func xmlItems<Root: MappableRecord>(_ type: Root.Type, _ node: YAMLNode) -> [any XMLItem] {
-        guard let list = self.collect({ () throws(MappingDiagnostic) in try node.list("XML content") }) else { return [] }
-        return list.compactMap { item in self.collect { () throws(MappingDiagnostic) in try self.xmlItem(Root.self, item) } }
+        guard let list = self.collect({ () throws(MappingDiagnostic) in try node.list("XML content") }) else {
+            return []
+        }
+        return list.compactMap { item in
+            self.collect { () throws(MappingDiagnostic) in try self.xmlItem(Root.self, item) }
+        }
     }
 
     func typedXMLItems<Root: MappableRecord>(_ type: Root.Type, _ node: YAMLNode) -> [any XMLItem<Root>] {
         self.xmlItems(Root.self, node).compactMap { $0 as? any XMLItem<Root> }
     }
 
-    private func xmlItem<Root: MappableRecord>(_ type: Root.Type, _ node: YAMLNode) throws(MappingDiagnostic)
+    private func xmlItem<Root: MappableRecord>(
+        _ type: Root.Type,
+        _ node: YAMLNode
+    ) throws(MappingDiagnostic)
         -> any XMLItem<Root>
     {
         let pairs = try node.pairs("an XML item")
@@ -290,7 +331,8 @@ final class OutboundCompiler: MapCompilerBase {
             guard let collection = Root.catalog.collections[name] else {
                 throw eachNode.error(
                     "unknown collection '\(name)' for \(Root.recordName) (known: "
-                        + Root.catalog.collections.keys.sorted().joined(separator: ", ") + ")")
+                        + Root.catalog.collections.keys.sorted().joined(separator: ", ") + ")"
+                )
             }
             let visitor = XMLBlockCompiler<Root>(compiler: self, node: try keyed.required("content", in: "a block"))
             return try self.visit(collection, visitor, at: node)
@@ -309,7 +351,8 @@ final class OutboundCompiler: MapCompilerBase {
                 if itemPairs.count == 1, let (key, _, value) = itemPairs.first, key.hasPrefix("@") || key == "#text" {
                     let spec = try self.spec(Root.self, value)
                     if key == "#text" { text = spec } else { attributes.append((String(key.dropFirst()), spec)) }
-                } else if let child = self.collect({ () throws(MappingDiagnostic) in try self.xmlItem(Root.self, item) }) {
+                } else if let child = self.collect({ () throws(MappingDiagnostic) in try self.xmlItem(Root.self, item) }
+                ) {
                     children.append(child)
                 }
             }
@@ -317,17 +360,32 @@ final class OutboundCompiler: MapCompilerBase {
             text = try self.spec(Root.self, content)
         }
         let readsRecord =
-            attributes.contains { $0.1.readsRecord } || text?.readsRecord == true || children.contains { $0.readsRecord }
+            attributes.contains { $0.1.readsRecord } || text?.readsRecord == true
+            || children.contains { $0.readsRecord }
         return XMLElementTemplate(
-            name: name, attributes: attributes, text: text, children: children, readsRecord: readsRecord)
+            name: name,
+            attributes: attributes,
+            text: text,
+            children: children,
+            readsRecord: readsRecord
+        )
     }
 
     // MARK: Values
 
     func spec<Root: MappableRecord>(_ type: Root.Type, _ node: YAMLNode) throws(MappingDiagnostic) -> OutputSpec<Root> {
         var spec = OutputSpec<Root>(
-            source: .constant(""), condition: nil, format: nil, codes: nil, impliedDecimals: nil, places: nil, defaultValue: nil,
-            isRequired: false, file: self.file, line: node.line)
+            source: .constant(""),
+            condition: nil,
+            format: nil,
+            codes: nil,
+            impliedDecimals: nil,
+            places: nil,
+            defaultValue: nil,
+            isRequired: false,
+            file: self.file,
+            line: node.line
+        )
         if node.isScalar {
             spec.source = try self.fieldSource(Root.self, try node.scalar("a field"), index: nil, at: node)
             return spec
@@ -346,9 +404,15 @@ final class OutboundCompiler: MapCompilerBase {
             spec.source = .now
             fieldType = .date
         } else if let count = keyed["count"] {
-            spec.source = .aggregate(try self.aggregate(Root.self, try count.scalar("count"), at: count, field: false), isCount: true)
+            spec.source = .aggregate(
+                try self.aggregate(Root.self, try count.scalar("count"), at: count, field: false),
+                isCount: true
+            )
         } else if let sum = keyed["sum"] {
-            spec.source = .aggregate(try self.aggregate(Root.self, try sum.scalar("sum"), at: sum, field: true), isCount: false)
+            spec.source = .aggregate(
+                try self.aggregate(Root.self, try sum.scalar("sum"), at: sum, field: true),
+                isCount: false
+            )
         } else if let hl = keyed["hl"] {
             guard let which = OutputSpec<Root>.HierarchyValue(rawValue: try hl.scalar("hl")) else {
                 throw hl.error("hl is one of: id, parent, children")
@@ -380,28 +444,45 @@ final class OutboundCompiler: MapCompilerBase {
         return spec
     }
 
-    private func fieldSource<Root: MappableRecord>(_ type: Root.Type, _ name: String, index: Int?, at node: YAMLNode)
+    private func fieldSource<Root: MappableRecord>(
+        _ type: Root.Type,
+        _ name: String,
+        index: Int?,
+        at node: YAMLNode
+    )
         throws(MappingDiagnostic) -> OutputSpec<Root>.Source
     {
         guard let slot = Root.catalog.fields[name] else {
             throw node.error(
                 "unknown canonical field '\(name)' for \(Root.recordName) (known: "
-                    + Root.catalog.fields.keys.sorted().joined(separator: ", ") + ")")
+                    + Root.catalog.fields.keys.sorted().joined(separator: ", ") + ")"
+            )
         }
         return .field(slot, index: index)
     }
 
     /// `count: lines`, `sum: lines.orderedQuantity`, `count: orders.packs` — values gathered through collections.
-    func aggregate<Root: MappableRecord>(_ type: Root.Type, _ path: String, at node: YAMLNode, field: Bool)
+    func aggregate<Root: MappableRecord>(
+        _ type: Root.Type,
+        _ path: String,
+        at node: YAMLNode,
+        field: Bool
+    )
         throws(MappingDiagnostic) -> @Sendable (Root) -> [CanonicalValue]
     {
         let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
         guard let collection = Root.catalog.collections[parts[0]] else {
             throw node.error(
                 "unknown collection '\(parts[0])' for \(Root.recordName) (known: "
-                    + Root.catalog.collections.keys.sorted().joined(separator: ", ") + ")")
+                    + Root.catalog.collections.keys.sorted().joined(separator: ", ") + ")"
+            )
         }
-        let visitor = AggregateCompiler<Root>(compiler: self, rest: parts.count > 1 ? parts[1] : nil, node: node, field: field)
+        let visitor = AggregateCompiler<Root>(
+            compiler: self,
+            rest: parts.count > 1 ? parts[1] : nil,
+            node: node,
+            field: field
+        )
         return try self.visit(collection, visitor, at: node)
     }
 }
@@ -414,7 +495,10 @@ struct SegmentBlockCompiler<Root>: CollectionVisitor {
 
     func visit<Element: MappableRecord>(_ slot: CollectionSlot<Root, Element>) throws -> any SegmentItem<Root> {
         EachBlock<Root, Element>(
-            path: slot.path, items: self.compiler.typedItems(Element.self, self.node, self.scope), isLevel: self.isLevel)
+            path: slot.path,
+            items: self.compiler.typedItems(Element.self, self.node, self.scope),
+            isLevel: self.isLevel
+        )
     }
 }
 
@@ -433,7 +517,9 @@ struct AggregateCompiler<Root>: CollectionVisitor {
     let node: YAMLNode
     let field: Bool
 
-    func visit<Element: MappableRecord>(_ slot: CollectionSlot<Root, Element>) throws -> @Sendable (Root) -> [CanonicalValue] {
+    func visit<Element: MappableRecord>(
+        _ slot: CollectionSlot<Root, Element>
+    ) throws -> @Sendable (Root) -> [CanonicalValue] {
         let path = slot.path
         guard let rest = self.rest else {
             if self.field { throw self.node.error("'sum' needs a field: collection.field (like lines.quantity)") }

@@ -51,8 +51,9 @@ struct OutputSpec<Root>: Sendable {
 
     /// Whether the value comes from the record (so an empty value can make its segment or element disappear).
     var readsRecord: Bool {
+        if self.condition != nil { return true }
         switch self.source {
-        case .field, .aggregate: return true
+        case .field, .aggregate, .context: return true
         default: return false
         }
     }
@@ -87,9 +88,20 @@ struct OutputSpec<Root>: Sendable {
             text = codes.reverse(text) ?? codes.fallback ?? text
         }
         if text.isEmpty && self.isRequired {
-            throw RenderError(message: "a required value is missing", rule: "\(self.file):\(self.line)")
+            throw RenderError(message: "a required value is missing (\(self.label))", rule: "\(self.file):\(self.line)")
         }
         return text
+    }
+
+    /// What the value is, for messages.
+    private var label: String {
+        switch self.source {
+        case .field(let slot, _): return "field \(slot.name)"
+        case .context(let name): return "context value \(name)"
+        case .aggregate: return "a count or sum"
+        case .hierarchy(let which): return "hl \(which.rawValue)"
+        case .constant, .now: return "a constant"
+        }
     }
 
     private func formatted(_ value: CanonicalValue) -> String {

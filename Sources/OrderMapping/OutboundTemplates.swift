@@ -47,7 +47,9 @@ struct EachBlock<Root, Element: MappableRecord>: SegmentItem, @unchecked Sendabl
     let path: KeyPath<Root, [Element]>
     let items: [any SegmentItem<Element>]
     let isLevel: Bool
-    var isHierarchy: Bool { self.isLevel }
+    /// A level itself, or a plain block that holds levels (`each: orders` around `each: packs, hl: P`): either way
+    /// it is rendered with its enclosing level's children.
+    var isHierarchy: Bool { self.isLevel || self.items.contains { $0.isHierarchy } }
 
     func render(_ record: Root, _ state: RenderState, into output: inout [SegmentValue]) throws(RenderError) {
         for element in record[keyPath: self.path] {
@@ -121,7 +123,9 @@ struct XMLOutput {
             return
         }
         text += ">\n"
-        if let value = self.text, !value.isEmpty { text += indent + "  " + Self.escape(value, isAttribute: false) + "\n" }
+        if let value = self.text, !value.isEmpty {
+            text += indent + "  " + Self.escape(value, isAttribute: false) + "\n"
+        }
         for child in self.children { child.write(into: &text, depth: depth + 1) }
         text += indent + "</" + self.name + ">\n"
     }

@@ -40,7 +40,10 @@ public struct PartnerProfile: Sendable {
 
     /// Which functional acknowledgement the partner gets.
     public enum FunctionalAcknowledgement: String, Hashable, Sendable, CaseIterable {
-        case x997 = "997", x999 = "999", contrl = "CONTRL", none
+        case x997 = "997"
+        case x999 = "999"
+        case contrl = "CONTRL"
+        case none
     }
 
     /// When a TA1 is sent.
@@ -114,17 +117,38 @@ extension PartnerProfile {
             throw top["partner"]!.error("partner '\(id)' must be in partners/\(id).yaml, not \(expectedName).yaml")
         }
         var profile = PartnerProfile(
-            id: id, name: try top.string("name") ?? id, identities: Identities(), ourIdentities: Identities(),
-            inbound: [], outbound: [:], separators: Separators(), functionalAcknowledgement: .x997, ta1: .onRequest,
-            sendsPurchaseOrderAcknowledgement: true, duplicateWindowDays: 30, duplicatePolicy: "reject",
-            inboxFolder: "inbox/\(id)", outboxFolder: "outbox/\(id)", push: nil, poll: nil, rules: [:],
-            file: root.file, version: version)
+            id: id,
+            name: try top.string("name") ?? id,
+            identities: Identities(),
+            ourIdentities: Identities(),
+            inbound: [],
+            outbound: [:],
+            separators: Separators(),
+            functionalAcknowledgement: .x997,
+            ta1: .onRequest,
+            sendsPurchaseOrderAcknowledgement: true,
+            duplicateWindowDays: 30,
+            duplicatePolicy: "reject",
+            inboxFolder: "inbox/\(id)",
+            outboxFolder: "outbox/\(id)",
+            push: nil,
+            poll: nil,
+            rules: [:],
+            file: root.file,
+            version: version
+        )
         profile.identities = try Self.identities(try top.required("identities", in: "a partner profile"))
         if let us = top["us"] { profile.ourIdentities = try Self.identities(us) }
         for item in try top["inbound"]?.list("inbound") ?? [] {
             if item.isScalar {
                 profile.inbound.append(
-                    InboundMapReference(map: try item.scalar("a map"), overrides: [], line: item.line, column: item.column))
+                    InboundMapReference(
+                        map: try item.scalar("a map"),
+                        overrides: [],
+                        line: item.line,
+                        column: item.column
+                    )
+                )
                 continue
             }
             let keyed = try item.keyed("an inbound map", allowed: ["map", "overrides"])
@@ -133,7 +157,12 @@ extension PartnerProfile {
             for (path, _, rule) in try keyed["overrides"]?.pairs("overrides") ?? [] { overrides.append((path, rule)) }
             profile.inbound.append(
                 InboundMapReference(
-                    map: try mapNode.scalar("map"), overrides: overrides, line: mapNode.line, column: mapNode.column))
+                    map: try mapNode.scalar("map"),
+                    overrides: overrides,
+                    line: mapNode.line,
+                    column: mapNode.column
+                )
+            )
         }
         for (kind, keyNode, mapNode) in try top["outbound"]?.pairs("outbound") ?? [] {
             guard let record = RecordKind(rawValue: kind), record != .order else {
@@ -143,16 +172,22 @@ extension PartnerProfile {
         }
         if let node = top["separators"] {
             let keyed = try node.keyed(
-                "separators", allowed: ["element", "component", "repetition", "segment", "release", "lineEnding"])
+                "separators",
+                allowed: ["element", "component", "repetition", "segment", "release", "lineEnding"]
+            )
             for key in ["element", "component", "repetition", "segment", "release"] {
                 if let value = try keyed.string(key), value.utf8.count != 1 {
                     throw keyed[key]!.error("a separator is one character")
                 }
             }
             profile.separators = Separators(
-                element: try keyed.string("element"), component: try keyed.string("component"),
-                repetition: try keyed.string("repetition"), segment: try keyed.string("segment"),
-                release: try keyed.string("release"), lineEnding: try keyed.string("lineEnding"))
+                element: try keyed.string("element"),
+                component: try keyed.string("component"),
+                repetition: try keyed.string("repetition"),
+                segment: try keyed.string("segment"),
+                release: try keyed.string("release"),
+                lineEnding: try keyed.string("lineEnding")
+            )
         }
         if let node = top["acknowledgements"] {
             let keyed = try node.keyed("acknowledgements", allowed: ["functional", "ta1", "purchaseOrder"])
@@ -201,25 +236,33 @@ extension PartnerProfile {
             let id = try fields.required("id", in: "an X12 identity").scalar("id")
             guard id.count <= 15 else { throw fields["id"]!.error("an ISA ID has at most 15 characters") }
             result.x12 = X12Identity(
-                qualifier: try fields.string("qualifier") ?? "ZZ", id: id, groupID: try fields.string("group"))
+                qualifier: try fields.string("qualifier") ?? "ZZ",
+                id: id,
+                groupID: try fields.string("group")
+            )
         }
         if let edifact = keyed["edifact"] {
             let fields = try edifact.keyed("an EDIFACT identity", allowed: ["qualifier", "id"])
             result.edifact = EDIFACTIdentity(
                 qualifier: try fields.string("qualifier"),
-                id: try fields.required("id", in: "an EDIFACT identity").scalar("id"))
+                id: try fields.required("id", in: "an EDIFACT identity").scalar("id")
+            )
         }
         if let xml = keyed["xml"] {
             let fields = try xml.keyed("an XML identity", allowed: ["domain", "id"])
             result.xml = XMLIdentity(
-                domain: try fields.string("domain"), id: try fields.required("id", in: "an XML identity").scalar("id"))
+                domain: try fields.string("domain"),
+                id: try fields.required("id", in: "an XML identity").scalar("id")
+            )
         }
         return result
     }
 
     private static func endpoint(_ node: YAMLNode) throws(MappingDiagnostic) -> Endpoint {
         let keyed = try node.keyed(
-            "an endpoint", allowed: ["url", "secretFile", "headers", "intervalSeconds", "clientCertificate", "timeoutSeconds"])
+            "an endpoint",
+            allowed: ["url", "secretFile", "headers", "intervalSeconds", "clientCertificate", "timeoutSeconds"]
+        )
         let urlNode = try keyed.required("url", in: "an endpoint")
         let url = try urlNode.scalar("url")
         guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
@@ -229,10 +272,13 @@ extension PartnerProfile {
         var headers: [String: String] = [:]
         for (name, _, value) in try keyed["headers"]?.pairs("headers") ?? [] { headers[name] = try value.scalar(name) }
         return Endpoint(
-            url: url, secretFile: try keyed.string("secretFile"), headers: headers,
+            url: url,
+            secretFile: try keyed.string("secretFile"),
+            headers: headers,
             intervalSeconds: try keyed["intervalSeconds"]?.integer("intervalSeconds"),
             clientCertificate: try keyed.string("clientCertificate"),
-            timeoutSeconds: try keyed["timeoutSeconds"]?.integer("timeoutSeconds"))
+            timeoutSeconds: try keyed["timeoutSeconds"]?.integer("timeoutSeconds")
+        )
     }
 
     /// Any key that would hold a secret inline is an error, wherever it is in the file.
@@ -240,7 +286,9 @@ extension PartnerProfile {
         if node.isMapping {
             for (key, keyNode, value) in try node.pairs("a mapping") {
                 if Self.secretKeys.contains(key) {
-                    throw keyNode.error("'\(key)' would put a secret in the profile; name a file with secretFile instead")
+                    throw keyNode.error(
+                        "'\(key)' would put a secret in the profile; name a file with secretFile instead"
+                    )
                 }
                 try self.rejectSecrets(value)
             }

@@ -17,13 +17,15 @@ enum Selector: Sendable {
 
 /// A compiled inbound block for one record type: its field rules and its collections.
 final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
-    var fields: [(slot: FieldSlot<Root>, rule: ValueRule)] = []
+    var fields: [FieldRule<Root>] = []
     var collections: [any CollectionPlan<Root>] = []
 
     func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
-        for (slot, rule) in self.fields {
+        for field in self.fields {
+            let slot = field.slot
+            let rule = field.rule
             switch slot.type {
-            case .textList:
+            case .textList where rule.concatenation == nil:
                 for (text, origin) in Resolver.all(rule.sources, in: scope) where !text.isEmpty {
                     slot.set(&root, .text(try Self.translated(text, rule: rule, origin: origin)))
                     if let origin { root.origins.append(rule.field, origin) }
@@ -39,21 +41,31 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
         }
     }
 
-    private static func translated(_ text: String, rule: ValueRule, origin: FieldOrigin?) throws(DocumentMappingError)
+    private static func translated(
+        _ text: String,
+        rule: ValueRule,
+        origin: FieldOrigin?
+    ) throws(DocumentMappingError)
         -> String
     {
         guard let codes = rule.codes else { return text }
         if let value = codes.translate(text) { return value }
         if case .code = rule.type {
             throw DocumentMappingError(
-                field: rule.field, message: "code '\(text)' is not in code table '\(codes.name)'", origin: origin,
-                rule: "\(rule.file):\(rule.line)")
+                field: rule.field,
+                message: "code '\(text)' is not in code table '\(codes.name)'",
+                origin: origin,
+                rule: "\(rule.file):\(rule.line)"
+            )
         }
         return text
     }
 
     /// The rule's value in the scope, converted to the field's type; nil when the document gives none.
-    static func value(of rule: ValueRule, in scope: MappingScope) throws(DocumentMappingError)
+    static func value(
+        of rule: ValueRule,
+        in scope: MappingScope
+    ) throws(DocumentMappingError)
         -> (CanonicalValue, FieldOrigin?)?
     {
         var text: String?
@@ -71,8 +83,11 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
         guard var text, !text.isEmpty else {
             if rule.isRequired {
                 throw DocumentMappingError(
-                    field: rule.field, message: "required value is missing", origin: Resolver.scopeOrigin(scope),
-                    rule: "\(rule.file):\(rule.line)")
+                    field: rule.field,
+                    message: "required value is missing",
+                    origin: Resolver.scopeOrigin(scope),
+                    rule: "\(rule.file):\(rule.line)"
+                )
             }
             return nil
         }
@@ -106,12 +121,19 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
         case .date:
             let format = rule.dateFormat ?? .ccyymmdd
             var code: String?
-            if format == .edifactQualified, case .edi(let path)? = rule.sources.first,
-                let segment = Resolver.segment(for: path, in: scope)
-            {
-                code = ElementReference(
-                    tag: path.leaf.tag, element: path.leaf.element, component: (path.leaf.component ?? 1) + 1
-                ).value(in: segment)
+            if format == .edifactQualified {
+                // The format code sits in the component after the value, in the segment the value came from.
+                for source in rule.sources {
+                    guard case .edi(let path) = source, let segment = Resolver.segment(for: path, in: scope) else {
+                        continue
+                    }
+                    code = ElementReference(
+                        tag: path.leaf.tag,
+                        element: path.leaf.element,
+                        component: (path.leaf.component ?? 1) + 1
+                    ).value(in: segment)
+                    break
+                }
             }
             let time = rule.time.flatMap { Resolver.first([$0], in: scope)?.value }
             guard let date = format.parse(text, code: code, time: time) else {
@@ -119,6 +141,17 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             }
             return (.date(date), origin)
         }
+    }
+}
+
+/// One compiled field: the canonical slot and the rule that fills it (a class, so the hot loop copies nothing).
+final class FieldRule<Root>: @unchecked Sendable {
+    let slot: FieldSlot<Root>
+    let rule: ValueRule
+
+    init(slot: FieldSlot<Root>, rule: ValueRule) {
+        self.slot = slot
+        self.rule = rule
     }
 }
 
@@ -150,6 +183,23 @@ final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan, @un
 /// Finds values and sub-scopes in a document scope.
 enum Resolver {
     static func first(_ sources: [ValueSource], in scope: MappingScope) -> (value: String, origin: FieldOrigin?)? {
+        if case .edi(let instance, let setStart) = scope {
+            for source in sources {
+                switch source {
+                case .edi(let path):
+                    if let found = self.firstEDI(path, in: instance, setStart: setStart) { return found }
+                case .constant(let text):
+                    if !text.isEmpty { return (text, nil) }
+                case .pairs(let start, let qualifiers):
+                    if let found = self.firstPair(start, qualifiers, in: instance, setStart: setStart) { return found }
+                default:
+                    if let found = self.values(source, in: scope, all: false).first(where: { !$0.value.isEmpty }) {
+                        return found
+                    }
+                }
+            }
+            return nil
+        }
         for source in sources {
             if let found = self.values(source, in: scope, all: false).first(where: { !$0.value.isEmpty }) {
                 return found
@@ -159,7 +209,132 @@ enum Resolver {
     }
 
     static func all(_ sources: [ValueSource], in scope: MappingScope) -> [(value: String, origin: FieldOrigin?)] {
-        sources.flatMap { self.values($0, in: scope, all: true) }
+        // Several elements of one repeated segment (`[N301, N302]` over two N3s) are read segment by segment:
+        // N3#1-01, N3#1-02, N3#2-01, ...
+        if case .edi(let instance, let setStart) = scope, sources.count > 1 {
+            let paths = sources.compactMap { if case .edi(let path) = $0 { return path } else { return nil } }
+            if paths.count == sources.count, let first = paths.first,
+                paths.allSatisfy({ $0.steps.isEmpty && $0.leafTag == first.leafTag })
+            {
+                var results: [(String, FieldOrigin?)] = []
+                for segment in self.segments(matching: first.leafTag, [], in: instance) {
+                    for path in paths where path.leafConditions.allSatisfy({ $0.holds(for: segment) }) {
+                        let value = path.leaf.value(in: segment)
+                        results.append(
+                            (
+                                value,
+                                FieldOrigin(
+                                    segment: segment.index - setStart + 1,
+                                    tag: path.leaf.tag,
+                                    element: path.leaf.element,
+                                    component: path.leaf.component,
+                                    line: segment.line,
+                                    column: segment.column
+                                )
+                            )
+                        )
+                    }
+                }
+                return results
+            }
+        }
+        return sources.flatMap { self.values($0, in: scope, all: true) }
+    }
+
+    /// The value after the first qualifier listed, scanning qualifier/value pairs (X12 PO106/PO107, ...).
+    private static func firstPair(
+        _ start: ElementReference,
+        _ qualifiers: [String],
+        in instance: LoopInstance,
+        setStart: Int
+    ) -> (value: String, origin: FieldOrigin?)? {
+        let tag = start.segmentTag
+        for segment in instance.segments where segment.tag == tag {
+            var position = start.element
+            let count = segment.elementCount
+            while position < count {
+                let element = segment.element(position)
+                if !element.isEmpty, qualifiers.contains(element.text) {
+                    let value = segment[position + 1]
+                    if !value.isEmpty {
+                        return (
+                            value,
+                            FieldOrigin(
+                                segment: segment.index - setStart + 1,
+                                tag: start.tag,
+                                element: position + 1,
+                                line: segment.line,
+                                column: segment.column
+                            )
+                        )
+                    }
+                }
+                position += 2
+            }
+            return nil
+        }
+        return nil
+    }
+
+    /// The first non-empty value of an EDI path, without building lists (the translation hot path).
+    private static func firstEDI(
+        _ path: EDIPath,
+        in instance: LoopInstance,
+        setStart: Int
+    )
+        -> (value: String, origin: FieldOrigin?)?
+    {
+        if path.steps.isEmpty { return self.firstLeaf(path, in: instance, setStart: setStart) }
+        for owner in self.descend(path.steps, from: instance) {
+            if let found = self.firstLeaf(path, in: owner, setStart: setStart) { return found }
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private static func firstLeaf(
+        _ path: EDIPath,
+        in instance: LoopInstance,
+        setStart: Int
+    )
+        -> (value: String, origin: FieldOrigin?)?
+    {
+        let tag = path.leafTag
+        var sawDirect = false
+        for segment in instance.segments where segment.tag == tag {
+            sawDirect = true
+            if let found = self.leafValue(path, segment, setStart: setStart) { return found }
+        }
+        if sawDirect { return nil }
+        for child in instance.children {
+            guard let trigger = child.segments.first, trigger.tag == tag else { continue }
+            if let found = self.leafValue(path, trigger, setStart: setStart) { return found }
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private static func leafValue(
+        _ path: EDIPath,
+        _ segment: Segment,
+        setStart: Int
+    )
+        -> (value: String, origin: FieldOrigin?)?
+    {
+        for condition in path.leafConditions where !condition.holds(for: segment) { return nil }
+        let value = path.leaf.value(in: segment)
+        guard !value.isEmpty else { return nil }
+        return (
+            value,
+            FieldOrigin(
+                segment: segment.index - setStart + 1,
+                tag: path.leaf.tag,
+                element: path.leaf.element,
+                component: path.leaf.component,
+                line: segment.line,
+                column: segment.column
+            )
+        )
     }
 
     static func scopeOrigin(_ scope: MappingScope) -> FieldOrigin? {
@@ -167,14 +342,21 @@ enum Resolver {
         case .edi(let instance, let setStart):
             guard let segment = instance.trigger else { return nil }
             return FieldOrigin(
-                segment: segment.index - setStart + 1, tag: segment.tag.description, line: segment.line,
-                column: segment.column)
+                segment: segment.index - setStart + 1,
+                tag: segment.tag.description,
+                line: segment.line,
+                column: segment.column
+            )
         case .xml(let element, let path):
             return FieldOrigin(path: path, line: element.line, column: element.column)
         }
     }
 
-    private static func values(_ source: ValueSource, in scope: MappingScope, all: Bool)
+    private static func values(
+        _ source: ValueSource,
+        in scope: MappingScope,
+        all: Bool
+    )
         -> [(value: String, origin: FieldOrigin?)]
     {
         switch (source, scope) {
@@ -183,26 +365,35 @@ enum Resolver {
         case (.edi(let path), .edi(let instance, let setStart)):
             var results: [(String, FieldOrigin?)] = []
             for owner in self.descend(path.steps, from: instance) {
-                for segment in self.segments(matching: path.leaf.tag, path.leafConditions, in: owner) {
+                for segment in self.segments(matching: path.leafTag, path.leafConditions, in: owner) {
                     let value = path.leaf.value(in: segment)
                     let origin = FieldOrigin(
-                        segment: segment.index - setStart + 1, tag: path.leaf.tag, element: path.leaf.element,
-                        component: path.leaf.component, line: segment.line, column: segment.column)
+                        segment: segment.index - setStart + 1,
+                        tag: path.leaf.tag,
+                        element: path.leaf.element,
+                        component: path.leaf.component,
+                        line: segment.line,
+                        column: segment.column
+                    )
                     results.append((value, origin))
                     if !all && !value.isEmpty { return results }
                 }
             }
             return results
         case (.pairs(let start, let qualifiers), .edi(let instance, let setStart)):
-            for segment in self.segments(matching: start.tag, [], in: instance) {
+            for segment in self.segments(matching: start.segmentTag, [], in: instance) {
                 var position = start.element
                 while position < segment.elementCount {
                     if qualifiers.contains(segment[position]) {
                         let value = segment[position + 1]
                         if !value.isEmpty {
                             let origin = FieldOrigin(
-                                segment: segment.index - setStart + 1, tag: start.tag, element: position + 1,
-                                line: segment.line, column: segment.column)
+                                segment: segment.index - setStart + 1,
+                                tag: start.tag,
+                                element: position + 1,
+                                line: segment.line,
+                                column: segment.column
+                            )
                             return [(value, origin)]
                         }
                     }
@@ -223,7 +414,7 @@ enum Resolver {
     static func segment(for path: EDIPath, in scope: MappingScope) -> Segment? {
         guard case .edi(let instance, _) = scope else { return nil }
         for owner in self.descend(path.steps, from: instance) {
-            if let segment = self.segments(matching: path.leaf.tag, path.leafConditions, in: owner).first(where: {
+            if let segment = self.segments(matching: path.leafTag, path.leafConditions, in: owner).first(where: {
                 !path.leaf.value(in: $0).isEmpty
             }) {
                 return segment
@@ -243,21 +434,25 @@ enum Resolver {
 
     private static func loops(_ step: EDIStep, in instance: LoopInstance) -> [LoopInstance] {
         instance.children.filter { child in
-            guard Self.matches(child.shape, name: step.name), let trigger = child.trigger else { return false }
+            guard let trigger = child.segments.first else { return false }
+            if let number = step.groupNumber {
+                guard child.shape.groupNumber == number else { return false }
+            } else {
+                guard trigger.tag == step.tag else { return false }
+            }
             return step.conditions.allSatisfy { $0.holds(for: trigger) }
         }
     }
 
-    private static func matches(_ shape: LoopShape, name: String) -> Bool {
-        if shape.name == name { return true }
-        return name.hasPrefix("SG") && Int(name.dropFirst(2)) == shape.groupNumber
-    }
-
     /// Segments with `tag` directly in the occurrence, else the first segments of child loops that start with it.
-    private static func segments(matching tag: String, _ conditions: [ElementCondition], in instance: LoopInstance)
+    private static func segments(
+        matching tag: SegmentTag,
+        _ conditions: [ElementCondition],
+        in instance: LoopInstance
+    )
         -> [Segment]
     {
-        let segmentTag = SegmentTag(tag)
+        let segmentTag = tag
         var found = instance.segments.filter { segment in
             segment.tag == segmentTag && conditions.allSatisfy { $0.holds(for: segment) }
         }
@@ -284,7 +479,7 @@ enum Resolver {
                     if !loops.isEmpty || offset < steps.count - 1 || owner.shape.childLoop(named: step.name) != nil {
                         next += loops
                     } else {
-                        for segment in self.segments(matching: step.name, step.conditions, in: owner) {
+                        for segment in self.segments(matching: step.tag, step.conditions, in: owner) {
                             let single = LoopInstance(shape: owner.shape)
                             single.segments = [segment]
                             next.append(single)

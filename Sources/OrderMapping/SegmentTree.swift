@@ -22,7 +22,11 @@ final class LoopShape: @unchecked Sendable {
         self.tags = definition.children.map(\.tag)
         var loops: [LoopShape?] = []
         for child in definition.children {
-            if case .loop(let loop) = child { loops.append(LoopShape(loop, counter: &counter)) } else { loops.append(nil) }
+            if case .loop(let loop) = child {
+                loops.append(LoopShape(loop, counter: &counter))
+            } else {
+                loops.append(nil)
+            }
         }
         self.loops = loops
         let first = definition.children.first?.tag.description
@@ -50,8 +54,8 @@ final class LoopShape: @unchecked Sendable {
 /// One occurrence of a loop (or the whole set): its own segments in order, and its child loop occurrences.
 final class LoopInstance {
     let shape: LoopShape
-    var segments: [Segment] = []
-    var children: [LoopInstance] = []
+    @exclusivity(unchecked) var segments: [Segment] = []
+    @exclusivity(unchecked) var children: [LoopInstance] = []
 
     init(shape: LoopShape) {
         self.shape = shape

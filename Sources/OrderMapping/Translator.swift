@@ -78,14 +78,20 @@ public struct Translator: Sendable {
                 }
                 guard let chosen = self.map(dialect: dialect, document: identifier, version: version, partner: partner),
                     let schema = SchemaLibrary.standard.nearestSchema(
-                        dialect: dialect, identifier: identifier, version: chosen.versions.first ?? version)
+                        dialect: dialect,
+                        identifier: identifier,
+                        version: chosen.versions.first ?? version
+                    )
                 else {
                     mapMissing = true
                     issues.append(
                         TranslationIssue(
                             message: "no inbound map for \(dialect.rawValue) \(identifier) \(version)"
                                 + (partner.map { " for partner \($0.id)" } ?? ""),
-                            transactionSetControlNumber: header[dialect == .x12 ? 2 : 1], byteOffset: header.byteOffset))
+                            transactionSetControlNumber: header[dialect == .x12 ? 2 : 1],
+                            byteOffset: header.byteOffset
+                        )
+                    )
                     continue
                 }
                 map = chosen
@@ -139,8 +145,11 @@ public struct Translator: Sendable {
                 } catch let error as DocumentMappingError {
                     issues.append(
                         TranslationIssue(
-                            message: error.description, transactionSetControlNumber: source.transactionSetControlNumber,
-                            byteOffset: header.byteOffset))
+                            message: error.description,
+                            transactionSetControlNumber: source.transactionSetControlNumber,
+                            byteOffset: header.byteOffset
+                        )
+                    )
                 }
             case .groupEnd, .interchangeEnd, .error:
                 break
@@ -184,7 +193,10 @@ public struct Translator: Sendable {
             }
             guard let map = candidatesForRecord.first(where: { $0.matches(record) }) else {
                 issues.append(
-                    TranslationIssue(message: "record \(index) (<\(record.localName)>, line \(record.line)): no inbound map applies"))
+                    TranslationIssue(
+                        message: "record \(index) (<\(record.localName)>, line \(record.line)): no inbound map applies"
+                    )
+                )
                 return
             }
             var source = DocumentSource(format: "xml")
@@ -212,7 +224,9 @@ public struct Translator: Sendable {
         let maps = self.mappings.inboundMaps(for: partner?.id).filter { $0.format == format && $0.document == document }
         if let exact = maps.first(where: { $0.versions.contains(version) }) { return exact }
         // Nearest version: the same X12 release family or EDIFACT directory year, else the first.
-        return maps.min { Self.distance($0.versions.first ?? "", version) < Self.distance($1.versions.first ?? "", version) }
+        return maps.min {
+            Self.distance($0.versions.first ?? "", version) < Self.distance($1.versions.first ?? "", version)
+        }
     }
 
     private static func distance(_ a: String, _ b: String) -> Int {
@@ -225,7 +239,8 @@ public struct Translator: Sendable {
         return abs(number(a) - number(b))
     }
 
-    private static func stamp(_ value: MappedDocument, source: DocumentSource, partnerID: String?) -> TranslatedDocument {
+    private static func stamp(_ value: MappedDocument, source: DocumentSource, partnerID: String?) -> TranslatedDocument
+    {
         var value = value
         switch value {
         case .order(var order):

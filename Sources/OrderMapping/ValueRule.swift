@@ -73,8 +73,16 @@ enum DateFormat: Hashable, Sendable {
             }
             let parts = timeParts(time)
             return DocumentDate(
-                year: year < 50 ? 2000 + year : 1900 + year, month: month, day: day, hour: parts?.0,
-                minute: parts?.1 ?? 0, second: parts?.2 ?? 0)
+                year: year < 50 ? 2000 + year : 1900 + year,
+                month: month,
+                day: day,
+                hour: parts?.0,
+                minute: parts?.1 ?? 0,
+                second: parts?.2 ?? 0
+            )
+        case .ccyymmdd where bytes.count == 6:
+            // X12 before 004010 wrote dates as YYMMDD; a CCYYMMDD rule reads those too.
+            return DateFormat.yymmdd.parse(text, code: nil, time: time)
         default:
             let expected = format == .ccyymmdd ? 8 : format == .ccyymmddhhmm ? 12 : 14
             let isRange = self == .edifactQualified && (code == "718" || code == "711")
@@ -84,7 +92,13 @@ enum DateFormat: Hashable, Sendable {
             if format == .ccyymmdd {
                 let parts = timeParts(time)
                 return DocumentDate(
-                    year: year, month: month, day: day, hour: parts?.0, minute: parts?.1 ?? 0, second: parts?.2 ?? 0)
+                    year: year,
+                    month: month,
+                    day: day,
+                    hour: parts?.0,
+                    minute: parts?.1 ?? 0,
+                    second: parts?.2 ?? 0
+                )
             }
             guard let hour = number(8, 2), let minute = number(10, 2) else { return nil }
             let second = expected == 14 ? number(12, 2) : 0
@@ -113,7 +127,7 @@ struct CodeTable: Sendable {
 }
 
 /// How one canonical field is read from a scope of a document: where from, and how the text becomes a value.
-struct ValueRule: Sendable {
+final class ValueRule: @unchecked Sendable {
     var field: String
     var type: CanonicalFieldType
     /// Tried in order; the first that gives a non-empty value wins (`paths:`).
@@ -132,6 +146,17 @@ struct ValueRule: Sendable {
     /// Where the rule is written in its mapping file (for messages about documents that break it).
     var file: String
     var line: Int
+
+    init(field: String, type: CanonicalFieldType, file: String, line: Int) {
+        self.field = field
+        self.type = type
+        self.sources = []
+        self.unit = []
+        self.currency = []
+        self.isRequired = false
+        self.file = file
+        self.line = line
+    }
 }
 
 /// A document that cannot be mapped: a required value missing, a number or date that does not parse, a code that

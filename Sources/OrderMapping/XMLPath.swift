@@ -66,7 +66,9 @@ struct XMLPath: Hashable, Sendable, CustomStringConvertible {
                     }
                     let inside = rest[rest.index(after: rest.startIndex)..<close]
                     guard let predicate = Self.predicate(inside) else {
-                        return .failure(PathSyntaxError("'[\(inside)]' is not a predicate like [@role='shipTo'] or [2]"))
+                        return .failure(
+                            PathSyntaxError("'[\(inside)]' is not a predicate like [@role='shipTo'] or [2]")
+                        )
                     }
                     predicates.append(predicate)
                     rest = rest[rest.index(after: close)...]

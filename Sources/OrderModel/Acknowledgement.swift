@@ -31,9 +31,13 @@ public struct LineDisposition: Hashable, Sendable, Codable {
 
     public init() {}
 
-    public init(status: LineDispositionStatus, quantity: Quantity?, unitPrice: Money? = nil,
-        scheduledShipDate: DocumentDate? = nil, reason: String? = nil)
-    {
+    public init(
+        status: LineDispositionStatus,
+        quantity: Quantity?,
+        unitPrice: Money? = nil,
+        scheduledShipDate: DocumentDate? = nil,
+        reason: String? = nil
+    ) {
         self.status = status
         self.quantity = quantity
         self.unitPrice = unitPrice

@@ -90,7 +90,11 @@ extension KeyedDecodingContainer {
     func decodeDecimalText(forKey key: Key) throws -> Decimal {
         let text = try self.decode(String.self, forKey: key)
         guard let value = DecimalText.parse(text) else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "\"\(text)\" is not a decimal")
+            throw DecodingError.dataCorruptedError(
+                forKey: key,
+                in: self,
+                debugDescription: "\"\(text)\" is not a decimal"
+            )
         }
         return value
     }

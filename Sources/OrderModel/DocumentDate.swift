@@ -17,9 +17,15 @@ public struct DocumentDate: Hashable, Sendable, Comparable, Codable, CustomStrin
     private var secondOfDay: Int?
 
     /// A date; nil when it is not a real calendar day.
-    public init?(year: Int, month: Int, day: Int, hour: Int? = nil, minute: Int = 0, second: Int = 0,
-        utcOffsetMinutes: Int? = nil)
-    {
+    public init?(
+        year: Int,
+        month: Int,
+        day: Int,
+        hour: Int? = nil,
+        minute: Int = 0,
+        second: Int = 0,
+        utcOffsetMinutes: Int? = nil
+    ) {
         guard (1...9999).contains(year), (1...12).contains(month), day >= 1,
             day <= Self.daysIn(month: month, year: year)
         else { return nil }
@@ -63,11 +69,15 @@ public struct DocumentDate: Hashable, Sendable, Comparable, Codable, CustomStrin
     public var description: String {
         var text = Self.pad(self.year, 4) + "-" + Self.pad(self.month, 2) + "-" + Self.pad(self.day, 2)
         if let seconds = self.secondOfDay {
-            text += "T" + Self.pad(seconds / 3600, 2) + ":" + Self.pad(seconds / 60 % 60, 2) + ":"
+            text +=
+                "T" + Self.pad(seconds / 3600, 2) + ":" + Self.pad(seconds / 60 % 60, 2) + ":"
                 + Self.pad(seconds % 60, 2)
             if let offset = self.utcOffsetMinutes {
-                text += offset == 0 ? "Z" : (offset < 0 ? "-" : "+") + Self.pad(abs(offset) / 60, 2) + ":"
-                    + Self.pad(abs(offset) % 60, 2)
+                text +=
+                    offset == 0
+                    ? "Z"
+                    : (offset < 0 ? "-" : "+") + Self.pad(abs(offset) / 60, 2) + ":"
+                        + Self.pad(abs(offset) % 60, 2)
             }
         }
         return text
@@ -130,7 +140,14 @@ public struct DocumentDate: Hashable, Sendable, Comparable, Codable, CustomStrin
             }
         }
         self.init(
-            year: year, month: month, day: day, hour: hour, minute: minute, second: second, utcOffsetMinutes: offset)
+            year: year,
+            month: month,
+            day: day,
+            hour: hour,
+            minute: minute,
+            second: second,
+            utcOffsetMinutes: offset
+        )
     }
 
     public static func == (lhs: DocumentDate, rhs: DocumentDate) -> Bool {
@@ -154,7 +171,9 @@ public struct DocumentDate: Hashable, Sendable, Comparable, Codable, CustomStrin
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let value = DocumentDate(iso8601: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad date \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "bad date \(text)")
+            )
         }
         self = value
     }

@@ -109,7 +109,10 @@ public struct Order: Hashable, Sendable, Codable {
         try container.encode(self.notes, forKey: .notes)
         try container.encode(self.lines, forKey: .lines)
         try container.encodeIfPresent(self.declaredLineCount, forKey: .declaredLineCount)
-        try container.encodeIfPresent(self.declaredQuantityTotal.map(DecimalText.format), forKey: .declaredQuantityTotal)
+        try container.encodeIfPresent(
+            self.declaredQuantityTotal.map(DecimalText.format),
+            forKey: .declaredQuantityTotal
+        )
         try container.encodeIfPresent(self.declaredAmount, forKey: .declaredAmount)
         try container.encodeIfPresent(self.source, forKey: .source)
         try container.encode(self.origins, forKey: .origins)

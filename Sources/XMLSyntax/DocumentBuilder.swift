@@ -9,12 +9,7 @@ import CLibXML2
 ///
 /// A struct that the reader keeps behind a pointer (the pointer is the SAX user data), so that the callbacks mutate
 /// it without the dynamic exclusivity checks that a class's stored properties would cost on every access.
-struct DocumentBuilder {
-    private struct Frame {
-        var element: XMLElement
-        var hasSignificantText = false
-    }
-
+struct DocumentBuilder: ~Copyable {
     private let limits: XMLLimits
     /// Local names of the records; `nil`: the root element is the one record (`readDocument`).
     private let recordNames: Set<String>?
@@ -40,8 +35,14 @@ struct DocumentBuilder {
     private var outsideTextLength = 0
     /// Where each open element's start tag is; its count is the depth.
     private var open: [MarkupGuard.Position] = []
-    /// The open elements of the tree being built (the innermost ones of `open`).
-    private var building: [Frame] = []
+    /// The open elements of the tree being built (the innermost ones of `open`), without their children yet.
+    private var building = ElementStack()
+    /// For each element of `building`: where its children start in `finished`.
+    private var childrenStart: [Int] = []
+    /// For each element of `building`: whether it has text that is not whitespace.
+    private var hasSignificantText: [Bool] = []
+    /// Closed elements of the tree being built whose parent is still open.
+    private var finished = ElementStack()
 
     init(limits: XMLLimits, recordNames: Set<String>?) {
         self.limits = limits
@@ -128,7 +129,7 @@ struct DocumentBuilder {
             self.rootLocalName = self.names.string(localName)
             self.rootNamespaceURI = uri.map { self.names.string($0) }
         }
-        if self.building.isEmpty, let recordNames = self.recordNames,
+        if self.building.count == 0, let recordNames = self.recordNames,
             !recordNames.contains(self.names.string(localName))
         {
             // Outside the records: checked, not kept.
@@ -141,21 +142,15 @@ struct DocumentBuilder {
             }
             return
         }
-        var element = XMLElement(
-            localName: self.names.string(localName),
-            prefix: prefix.map { self.names.string($0) },
-            namespaceURI: uri.map { self.names.string($0) },
-            line: position.line,
-            column: position.column
-        )
+        var attributeList: [XMLAttribute] = []
         if attributeCount > 0, let attributes {
-            element.attributes.reserveCapacity(attributeCount)
+            attributeList.reserveCapacity(attributeCount)
             for index in 0..<attributeCount {
                 let fields = attributes + 5 * index
                 let start = fields[3]!
                 let length = fields[4]! - start
                 if length > self.limits.maximumTextLength { return self.failAttributeTooLong(fields[0]) }
-                element.attributes.append(
+                attributeList.append(
                     XMLAttribute(
                         localName: self.names.string(fields[0]),
                         prefix: fields[1].map { self.names.string($0) },
@@ -165,7 +160,16 @@ struct DocumentBuilder {
                 )
             }
         }
-        self.building.append(Frame(element: element))
+        // Filled in place: building the value first and pushing it costs a copy and a destroy of every field.
+        let element = self.building.pushEmpty()
+        element.pointee.localName = self.names.string(localName)
+        if let prefix { element.pointee.prefix = self.names.string(prefix) }
+        if let uri { element.pointee.namespaceURI = self.names.string(uri) }
+        if !attributeList.isEmpty { element.pointee.attributes = attributeList }
+        element.pointee.line = position.line
+        element.pointee.column = position.column
+        self.childrenStart.append(self.finished.count)
+        self.hasSignificantText.append(false)
     }
 
     mutating func endElement() {
@@ -173,14 +177,18 @@ struct DocumentBuilder {
         _ = self.open.popLast()
         self.isInText = false
         self.outsideTextLength = 0
-        guard var frame = self.building.popLast() else { return }
-        if !frame.hasSignificantText && !frame.element.children.isEmpty && !frame.element.text.isEmpty {
-            frame.element.text = ""
+        guard self.building.count > 0 else { return }
+        let top = self.building.top
+        let start = self.childrenStart.removeLast()
+        let hasSignificantText = self.hasSignificantText.removeLast()
+        if self.finished.count > start {
+            top.pointee.children = self.finished.popArray(from: start)
+            if !hasSignificantText && !top.pointee.text.isEmpty { top.pointee.text = "" }
         }
-        if self.building.isEmpty {
-            self.records.append(frame.element)
+        if self.building.count == 1 {
+            self.records.append(self.building.pop())
         } else {
-            self.building[self.building.count - 1].element.children.append(frame.element)
+            self.building.moveTop(onto: &self.finished)
         }
     }
 
@@ -198,24 +206,24 @@ struct DocumentBuilder {
             self.isInText = true
             guard self.countNode() else { return }
         }
-        guard !self.building.isEmpty else {
+        guard self.building.count > 0 else {
             self.outsideTextLength += length
             if self.outsideTextLength > self.limits.maximumTextLength { self.failTextTooLong() }
             return
         }
-        let top = self.building.count - 1
+        let top = self.building.top
         let isBlank = Self.isBlank(text, length)
-        if isBlank && !self.building[top].element.children.isEmpty { return }
-        if length + self.building[top].element.text.utf8.count > self.limits.maximumTextLength {
+        if isBlank && self.finished.count > self.childrenStart[self.childrenStart.count - 1] { return }
+        if length + top.pointee.text.utf8.count > self.limits.maximumTextLength {
             return self.failTextTooLong()
         }
         let string = makeString(text, count: length)
-        if self.building[top].element.text.isEmpty {
-            self.building[top].element.text = string
+        if top.pointee.text.isEmpty {
+            top.pointee.text = string
         } else {
-            self.building[top].element.text += string
+            top.pointee.text += string
         }
-        if !isBlank { self.building[top].hasSignificantText = true }
+        if !isBlank { self.hasSignificantText[self.hasSignificantText.count - 1] = true }
     }
 
     private mutating func failTextTooLong() {

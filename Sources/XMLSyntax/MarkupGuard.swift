@@ -37,47 +37,20 @@ struct MarkupGuard {
         case utf16BigEndian
     }
 
-    private enum State: UInt8 {
-        case content
-        case open
-        case bang
-        case comment
-        case cdata
-        case processingInstruction
-        case endTag
-        case startTag
-        case doctype
-        case declaration
-    }
-
-    private static let comment = 1 as UInt8
-    private static let cdata = 2 as UInt8
-    private static let doctype = 4 as UInt8
-
-    private let maximumAttributes: Int
     private var encoding = Encoding.undecided
     private var signature: [UInt8] = []
     private var pendingByte: UInt8?
-    private var state = State.content
-    private var quote: UInt8 = 0
-    private var counter = 0
-    private var candidates: UInt8 = 0
-    private var line = 1
-    private var column = 0
-    private var afterCarriageReturn = false
-    private var tagStart = Position(line: 1, column: 1)
-    private var doctypeName: [UInt8] = []
-    private var doctypeNameState: UInt8 = 0
+    private var scanner: Scanner
     private var startTags: [Position] = []
     private var startTagsHead = 0
 
     /// Where the DOCTYPE's `<` is, once the guard has seen it.
-    private(set) var doctypePosition: Position?
+    var doctypePosition: Position? { self.scanner.doctypePosition }
     /// Set when the guard stopped the input; every later `scan` fails at once.
     private(set) var violation: Violation?
 
     init(maximumAttributes: Int) {
-        self.maximumAttributes = maximumAttributes
+        self.scanner = Scanner(maximumAttributes: maximumAttributes)
     }
 
     /// The position of the next start tag that the reader has not claimed yet, in document order.
@@ -137,14 +110,14 @@ struct MarkupGuard {
     }
 
     private mutating func scanUnits(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        // The scanner is copied into a local for the loop, so that its fields live in registers.
+        var scanner = self.scanner
+        defer { self.scanner = scanner }
         switch self.encoding {
         case .singleByte:
-            for byte in bytes {
-                if byte == 0x1B {
-                    self.violation = .unsupportedEncoding("ISO-2022 escape sequences are not supported")
-                    return false
-                }
-                guard self.step(byte, isCharacter: byte & 0xC0 != 0x80) else { return false }
+            if let violation = scanner.scanSingleBytes(bytes, startTags: &self.startTags) {
+                self.violation = violation
+                return false
             }
         case .utf16LittleEndian, .utf16BigEndian:
             let isLittleEndian = self.encoding == .utf16LittleEndian
@@ -155,53 +128,230 @@ struct MarkupGuard {
                 }
                 self.pendingByte = nil
                 let unit = isLittleEndian ? UInt16(byte) << 8 | UInt16(first) : UInt16(first) << 8 | UInt16(byte)
-                let code = unit < 0x80 ? UInt8(unit) : 0x80
-                guard self.step(code, isCharacter: unit & 0xFC00 != 0xDC00) else { return false }
+                switch scanner.step(unit < 0x80 ? UInt8(unit) : 0x80, isCharacter: unit & 0xFC00 != 0xDC00) {
+                case .none: continue
+                case .startTag: self.startTags.append(scanner.tagStart)
+                case .violation(let violation):
+                    self.violation = violation
+                    return false
+                }
             }
         case .undecided:
             break
         }
         return true
     }
+}
+
+/// The markup state machine proper, one code unit at a time.
+private struct Scanner {
+    enum Event {
+        case none
+        case startTag
+        case violation(MarkupGuard.Violation)
+    }
+
+    fileprivate enum State: UInt8 {
+        case content
+        case open
+        case bang
+        case comment
+        case cdata
+        case processingInstruction
+        case endTag
+        case startTag
+        case doctype
+        case declaration
+    }
+
+    private static let comment = 1 as UInt8
+    private static let cdata = 2 as UInt8
+    private static let doctype = 4 as UInt8
+
+    private let maximumAttributes: Int
+    private var state = State.content
+    private var quote: UInt8 = 0
+    private var counter = 0
+    private var candidates: UInt8 = 0
+    private var line = 1
+    private var column = 0
+    private var afterCarriageReturn = false
+    private var doctypeName: [UInt8] = []
+    private var doctypeNameState: UInt8 = 0
+    /// Where the last `<` is.
+    private(set) var tagStart = MarkupGuard.Position(line: 1, column: 1)
+    /// Where the DOCTYPE's `<` is, once seen.
+    private(set) var doctypePosition: MarkupGuard.Position?
+
+    init(maximumAttributes: Int) {
+        self.maximumAttributes = maximumAttributes
+    }
+
+    /// How the hot loop treats each byte: 0 an ordinary character, 1 a UTF-8 continuation byte (no column), 2 a
+    /// byte that matters to content, start tags or end tags (`<`, `>`, quotes, `=`, line ends, ESC).
+    private static let byteClasses: [UInt8] = (0...255).map { byte in
+        switch byte {
+        case 0x3C, 0x3E, 0x22, 0x27, 0x3D, 0x0A, 0x0D, 0x1B: 2
+        case 0x80...0xBF: 1
+        default: 0
+        }
+    }
+
+    /// Single-byte and UTF-8 input: the hot path. Content, start tags and end tags (nearly every byte of a
+    /// document) are scanned by one tight loop on local copies of the state that skips ordinary bytes with a table
+    /// lookup; the other states go through `step`.
+    mutating func scanSingleBytes(
+        _ bytes: UnsafeRawBufferPointer,
+        startTags: inout [MarkupGuard.Position]
+    ) -> MarkupGuard.Violation? {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        let end = bytes.count
+        var index = 0
+        while index < end {
+            switch self.state {
+            case .content, .startTag, .endTag:
+                let violation = Self.byteClasses.withUnsafeBufferPointer { classes in
+                    self.scanMarkup(base, &index, end, classes.baseAddress!, &startTags)
+                }
+                if let violation { return violation }
+            default:
+                let byte = base[index]
+                index += 1
+                if byte == 0x1B { return .unsupportedEncoding("ISO-2022 escape sequences are not supported") }
+                switch self.step(byte, isCharacter: byte & 0xC0 != 0x80) {
+                case .none: break
+                case .startTag: startTags.append(self.tagStart)
+                case .violation(let violation): return violation
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Scans content, start tags and end tags until the input ends or another state begins.
+    @inline(__always)
+    private mutating func scanMarkup(
+        _ base: UnsafePointer<UInt8>,
+        _ index: inout Int,
+        _ end: Int,
+        _ classes: UnsafePointer<UInt8>,
+        _ startTags: inout [MarkupGuard.Position]
+    ) -> MarkupGuard.Violation? {
+        var position = index
+        var line = self.line
+        var column = self.column
+        var afterCarriageReturn = self.afterCarriageReturn
+        var state = self.state
+        var quote = self.quote
+        var counter = self.counter
+        var violation: MarkupGuard.Violation?
+        defer {
+            index = position
+            self.line = line
+            self.column = column
+            self.afterCarriageReturn = afterCarriageReturn
+            self.state = state
+            self.quote = quote
+            self.counter = counter
+        }
+        scanning: while position < end {
+            let byte = base[position]
+            position += 1
+            let byteClass = classes[Int(byte)]
+            if byteClass < 2 {
+                column &+= Int(1 &- byteClass)
+                afterCarriageReturn = false
+                continue
+            }
+            switch byte {
+            case 0x0A:
+                if !afterCarriageReturn { line += 1 }
+                afterCarriageReturn = false
+                column = 0
+                continue
+            case 0x0D:
+                line += 1
+                column = 0
+                afterCarriageReturn = true
+                continue
+            case 0x1B:
+                violation = .unsupportedEncoding("ISO-2022 escape sequences are not supported")
+                break scanning
+            default:
+                afterCarriageReturn = false
+                column &+= 1
+            }
+            switch state {
+            case .content:
+                if byte == 0x3C {
+                    self.tagStart = MarkupGuard.Position(line: line, column: column)
+                    // What follows `<` decides; a start tag is the common case and is handled here.
+                    guard position < end else {
+                        state = .open
+                        break scanning
+                    }
+                    let next = base[position]
+                    switch next {
+                    case 0x2F:  // </
+                        state = .endTag
+                        position += 1
+                        column &+= 1
+                    case 0x21, 0x3F, 0x3E:
+                        state = .open
+                        break scanning
+                    default:
+                        state = .startTag
+                        quote = 0
+                        counter = 0
+                        startTags.append(self.tagStart)
+                    }
+                }
+            case .startTag:
+                if quote != 0 {
+                    if byte == quote { quote = 0 }
+                } else if byte == 0x22 || byte == 0x27 {
+                    quote = byte
+                } else if byte == 0x3D {
+                    counter += 1
+                    if counter > self.maximumAttributes {
+                        violation = .tooManyAttributes(self.tagStart, limit: self.maximumAttributes)
+                        break scanning
+                    }
+                } else if byte == 0x3E {
+                    state = .content
+                }
+            default:
+                if byte == 0x3E { state = .content }
+            }
+        }
+        return violation
+    }
 
     /// One code unit: `code` is the character when below 0x80, or 0x80 for any other character.
     @inline(__always)
-    private mutating func step(_ code: UInt8, isCharacter: Bool) -> Bool {
-        if code == 0x0A {
-            if !self.afterCarriageReturn { self.line += 1 }
-            self.afterCarriageReturn = false
-            self.column = 0
-        } else if code == 0x0D {
-            self.line += 1
-            self.column = 0
-            self.afterCarriageReturn = true
+    mutating func step(_ code: UInt8, isCharacter: Bool) -> Event {
+        if code <= 0x0D {
+            if code == 0x0A {
+                if !self.afterCarriageReturn { self.line += 1 }
+                self.afterCarriageReturn = false
+                self.column = 0
+            } else if code == 0x0D {
+                self.line += 1
+                self.column = 0
+                self.afterCarriageReturn = true
+            } else {
+                self.afterCarriageReturn = false
+                self.column += 1
+            }
         } else {
             self.afterCarriageReturn = false
-            if isCharacter { self.column += 1 }
+            self.column &+= isCharacter ? 1 : 0
         }
         switch self.state {
         case .content:
             if code == 0x3C {  // <
                 self.state = .open
-                self.tagStart = Position(line: self.line, column: self.column)
-            }
-        case .open:
-            switch code {
-            case 0x21:  // !
-                self.state = .bang
-                self.counter = 0
-                self.candidates = Self.comment | Self.cdata | Self.doctype
-            case 0x3F:  // ?
-                self.state = .processingInstruction
-                self.counter = 0
-            case 0x2F:  // /
-                self.state = .endTag
-            default:
-                self.state = .startTag
-                self.counter = 0
-                self.quote = 0
-                self.startTags.append(self.tagStart)
-                if code == 0x3E { self.state = .content }
+                self.tagStart = MarkupGuard.Position(line: self.line, column: self.column)
             }
         case .startTag:
             if self.quote != 0 {
@@ -211,14 +361,15 @@ struct MarkupGuard {
             } else if code == 0x3D {  // =
                 self.counter += 1
                 if self.counter > self.maximumAttributes {
-                    self.violation = .tooManyAttributes(self.tagStart, limit: self.maximumAttributes)
-                    return false
+                    return .violation(.tooManyAttributes(self.tagStart, limit: self.maximumAttributes))
                 }
             } else if code == 0x3E {
                 self.state = .content
             }
         case .endTag:
             if code == 0x3E { self.state = .content }
+        case .open:
+            return self.open(code)
         case .comment:
             if code == 0x2D {
                 self.counter += 1
@@ -243,7 +394,28 @@ struct MarkupGuard {
         case .declaration:
             self.stepDeclaration(code)
         }
-        return true
+        return .none
+    }
+
+    /// After `<`.
+    private mutating func open(_ code: UInt8) -> Event {
+        switch code {
+        case 0x21:  // !
+            self.state = .bang
+            self.counter = 0
+            self.candidates = Self.comment | Self.cdata | Self.doctype
+        case 0x3F:  // ?
+            self.state = .processingInstruction
+            self.counter = 0
+        case 0x2F:  // /
+            self.state = .endTag
+        default:
+            self.state = code == 0x3E ? .content : .startTag
+            self.counter = 0
+            self.quote = 0
+            return .startTag
+        }
+        return .none
     }
 
     /// After `<!`: tells a comment, a CDATA section and a DOCTYPE apart by their keyword.
@@ -281,10 +453,10 @@ struct MarkupGuard {
     }
 
     /// Inside `<!DOCTYPE`: any `[` outside quotes opens an internal subset.
-    private mutating func stepDoctype(_ code: UInt8) -> Bool {
+    private mutating func stepDoctype(_ code: UInt8) -> Event {
         if self.quote != 0 {
             if code == self.quote { self.quote = 0 }
-            return true
+            return .none
         }
         switch code {
         case 0x22, 0x27:
@@ -292,8 +464,7 @@ struct MarkupGuard {
             self.doctypeNameState = 2
         case 0x5B:  // [
             let name = String(decoding: self.doctypeName, as: UTF8.self)
-            self.violation = .internalSubset(self.doctypePosition ?? self.tagStart, name: name)
-            return false
+            return .violation(.internalSubset(self.doctypePosition ?? self.tagStart, name: name))
         case 0x3E:
             self.state = .content
         case 0x20, 0x09, 0x0A, 0x0D:
@@ -304,7 +475,7 @@ struct MarkupGuard {
                 if self.doctypeName.count < 64 { self.doctypeName.append(code < 0x80 ? code : 0x3F) }
             }
         }
-        return true
+        return .none
     }
 
     /// Any other `<!` construct (not well-formed outside a DTD): skipped up to its `>`, quotes respected.

@@ -1,10 +1,10 @@
 import CLibXML2
 import Glibc
 
-/// Swift strings for libxml2's element and attribute names, built once per distinct name.
+/// Swift strings for libxml2's names (local names, prefixes, namespace URIs), built once per distinct name.
 ///
-/// libxml2 interns names in its parser dictionary, which lives as long as the reader: the same name is the same
-/// pointer for the whole document. The cache is direct-mapped on that pointer and only ever stores pointers the
+/// libxml2 interns names, prefixes and namespace URIs in its parser dictionary, which lives as long as the parser:
+/// the same name is the same pointer for the whole document. The cache is direct-mapped on that pointer and only ever stores pointers the
 /// dictionary owns, so a hit can never be a freed and reused address.
 struct NameCache {
     private static let slots = 1024
@@ -31,67 +31,6 @@ struct NameCache {
             self.values[slot] = string
         }
         return string
-    }
-}
-
-/// Swift strings for namespace prefixes and URIs, found by content (libxml2 copies them per declaration).
-///
-/// Documents use a handful of namespaces, so a short list compared with `strcmp` is enough; past 32 distinct
-/// declarations the strings are simply built each time.
-final class NamespaceCache {
-    private struct Entry {
-        var uri: UnsafeMutablePointer<CChar>
-        var prefix: UnsafeMutablePointer<CChar>?
-        var uriString: String
-        var prefixString: String?
-    }
-
-    private var entries: [Entry] = []
-    private var last = 0
-
-    deinit {
-        for entry in self.entries {
-            free(entry.uri)
-            free(entry.prefix)
-        }
-    }
-
-    /// The prefix and namespace URI of a node's namespace; both `nil` when it has none.
-    @inline(__always)
-    func resolve(_ namespace: UnsafeMutablePointer<xmlNs>?) -> (prefix: String?, uri: String?) {
-        guard let namespace, let href = namespace.pointee.href else { return (nil, nil) }
-        let prefix = namespace.pointee.prefix
-        if self.last < self.entries.count && self.matches(self.entries[self.last], href, prefix) {
-            return (self.entries[self.last].prefixString, self.entries[self.last].uriString)
-        }
-        for index in self.entries.indices where self.matches(self.entries[index], href, prefix) {
-            self.last = index
-            return (self.entries[index].prefixString, self.entries[index].uriString)
-        }
-        let entry = Entry(
-            uri: strdup(UnsafeRawPointer(href).assumingMemoryBound(to: CChar.self)),
-            prefix: prefix.map { strdup(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) },
-            uriString: makeString(href),
-            prefixString: prefix.map { makeString($0) }
-        )
-        guard self.entries.count < 32 else {
-            free(entry.uri)
-            free(entry.prefix)
-            return (entry.prefixString, entry.uriString)
-        }
-        self.entries.append(entry)
-        self.last = self.entries.count - 1
-        return (entry.prefixString, entry.uriString)
-    }
-
-    @inline(__always)
-    private func matches(_ entry: Entry, _ href: UnsafePointer<xmlChar>, _ prefix: UnsafePointer<xmlChar>?) -> Bool {
-        guard strcmp(entry.uri, UnsafeRawPointer(href).assumingMemoryBound(to: CChar.self)) == 0 else { return false }
-        switch (entry.prefix, prefix) {
-        case (nil, nil): return true
-        case (let a?, let b?): return strcmp(a, UnsafeRawPointer(b).assumingMemoryBound(to: CChar.self)) == 0
-        default: return false
-        }
     }
 }
 

@@ -5,17 +5,18 @@ import Glibc
 // left out stay null on purpose: no getEntity/getParameterEntity/resolveEntity (so no entity is ever found or
 // loaded), no externalSubset (so the external DTD is never read), no startDocument (so libxml2 builds no tree).
 
+/// The DocumentBuilder that a callback's context points to.
 @inline(__always)
-private func builder(_ context: UnsafeMutableRawPointer?) -> DocumentBuilder {
-    Unmanaged<DocumentBuilder>.fromOpaque(context!).takeUnretainedValue()
+private func builder(_ context: UnsafeMutableRawPointer?) -> UnsafeMutablePointer<DocumentBuilder> {
+    context!.assumingMemoryBound(to: DocumentBuilder.self)
 }
 
-/// The SAX2 handler for `builder`'s parser; libxml2 copies it when the parser is created.
+/// The SAX2 handler that forwards to a DocumentBuilder; libxml2 copies it when the parser is created.
 func makeSAXHandler() -> xmlSAXHandler {
     var handler = xmlSAXHandler()
     handler.initialized = XML_SAX2_MAGIC
     handler.startElementNs = { context, localName, prefix, uri, namespaceCount, _, attributeCount, _, attributes in
-        builder(context).startElement(
+        builder(context).pointee.startElement(
             localName,
             prefix,
             uri,
@@ -24,23 +25,23 @@ func makeSAXHandler() -> xmlSAXHandler {
             attributes
         )
     }
-    handler.endElementNs = { context, _, _, _ in builder(context).endElement() }
-    let characters: charactersSAXFunc = { context, text, length in builder(context).characters(text, Int(length)) }
+    handler.endElementNs = { context, _, _, _ in builder(context).pointee.endElement() }
+    let characters: charactersSAXFunc = { context, text, length in builder(context).pointee.characters(text, Int(length)) }
     handler.characters = characters
     handler.ignorableWhitespace = characters
     handler.cdataBlock = characters
-    handler.comment = { context, _ in builder(context).otherNode() }
-    handler.processingInstruction = { context, _, _ in builder(context).otherNode() }
-    handler.reference = { context, name in builder(context).entityReference(name) }
-    handler.internalSubset = { context, name, _, _ in builder(context).doctype(name) }
-    handler.entityDecl = { context, _, _, _, _, _ in builder(context).internalSubsetFound() }
-    handler.notationDecl = { context, _, _, _ in builder(context).internalSubsetFound() }
+    handler.comment = { context, _ in builder(context).pointee.otherNode() }
+    handler.processingInstruction = { context, _, _ in builder(context).pointee.otherNode() }
+    handler.reference = { context, name in builder(context).pointee.entityReference(name) }
+    handler.internalSubset = { context, name, _, _ in builder(context).pointee.doctype(name) }
+    handler.entityDecl = { context, _, _, _, _, _ in builder(context).pointee.internalSubsetFound() }
+    handler.notationDecl = { context, _, _, _ in builder(context).pointee.internalSubsetFound() }
     handler.attributeDecl = { context, _, _, _, _, _, tree in
         xmlFreeEnumeration(tree)  // the handler owns the enumeration it is given
-        builder(context).internalSubsetFound()
+        builder(context).pointee.internalSubsetFound()
     }
-    handler.elementDecl = { context, _, _, _ in builder(context).internalSubsetFound() }
-    handler.unparsedEntityDecl = { context, _, _, _, _ in builder(context).internalSubsetFound() }
+    handler.elementDecl = { context, _, _, _ in builder(context).pointee.internalSubsetFound() }
+    handler.unparsedEntityDecl = { context, _, _, _, _ in builder(context).pointee.internalSubsetFound() }
     handler.serror = errorCallback
     return handler
 }
@@ -48,7 +49,7 @@ func makeSAXHandler() -> xmlSAXHandler {
 /// libxml2's structured error callback, both the parser's and (while we parse) the thread's global one.
 let errorCallback: xmlStructuredErrorFunc = { context, error in
     guard let context, let error else { return }
-    builder(context).record(error.pointee)
+    builder(context).pointee.record(error.pointee)
 }
 
 /// A `FILE` that discards what is written to it (a full 64-byte memory stream: no file, no system call, later writes
@@ -71,12 +72,12 @@ struct ErrorChannels {
     private let genericContext: UnsafeMutableRawPointer?
 
     /// Routes the current thread's libxml2 errors to `builder` until `restore()`.
-    init(routingTo builder: DocumentBuilder) {
+    init(routingTo builder: UnsafeMutablePointer<DocumentBuilder>) {
         self.structured = __xmlStructuredError()?.pointee
         self.structuredContext = __xmlStructuredErrorContext()?.pointee
         self.generic = __xmlGenericError()?.pointee
         self.genericContext = __xmlGenericErrorContext()?.pointee
-        xmlSetStructuredErrorFunc(Unmanaged.passUnretained(builder).toOpaque(), errorCallback)
+        xmlSetStructuredErrorFunc(builder, errorCallback)
         xmlSetGenericErrorFunc(discardingFile.map { UnsafeMutableRawPointer($0) }, nil)
     }
 

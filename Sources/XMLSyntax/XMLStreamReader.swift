@@ -43,9 +43,9 @@ public final class XMLStreamReader {
     /// The name the document goes by in libxml2 (its base URI; nothing is ever resolved against it).
     public let documentName: String
     /// The root element's local name, available after the first call of either read method.
-    public var rootLocalName: String? { self.builder?.rootLocalName }
+    public var rootLocalName: String? { self.builder?.pointee.rootLocalName }
     /// The root element's namespace URI, available after the first call of either read method.
-    public var rootNamespaceURI: String? { self.builder?.rootNamespaceURI }
+    public var rootNamespaceURI: String? { self.builder?.pointee.rootNamespaceURI }
 
     private static let libraryInitialized: Void = xmlInitParser()
     private static let options = Int32(
@@ -55,11 +55,13 @@ public final class XMLStreamReader {
     private static let chunkSize = 16 << 10
 
     private let read: (UnsafeMutableRawBufferPointer) throws -> Int
-    private var builder: DocumentBuilder?
+    /// Allocated by the first read method and kept until deinit (it holds the root names); the SAX user data.
+    private var builder: UnsafeMutablePointer<DocumentBuilder>?
     private var parser: xmlParserCtxtPtr?
     private var buffer: UnsafeMutableRawBufferPointer?
     private var bytesRead = 0
     private var isAtEnd = false
+    private var inputEnded = false
 
     /// A reader over bytes that `read` supplies: it fills the buffer and returns the byte count, 0 at the end; it may
     /// throw (the document then fails with `.readFailed`). `read` is called only from the read methods.
@@ -89,6 +91,10 @@ public final class XMLStreamReader {
 
     deinit {
         self.finish()
+        if let builder = self.builder {
+            builder.deinitialize(count: 1)
+            builder.deallocate()
+        }
     }
 
     /// Reads the whole document into one tree (bounded by the limits).
@@ -129,7 +135,9 @@ public final class XMLStreamReader {
             throw XMLSyntaxError(code: .readFailed, message: "the document was already read")
         }
         _ = Self.libraryInitialized
-        self.builder = DocumentBuilder(limits: self.limits, recordNames: recordNames)
+        let builder = UnsafeMutablePointer<DocumentBuilder>.allocate(capacity: 1)
+        builder.initialize(to: DocumentBuilder(limits: self.limits, recordNames: recordNames))
+        self.builder = builder
         self.buffer = .allocate(byteCount: Self.chunkSize, alignment: 16)
     }
 
@@ -137,7 +145,7 @@ public final class XMLStreamReader {
     private func finish() {
         if let parser = self.parser {
             self.parser = nil
-            self.builder?.parser = nil
+            self.builder?.pointee.parser = nil
             if let document = parser.pointee.myDoc {  // never built (no startDocument); freed if it ever were
                 parser.pointee.myDoc = nil
                 xmlFreeDoc(document)
@@ -153,64 +161,67 @@ public final class XMLStreamReader {
     private func nextRecord() throws(XMLSyntaxError) -> XMLElement? {
         guard let builder = self.builder else { return nil }
         while true {
-            if let record = builder.takeRecord() { return record }
-            if let failure = builder.failure { throw self.reported(failure, builder) }
+            if let record = builder.pointee.takeRecord() { return record }
+            if let failure = builder.pointee.failure { throw self.reported(failure, builder) }
             if self.isAtEnd { return nil }
             try self.parseNextChunk(builder)
         }
     }
 
     /// Maps libxml2's complaints about an empty document onto `noRootElement`.
-    private func reported(_ failure: XMLSyntaxError, _ builder: DocumentBuilder) -> XMLSyntaxError {
+    private func reported(
+        _ failure: XMLSyntaxError,
+        _ builder: UnsafeMutablePointer<DocumentBuilder>
+    ) -> XMLSyntaxError {
+        let number = builder.pointee.failureNumber
         let isEmpty =
-            builder.failureNumber == Int32(XML_ERR_DOCUMENT_EMPTY.rawValue)
-            || builder.failureNumber == Int32(XML_ERR_DOCUMENT_END.rawValue)
-        guard isEmpty && builder.rootLocalName == nil else { return failure }
+            number == Int32(XML_ERR_DOCUMENT_EMPTY.rawValue) || number == Int32(XML_ERR_DOCUMENT_END.rawValue)
+        guard isEmpty && builder.pointee.rootLocalName == nil else { return failure }
         return XMLSyntaxError(code: .noRootElement, message: "the document has no root element")
     }
 
-    /// Reads one chunk, has the markup guard look at it, and gives it to libxml2.
-    private func parseNextChunk(_ builder: DocumentBuilder) throws(XMLSyntaxError) {
+    /// Fills the buffer (or reads to the end), has the markup guard look at it, and gives it to libxml2.
+    ///
+    /// The buffer is always filled before parsing, so libxml2 sees the same chunks whatever sizes `read` returns:
+    /// the result for a document never depends on how its bytes arrive.
+    private func parseNextChunk(_ builder: UnsafeMutablePointer<DocumentBuilder>) throws(XMLSyntaxError) {
         guard let buffer = self.buffer else { return }
-        // The parser detects the encoding from the first four bytes (BOM, UTF-16), so it starts once it has them.
         var count = 0
-        repeat {
+        while count < buffer.count && !self.inputEnded {
             let got = try self.readChunk(UnsafeMutableRawBufferPointer(rebasing: buffer[count...]))
-            if got == 0 { break }
+            if got == 0 { self.inputEnded = true }
             count += got
-        } while self.parser == nil && count < 4
+        }
         let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-        guard builder.markup.scan(chunk) else { throw MarkupGuard.error(for: builder.markup.violation) }
+        guard builder.pointee.markup.scan(chunk) else {
+            throw MarkupGuard.error(for: builder.pointee.markup.violation)
+        }
 
         let channels = ErrorChannels(routingTo: builder)
         defer { channels.restore() }
         let base = chunk.baseAddress?.assumingMemoryBound(to: CChar.self)
-        guard let parser = self.parser else {
-            try self.makeParser(builder, initialBytes: base, count: count)
-            if count == 0 { self.endOfInput(builder) }
-            return
-        }
-        if count == 0 {
-            self.endOfInput(builder)
+        if let parser = self.parser {
+            if count > 0 { xmlParseChunk(parser, base, Int32(count), 0) }
         } else {
-            xmlParseChunk(parser, base, Int32(count), 0)
+            // The first chunk goes in with the parser, which detects the encoding from its first bytes.
+            try self.makeParser(builder, initialBytes: base, count: count)
         }
+        if self.inputEnded { self.endOfInput(builder) }
     }
 
     private func makeParser(
-        _ builder: DocumentBuilder,
+        _ builder: UnsafeMutablePointer<DocumentBuilder>,
         initialBytes: UnsafePointer<CChar>?,
         count: Int
     ) throws(XMLSyntaxError) {
         var handler = makeSAXHandler()
-        let context = Unmanaged.passUnretained(builder).toOpaque()
         guard
-            let parser = xmlCreatePushParserCtxt(&handler, context, initialBytes, Int32(count), self.documentName)
+            let parser = xmlCreatePushParserCtxt(&handler, builder, initialBytes, Int32(count), self.documentName)
         else {
             throw XMLSyntaxError(code: .readFailed, message: "libxml2 could not create a parser")
         }
         self.parser = parser
-        builder.parser = parser
+        builder.pointee.parser = parser
         xmlCtxtUseOptions(parser, Self.options)
         parser.pointee.replaceEntities = 0
         parser.pointee.loadsubset = 0
@@ -219,15 +230,15 @@ public final class XMLStreamReader {
     }
 
     /// Tells libxml2 the input is complete and checks what only the end can tell.
-    private func endOfInput(_ builder: DocumentBuilder) {
+    private func endOfInput(_ builder: UnsafeMutablePointer<DocumentBuilder>) {
         self.isAtEnd = true
         guard let parser = self.parser else { return }
         xmlParseChunk(parser, nil, 0, 1)
-        guard builder.failure == nil else { return }
-        if builder.rootLocalName == nil {
-            builder.fail(XMLSyntaxError(code: .noRootElement, message: "the document has no root element"))
-        } else if parser.pointee.wellFormed == 0 || builder.openElementCount > 0 {
-            builder.fail(XMLSyntaxError(code: .malformed, message: "the document is not well-formed"))
+        guard builder.pointee.failure == nil else { return }
+        if builder.pointee.rootLocalName == nil {
+            builder.pointee.fail(XMLSyntaxError(code: .noRootElement, message: "the document has no root element"))
+        } else if parser.pointee.wellFormed == 0 || builder.pointee.openElementCount > 0 {
+            builder.pointee.fail(XMLSyntaxError(code: .malformed, message: "the document is not well-formed"))
         }
     }
 

@@ -22,7 +22,8 @@ struct MappingsCommand: ParsableCommand {
                 let set = try MappingFolder.load(self.folder)
                 print(
                     "\(self.folder): \(set.inbound.count) inbound and \(set.outbound.count) outbound maps, "
-                        + "\(set.partners.count) partners: no errors")
+                        + "\(set.partners.count) partners: no errors"
+                )
             } catch let error as MappingDiagnostics {
                 print(error.description)
                 printError("\(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s")")

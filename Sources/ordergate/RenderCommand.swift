@@ -17,7 +17,10 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "The partner to render for.")
     var partner: String
 
-    @Option(help: "The document: 855, 856, 810, ORDRSP, DESADV, INVOIC, ConfirmationRequest, OrderResponse, ... or a map ID.")
+    @Option(
+        help:
+            "The document: 855, 856, 810, ORDRSP, DESADV, INVOIC, ConfirmationRequest, OrderResponse, ... or a map ID."
+    )
     var document: String
 
     @Option(help: "The mappings folder.")
@@ -70,17 +73,31 @@ struct RenderCommand: ParsableCommand {
             date = parsed
         } else {
             let parts = Calendar(identifier: .gregorian).dateComponents(
-                in: TimeZone(identifier: "UTC")!, from: Date())
+                in: TimeZone(identifier: "UTC")!,
+                from: Date()
+            )
             date = DocumentDate(
-                year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!,
-                second: parts.second!, utcOffsetMinutes: 0)!
+                year: parts.year!,
+                month: parts.month!,
+                day: parts.day!,
+                hour: parts.hour!,
+                minute: parts.minute!,
+                second: parts.second!,
+                utcOffsetMinutes: 0
+            )!
         }
         do {
             let output = try renderer.render(
-                value, with: map, for: profile,
+                value,
+                with: map,
+                for: profile,
                 controlNumbers: ControlNumbers(
-                    interchange: self.controlNumber, group: self.controlNumber, transactionSet: self.controlNumber),
-                now: date)
+                    interchange: self.controlNumber,
+                    group: self.controlNumber,
+                    transactionSet: self.controlNumber
+                ),
+                now: date
+            )
             FileHandle.standardOutput.write(Data(output))
         } catch {
             printError("ordergate: \(self.file): \(error)")

@@ -51,14 +51,22 @@ struct TranslateCommand: ParsableCommand {
         }
         if try Self.isXML(input) {
             let descriptor = input.descriptor
-            issues = try translator.translateXML(documentName: self.file, partnerID: self.partner, read: { buffer in
-                let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
-                if count < 0 { throw InputFileError(path: "", reason: String(cString: strerror(errno))) }
-                return count
-            }, collect)
+            issues = try translator.translateXML(
+                documentName: self.file,
+                partnerID: self.partner,
+                read: { buffer in
+                    let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+                    if count < 0 { throw InputFileError(path: "", reason: String(cString: strerror(errno))) }
+                    return count
+                },
+                collect
+            )
         } else {
             issues = try translator.translateEDI(
-                source: FileDescriptorByteSource(fileDescriptor: input.descriptor), partnerID: self.partner, collect)
+                source: FileDescriptorByteSource(fileDescriptor: input.descriptor),
+                partnerID: self.partner,
+                collect
+            )
         }
         print("[" + documents.map { "\n" + $0 }.joined(separator: ",") + (documents.isEmpty ? "]" : "\n]"))
         for issue in issues { printError("\(self.file): \(issue)") }

@@ -16,7 +16,9 @@ struct CorpusTranslationTests {
 
     /// A decoded JSON value of the expectations file.
     indirect enum JSONValue: Sendable, Decodable, Equatable {
-        case string(String), array([JSONValue]), object([String: JSONValue])
+        case string(String)
+        case array([JSONValue])
+        case object([String: JSONValue])
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
@@ -87,7 +89,11 @@ struct CorpusTranslationTests {
         check("purchaseOrderNumber", order.purchaseOrderNumber, expected["purchaseOrderNumber"])
         check("purpose", order.purpose.rawValue, expected["purpose"])
         check("orderDate", order.orderDate?.dateOnly.description, expected["orderDate"])
-        check("requestedDeliveryDate", order.requestedDeliveryDate?.dateOnly.description, expected["requestedDeliveryDate"])
+        check(
+            "requestedDeliveryDate",
+            order.requestedDeliveryDate?.dateOnly.description,
+            expected["requestedDeliveryDate"]
+        )
         check("requestedShipDate", order.requestedShipDate?.dateOnly.description, expected["requestedShipDate"])
         check("cancelAfter", order.cancelAfter?.dateOnly.description, expected["cancelAfter"])
         check("currency", order.currency, expected["currency"])
@@ -96,10 +102,13 @@ struct CorpusTranslationTests {
             let fields = wanted.object
             // Parties are matched by role code and name, in document order among equals.
             let candidates = order.parties.filter {
-                $0.roleCode == fields["roleCode"]?.string && (fields["name"] == nil || $0.name == fields["name"]?.string)
+                $0.roleCode == fields["roleCode"]?.string
+                    && (fields["name"] == nil || $0.name == fields["name"]?.string)
             }
             guard let party = candidates.first else {
-                Issue.record("\(file): party \(index) \(fields) not found in \(order.parties.map { ($0.roleCode ?? "", $0.name ?? "") })")
+                Issue.record(
+                    "\(file): party \(index) \(fields) not found in \(order.parties.map { ($0.roleCode ?? "", $0.name ?? "") })"
+                )
                 continue
             }
             check("party \(index) role", party.role.rawValue, fields["role"])
@@ -114,9 +123,19 @@ struct CorpusTranslationTests {
             let fields = wanted.object
             let label = "line \(index + 1)"
             check("\(label) lineNumber", line.lineNumber, fields["lineNumber"])
-            check("\(label) quantity", line.quantity.map { DecimalText.format($0.value) }, fields["quantity"], numeric: true)
+            check(
+                "\(label) quantity",
+                line.quantity.map { DecimalText.format($0.value) },
+                fields["quantity"],
+                numeric: true
+            )
             check("\(label) unit", line.quantity?.unit, fields["unit"])
-            check("\(label) unitPrice", line.unitPrice.map { DecimalText.format($0.amount) }, fields["unitPrice"], numeric: true)
+            check(
+                "\(label) unitPrice",
+                line.unitPrice.map { DecimalText.format($0.amount) },
+                fields["unitPrice"],
+                numeric: true
+            )
             check("\(label) buyerPart", line.item.buyerPart, fields["buyerPart"])
             check("\(label) vendorPart", line.item.vendorPart, fields["vendorPart"])
             check("\(label) gtin", line.item.gtin, fields["gtin"])

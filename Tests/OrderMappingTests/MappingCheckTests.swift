@@ -70,23 +70,25 @@ struct MappingCheckTests {
 
     @Test func unknownCanonicalFieldListsTheKnownOnes() throws {
         let found = try #require(
-            self.single(Self.header + "fields:\n  lines:\n    each: PO1\n    fields:\n      quantty: PO102\n"))
+            self.single(Self.header + "fields:\n  lines:\n    each: PO1\n    fields:\n      quantty: PO102\n")
+        )
         #expect(found.line == 10)
         #expect(found.column == 7)
         #expect(found.message.hasPrefix("unknown canonical field 'quantty' for line (known: "))
     }
 
     @Test func badCodeTableValueIsReportedAtTheEntry() throws {
-        let text = Self.header + """
-            codes:
-              roles: { ST: shipTo, BY: buyr }
-            fields:
-              parties:
-                each: N1
+        let text =
+            Self.header + """
+                codes:
+                  roles: { ST: shipTo, BY: buyr }
                 fields:
-                  role: { path: N101, codes: roles }
+                  parties:
+                    each: N1
+                    fields:
+                      role: { path: N101, codes: roles }
 
-            """
+                """
         let found = try #require(self.single(text))
         #expect(found.line == 7)
         #expect(found.column == 28)
@@ -109,7 +111,11 @@ struct MappingCheckTests {
 
     @Test func duplicateKeyPointsAtTheRepeatedKey() throws {
         let found = try #require(
-            self.single(Self.header + "fields:\n  purchaseOrderNumber: BEG03\n  orderDate: BEG05\n  purchaseOrderNumber: BEG04\n"))
+            self.single(
+                Self.header
+                    + "fields:\n  purchaseOrderNumber: BEG03\n  orderDate: BEG05\n  purchaseOrderNumber: BEG04\n"
+            )
+        )
         #expect(found.line == 9)
         #expect(found.column == 3)
         #expect(found.message == "duplicate key 'purchaseOrderNumber' (first at line 7)")
@@ -158,9 +164,12 @@ struct MappingCheckTests {
     }
 
     @Test func secretsInPartnerFilesAreRefused() throws {
-        let text = Self.partner + "transports:\n  push: { url: \"https://x.example/in\", headers: { Authorization: Bearer abc } }\n"
+        let text =
+            Self.partner
+            + "transports:\n  push: { url: \"https://x.example/in\", headers: { Authorization: Bearer abc } }\n"
         let found = self.diagnostics([
-            ("x12/850-004010.yaml", Self.header + "fields:\n  purchaseOrderNumber: BEG03\n"), ("partners/acme.yaml", text),
+            ("x12/850-004010.yaml", Self.header + "fields:\n  purchaseOrderNumber: BEG03\n"),
+            ("partners/acme.yaml", text),
         ])
         #expect(found.count == 1)
         #expect(found.first?.line == 9)
@@ -170,9 +179,15 @@ struct MappingCheckTests {
     @Test func partnerOverridesAreCheckedLikeTheMap() throws {
         let text = Self.partner.replacingOccurrences(
             of: "  - map: x12/850-004010\n",
-            with: "  - map: x12/850-004010\n    overrides:\n      lines.item.sku: { pairs: PO106, qualifier: [SK] }\n      orderDate: BEG55\n")
+            with:
+                "  - map: x12/850-004010\n    overrides:\n      lines.item.sku: { pairs: PO106, qualifier: [SK] }\n      orderDate: BEG55\n"
+        )
         let found = self.diagnostics([
-            ("x12/850-004010.yaml", Self.header + "fields:\n  purchaseOrderNumber: BEG03\n  lines: { each: PO1, fields: { lineNumber: PO101 } }\n"),
+            (
+                "x12/850-004010.yaml",
+                Self.header
+                    + "fields:\n  purchaseOrderNumber: BEG03\n  lines: { each: PO1, fields: { lineNumber: PO101 } }\n"
+            ),
             ("partners/acme.yaml", text),
         ])
         #expect(found.count == 1)
@@ -183,7 +198,11 @@ struct MappingCheckTests {
 
     @Test func everyMistakeOfAFileIsReportedAtOnce() {
         let found = self.diagnostics([
-            ("x12/850-004010.yaml", Self.header + "fields:\n  purchaseOrderNumber: BXG03\n  orderDate: { path: BEG05, format: X }\n  nope: BEG01\n")
+            (
+                "x12/850-004010.yaml",
+                Self.header
+                    + "fields:\n  purchaseOrderNumber: BXG03\n  orderDate: { path: BEG05, format: X }\n  nope: BEG01\n"
+            )
         ])
         #expect(found.map(\.line) == [7, 8, 9])
     }

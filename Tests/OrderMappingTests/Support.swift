@@ -37,7 +37,11 @@ enum Repository {
     }()
 
     /// Translates a document with the shipped mappings (no partner: the envelope decides).
-    static func translate(_ bytes: [UInt8], name: String, partner: String? = nil) throws
+    static func translate(
+        _ bytes: [UInt8],
+        name: String,
+        partner: String? = nil
+    ) throws
         -> (documents: [TranslatedDocument], issues: [TranslationIssue])
     {
         let translator = Translator(mappings: try self.mappings.get())
@@ -49,7 +53,8 @@ enum Repository {
         if isXML {
             var offset = 0
             issues = try translator.translateXML(
-                documentName: name, partnerID: partner,
+                documentName: name,
+                partnerID: partner,
                 read: { buffer in
                     let count = min(buffer.count, bytes.count - offset)
                     bytes.withUnsafeBytes { source in
@@ -57,7 +62,9 @@ enum Repository {
                     }
                     offset += count
                     return count
-                }, { documents.append($0) })
+                },
+                { documents.append($0) }
+            )
         } else {
             issues = try translator.translateEDI(source: BufferByteSource(bytes), partnerID: partner) {
                 documents.append($0)

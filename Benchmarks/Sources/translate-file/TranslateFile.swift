@@ -6,6 +6,7 @@ import EDISyntax
 import Foundation
 import OrderMapping
 import OrderModel
+import XMLSyntax
 
 @main
 struct TranslateFile {
@@ -18,7 +19,7 @@ struct TranslateFile {
         let folder = URL(fileURLWithPath: arguments[1])
         var files: [(path: String, text: String)] = []
         let enumerator = FileManager.default.enumerator(atPath: folder.path)
-        while let relative = enumerator?.nextObject() as? String where true {
+        while let relative = enumerator?.nextObject() as? String {
             guard relative.hasSuffix(".yaml") else { continue }
             files.append((relative, try String(contentsOf: folder.appendingPathComponent(relative), encoding: .utf8)))
         }
@@ -30,23 +31,36 @@ struct TranslateFile {
         defer { close(descriptor) }
         var head = [UInt8](repeating: 0, count: 64)
         let headCount = pread(descriptor, &head, 64, 0)
-        let isXML = head[0..<max(0, headCount)].first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) } == UInt8(ascii: "<")
+        let isXML =
+            head[0..<max(0, headCount)].first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
+            == UInt8(ascii: "<")
         var orders = 0
         var lines = 0
         let clock = ContinuousClock()
         let start = clock.now
         let issues: [TranslationIssue]
         if isXML {
-            issues = try translator.translateXML(documentName: path, partnerID: partner, read: { buffer in
-                read(descriptor, buffer.baseAddress, buffer.count)
-            }) { document in
+            // A 100 MB batch of UBL orders is past the per-document defaults (64 MiB, 2 000 000 nodes); memory stays
+            // bounded by one record either way.
+            let limits = XMLLimits(maximumBytes: 1 << 40, maximumNodes: Int.max)
+            issues = try translator.translateXML(
+                documentName: path,
+                partnerID: partner,
+                limits: limits,
+                read: { buffer in
+                    read(descriptor, buffer.baseAddress, buffer.count)
+                }
+            ) { document in
                 if case .order(let order) = document.value {
                     orders += 1
                     lines += order.lines.count
                 }
             }
         } else {
-            issues = try translator.translateEDI(source: FileDescriptorByteSource(fileDescriptor: descriptor), partnerID: partner) {
+            issues = try translator.translateEDI(
+                source: FileDescriptorByteSource(fileDescriptor: descriptor),
+                partnerID: partner
+            ) {
                 document in
                 if case .order(let order) = document.value {
                     orders += 1
@@ -61,8 +75,16 @@ struct TranslateFile {
         let megabytes = Double(status.st_size) / 1_000_000
         print(
             String(
-                format: "%@: %.1f MB, %d orders, %d lines, %d issues, %.2f s, %.1f MB/s", path, megabytes, orders,
-                lines, issues.count, seconds, megabytes / seconds))
+                format: "%@: %.1f MB, %d orders, %d lines, %d issues, %.2f s, %.1f MB/s",
+                path,
+                megabytes,
+                orders,
+                lines,
+                issues.count,
+                seconds,
+                megabytes / seconds
+            )
+        )
         for issue in issues.prefix(5) { print("  issue: \(issue)") }
     }
 }
