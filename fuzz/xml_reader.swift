@@ -83,7 +83,9 @@ private func checkRecords(_ bytes: [UInt8], _ root: XMLElement, limits: XMLLimit
         let reader = XMLStreamReader(limits: limits, read: reading(bytes, chunk: chunk))
         let count = try reader.readRecords(named: names) { records.append($0) }
         guard count == records.count, records == expected else {
-            fatalError("readRecords returned \(records.count) records, the tree holds \(expected.count) (or they differ)")
+            fatalError(
+                "readRecords returned \(records.count) records, the tree holds \(expected.count) (or they differ)"
+            )
         }
     } catch let error as XMLSyntaxError {
         // Outside the records text is counted per run, whitespace included: stricter than in a tree.

@@ -1,3 +1,24 @@
+// OrderMapping: the mapping-file language. Admins describe in YAML how each partner's documents map to the
+// canonical model and how canonical values render back; this module compiles those files and runs them.
+//
+// Loading (`MappingSet.load`) is a compiler: each file is parsed with Yams (keeping line and column of every node),
+// then every path is checked against the X12/EDIFACT schemas of the versions the map names (segment in scope,
+// element and component in range, conditions on the right segment), every field name against the canonical catalog
+// (CanonicalCatalog+Records.swift), every code table against the canonical values it may produce, every partner's
+// references and overrides against the maps. All mistakes of all files are collected with `file:line:column`; a set
+// with any mistake is never used, so the daemon keeps its last good set.
+//
+// Inbound, a transaction set's segments are first nested into loop occurrences as its schema says
+// (SegmentTree.swift; X12 HL and EDIFACT CPS occurrences are then nested by their parent IDs), and the compiled
+// record plan (RecordPlan.swift) reads values out of that tree: a path descends into loops and finds a segment by
+// tag and conditions; an `each` block makes one canonical record per loop occurrence or segment. XML records are
+// element trees from XMLSyntax, addressed by local names. Every value keeps its origin (segment position and element,
+// or XML path, line and column). Outbound, a layout of segment templates or XML element templates
+// (OutboundTemplates.swift) is rendered from a canonical value; counts, sums and HL numbering are computed, and
+// segments whose record values are all empty are left out. The envelope comes from EDISyntax's EnvelopeBuilder
+// with the partner's identities and separators (DocumentRenderer.swift).
+//
+// The module is pure: file contents come in as strings, documents as byte sources, time as a parameter.
 import OrderModel
 import Yams
 

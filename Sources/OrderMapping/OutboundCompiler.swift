@@ -394,6 +394,7 @@ final class OutboundCompiler: MapCompilerBase {
         var fieldType: CanonicalFieldType = .text
         if let field = keyed["field"] {
             let index = try keyed["index"]?.integer("index")
+            if let index, index < 1 { throw keyed["index"]!.error("index counts from 1 (the first value of the list)") }
             spec.source = try self.fieldSource(Root.self, try field.scalar("field"), index: index, at: field)
             if case .field(let slot, _) = spec.source { fieldType = slot.type }
         } else if let value = keyed["value"] {

@@ -32,6 +32,11 @@ struct DocumentBuilder: ~Copyable {
     private var names = NameCache()
     private var nodeCount = 0
     private var isInText = false
+    /// Whitespace of the current text run that follows a child element, held back until the run shows whether it is
+    /// only whitespace (dropped) or not (kept in full). libxml2 may deliver one run in several pieces.
+    private var pendingBlank = ""
+    /// Whether the current text run has had a piece that is not whitespace.
+    private var isRunSignificant = false
     private var outsideTextLength = 0
     /// Where each open element's start tag is; its count is the depth.
     private var open: [MarkupGuard.Position] = []
@@ -73,7 +78,9 @@ struct DocumentBuilder: ~Copyable {
     /// An error at the innermost open element's start tag.
     private mutating func fail(_ code: XMLSyntaxError.Code, _ message: String) {
         let position = self.open.last
-        self.fail(XMLSyntaxError(code: code, message: message, line: position?.line ?? 0, column: position?.column ?? 0))
+        self.fail(
+            XMLSyntaxError(code: code, message: message, line: position?.line ?? 0, column: position?.column ?? 0)
+        )
     }
 
     /// The parser's current line, for the rare node the markup guard has no position for.
@@ -160,14 +167,14 @@ struct DocumentBuilder: ~Copyable {
                 )
             }
         }
-        // Filled in place: building the value first and pushing it costs a copy and a destroy of every field.
-        let element = self.building.pushEmpty()
-        element.pointee.localName = self.names.string(localName)
-        if let prefix { element.pointee.prefix = self.names.string(prefix) }
-        if let uri { element.pointee.namespaceURI = self.names.string(uri) }
-        if !attributeList.isEmpty { element.pointee.attributes = attributeList }
-        element.pointee.line = position.line
-        element.pointee.column = position.column
+        _ = self.building.push(
+            localName: self.names.string(localName),
+            prefix: prefix.map { self.names.string($0) },
+            namespaceURI: uri.map { self.names.string($0) },
+            attributes: attributeList,
+            line: position.line,
+            column: position.column
+        )
         self.childrenStart.append(self.finished.count)
         self.hasSignificantText.append(false)
     }
@@ -204,6 +211,8 @@ struct DocumentBuilder: ~Copyable {
         guard self.failure == nil, let text, length > 0 else { return }
         if !self.isInText {
             self.isInText = true
+            self.pendingBlank = ""
+            self.isRunSignificant = false
             guard self.countNode() else { return }
         }
         guard self.building.count > 0 else {
@@ -213,17 +222,26 @@ struct DocumentBuilder: ~Copyable {
         }
         let top = self.building.top
         let isBlank = Self.isBlank(text, length)
-        if isBlank && self.finished.count > self.childrenStart[self.childrenStart.count - 1] { return }
-        if length + top.pointee.text.utf8.count > self.limits.maximumTextLength {
-            return self.failTextTooLong()
+        let total = length + self.pendingBlank.utf8.count + top.pointee.text.utf8.count
+        if total > self.limits.maximumTextLength { return self.failTextTooLong() }
+        if isBlank && !self.isRunSignificant && self.finished.count > self.childrenStart[self.childrenStart.count - 1] {
+            self.pendingBlank += makeString(text, count: length)
+            return
         }
-        let string = makeString(text, count: length)
+        var string = makeString(text, count: length)
+        if !self.pendingBlank.isEmpty {
+            string = self.pendingBlank + string
+            self.pendingBlank = ""
+        }
         if top.pointee.text.isEmpty {
             top.pointee.text = string
         } else {
             top.pointee.text += string
         }
-        if !isBlank { self.hasSignificantText[self.hasSignificantText.count - 1] = true }
+        if !isBlank {
+            self.isRunSignificant = true
+            self.hasSignificantText[self.hasSignificantText.count - 1] = true
+        }
     }
 
     private mutating func failTextTooLong() {

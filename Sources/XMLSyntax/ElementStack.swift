@@ -10,6 +10,7 @@ struct ElementStack: ~Copyable {
     private(set) var count = 0
 
     init() {
+        assert(Self.fieldsAreAllInitialized, "ElementStack.push must initialize every stored property of XMLElement")
         self.capacity = 64
         self.base = .allocate(capacity: self.capacity)
     }
@@ -30,13 +31,41 @@ struct ElementStack: ~Copyable {
         self.count += 1
     }
 
-    /// Pushes an element with empty names and no content, and returns it to be filled in place.
-    mutating func pushEmpty() -> UnsafeMutablePointer<XMLElement> {
+    /// Pushes an element without text or children, and returns it to be completed in place.
+    ///
+    /// The fields are initialized one by one in the stack's memory: going through `XMLElement.init` costs a copy and
+    /// a destroy of the whole value (the optimizer leaves them in for structs this large), once per element.
+    mutating func push(
+        localName: consuming String,
+        prefix: consuming String?,
+        namespaceURI: consuming String?,
+        attributes: consuming [XMLAttribute],
+        line: Int,
+        column: Int
+    ) -> UnsafeMutablePointer<XMLElement> {
         self.reserveOne()
         let slot = self.base + self.count
-        slot.initialize(to: XMLElement(localName: ""))
+        let raw = UnsafeMutableRawPointer(slot)
+        let layout = MemoryLayout<XMLElement>.self  // the offsets fold into constants
+        (raw + layout.offset(of: \.localName)!).initializeMemory(as: String.self, to: localName)
+        (raw + layout.offset(of: \.prefix)!).initializeMemory(as: String?.self, to: prefix)
+        (raw + layout.offset(of: \.namespaceURI)!).initializeMemory(as: String?.self, to: namespaceURI)
+        (raw + layout.offset(of: \.attributes)!).initializeMemory(as: [XMLAttribute].self, to: attributes)
+        (raw + layout.offset(of: \.text)!).initializeMemory(as: String.self, to: "")
+        (raw + layout.offset(of: \.children)!).initializeMemory(as: [XMLElement].self, to: [])
+        (raw + layout.offset(of: \.line)!).initializeMemory(as: Int.self, to: line)
+        (raw + layout.offset(of: \.column)!).initializeMemory(as: Int.self, to: column)
         self.count += 1
         return slot
+    }
+
+    /// True when `push` initializes every stored property of XMLElement (the properties it knows cover the type).
+    static var fieldsAreAllInitialized: Bool {
+        let known: Set<String> = [
+            "localName", "prefix", "namespaceURI", "attributes", "text", "children", "line", "column",
+        ]
+        let actual = Set(Mirror(reflecting: XMLElement(localName: "")).children.compactMap(\.label))
+        return known == actual
     }
 
     /// Moves the top element onto `other`.

@@ -26,7 +26,9 @@ func makeSAXHandler() -> xmlSAXHandler {
         )
     }
     handler.endElementNs = { context, _, _, _ in builder(context).pointee.endElement() }
-    let characters: charactersSAXFunc = { context, text, length in builder(context).pointee.characters(text, Int(length)) }
+    let characters: charactersSAXFunc = { context, text, length in
+        builder(context).pointee.characters(text, Int(length))
+    }
     handler.characters = characters
     handler.ignorableWhitespace = characters
     handler.cdataBlock = characters

@@ -256,7 +256,10 @@ public final class XMLStreamReader {
             throw XMLSyntaxError(code: .readFailed, message: message)
         }
         guard count <= self.limits.maximumBytes - self.bytesRead else {
-            throw XMLSyntaxError(code: .tooLarge, message: "the document is larger than \(self.limits.maximumBytes) bytes")
+            throw XMLSyntaxError(
+                code: .tooLarge,
+                message: "the document is larger than \(self.limits.maximumBytes) bytes"
+            )
         }
         self.bytesRead += count
         return count

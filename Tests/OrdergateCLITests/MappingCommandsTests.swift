@@ -16,7 +16,9 @@ import Testing
     @Test func mappingsCheckExitsSixtyFiveWithCompilerStyleErrors() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("og-maps-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
-            at: folder.appendingPathComponent("x12"), withIntermediateDirectories: true)
+            at: folder.appendingPathComponent("x12"),
+            withIntermediateDirectories: true
+        )
         defer { try? FileManager.default.removeItem(at: folder) }
         let map = """
             direction: inbound
@@ -33,7 +35,9 @@ import Testing
         #expect(result.status == 65)
         #expect(
             result.output.contains(
-                "\(folder.path)/x12/850-004010.yaml:7:24: element BEG33 does not exist (BEG has 12 elements)"))
+                "\(folder.path)/x12/850-004010.yaml:7:24: element BEG33 does not exist (BEG has 12 elements)"
+            )
+        )
     }
 
     @Test func translateFindsThePartnerFromTheEnvelope() throws {

@@ -23,7 +23,10 @@ import XMLSyntax
             #expect(!error.description.contains("TOP-SECRET") && !error.description.contains("root:"))
             // Allowing the root name does not allow an internal subset.
             let allowed = XMLLimits(allowedDoctypes: ["r"])
-            #expect(syntaxError { () throws(XMLSyntaxError) in try readDocument(document, limits: allowed) }?.code == .doctypeNotAllowed)
+            #expect(
+                syntaxError { () throws(XMLSyntaxError) in try readDocument(document, limits: allowed) }?.code
+                    == .doctypeNotAllowed
+            )
         }
     }
 
@@ -44,7 +47,9 @@ import XMLSyntax
             "<!DOCTYPE cXML SYSTEM \"cXML.dtd\" [ %undeclared; ]><cXML/>",
         ]
         for document in documents {
-            let error = syntaxError { () throws(XMLSyntaxError) in try readDocument(document, limits: XMLLimits(allowedDoctypes: ["r", "cXML"])) }
+            let error = syntaxError { () throws(XMLSyntaxError) in
+                try readDocument(document, limits: XMLLimits(allowedDoctypes: ["r", "cXML"]))
+            }
             #expect(error?.code == .doctypeNotAllowed, "\(document)")
         }
         #expect(!listener.wasContacted)
@@ -75,7 +80,10 @@ import XMLSyntax
         // Another root name is still refused, and so is any DOCTYPE by default.
         #expect(syntaxError { () throws(XMLSyntaxError) in try readDocument(document) }?.code == .doctypeNotAllowed)
         let other = XMLLimits(allowedDoctypes: ["Order"])
-        #expect(syntaxError { () throws(XMLSyntaxError) in try readDocument(document, limits: other) }?.code == .doctypeNotAllowed)
+        #expect(
+            syntaxError { () throws(XMLSyntaxError) in try readDocument(document, limits: other) }?.code
+                == .doctypeNotAllowed
+        )
     }
 
     @Test(arguments: [
@@ -90,7 +98,9 @@ import XMLSyntax
         "<!DOCTYPE cXML PUBLIC \"-//x//y\" \"cXML.dtd\"\n[\n]><cXML/>",
     ])
     func allowedDoctypeWithAnyInternalSubsetIsRefused(_ document: String) {
-        let error = syntaxError { () throws(XMLSyntaxError) in try readDocument(document, limits: XMLLimits(allowedDoctypes: ["cXML"])) }
+        let error = syntaxError { () throws(XMLSyntaxError) in
+            try readDocument(document, limits: XMLLimits(allowedDoctypes: ["cXML"]))
+        }
         #expect(error?.code == .doctypeNotAllowed)
         #expect(error?.message == "a DOCTYPE with an internal subset is not allowed (cXML)")
     }
@@ -121,7 +131,9 @@ import XMLSyntax
         document += "]>\n<lolz>&lol9;</lolz>\n"
         for limits in [XMLLimits.default, XMLLimits(allowedDoctypes: ["lolz"])] {
             var error: XMLSyntaxError?
-            let time = elapsed { error = syntaxError { () throws(XMLSyntaxError) in try readDocument(document, limits: limits) } }
+            let time = elapsed {
+                error = syntaxError { () throws(XMLSyntaxError) in try readDocument(document, limits: limits) }
+            }
             #expect(error?.code == .doctypeNotAllowed)
             #expect(error?.line == 2 && error?.column == 1)
             #expect(time < Self.quickly)
@@ -134,7 +146,9 @@ import XMLSyntax
             "<!DOCTYPE r [<!ENTITY a \"\(entity)\">]><r>" + String(repeating: "&a;", count: 50_000) + "</r>"
         var error: XMLSyntaxError?
         let time = elapsed {
-            error = syntaxError { () throws(XMLSyntaxError) in try readDocument(document, limits: XMLLimits(allowedDoctypes: ["r"])) }
+            error = syntaxError { () throws(XMLSyntaxError) in
+                try readDocument(document, limits: XMLLimits(allowedDoctypes: ["r"]))
+            }
         }
         #expect(error?.code == .doctypeNotAllowed)
         #expect(time < Self.quickly)
@@ -143,9 +157,15 @@ import XMLSyntax
     @Test func entityReferenceIsRefusedEvenWhenTheDTDCouldHaveDeclaredIt() {
         let limits = XMLLimits(allowedDoctypes: ["cXML"])
         let inText = "<!DOCTYPE cXML SYSTEM \"cXML.dtd\"><cXML>a &nbsp; b</cXML>"
-        #expect(syntaxError { () throws(XMLSyntaxError) in try readDocument(inText, limits: limits) }?.code == .entityNotAllowed)
+        #expect(
+            syntaxError { () throws(XMLSyntaxError) in try readDocument(inText, limits: limits) }?.code
+                == .entityNotAllowed
+        )
         let inAttribute = "<!DOCTYPE cXML SYSTEM \"cXML.dtd\"><cXML a=\"x&nbsp;\"/>"
-        #expect(syntaxError { () throws(XMLSyntaxError) in try readDocument(inAttribute, limits: limits) }?.code == .entityNotAllowed)
+        #expect(
+            syntaxError { () throws(XMLSyntaxError) in try readDocument(inAttribute, limits: limits) }?.code
+                == .entityNotAllowed
+        )
         // Without a DOCTYPE an undeclared entity is plainly not well-formed.
         let error = syntaxError { () throws(XMLSyntaxError) in try readDocument("<r>&nbsp;</r>") }
         #expect(error?.code == .malformed)
@@ -178,9 +198,13 @@ import XMLSyntax
     }
 
     @Test func encodingsTheGuardCannotFollowAreRefused() {
-        let ucs4: [UInt8] = [0x00, 0x00, 0x00, 0x3C, 0x00, 0x00, 0x00, 0x72, 0x00, 0x00, 0x00, 0x2F, 0x00, 0x00, 0x00, 0x3E]
+        let ucs4: [UInt8] = [
+            0x00, 0x00, 0x00, 0x3C, 0x00, 0x00, 0x00, 0x72, 0x00, 0x00, 0x00, 0x2F, 0x00, 0x00, 0x00, 0x3E,
+        ]
         #expect(syntaxError { () throws(XMLSyntaxError) in try readDocument(ucs4) }?.code == .malformed)
-        let iso2022 = Array("<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?><r>\u{1B}$B".utf8) + [0x24, 0x22] + Array("</r>".utf8)
+        let iso2022 =
+            Array("<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?><r>\u{1B}$B".utf8) + [0x24, 0x22]
+            + Array("</r>".utf8)
         #expect(syntaxError { () throws(XMLSyntaxError) in try readDocument(iso2022) }?.code == .malformed)
     }
 }

@@ -39,14 +39,18 @@ import XMLSyntax
         let six = "<r a=\"1\" b=\"2\"><a/>text<!-- c --><?pi x?><b/></r>"
         _ = try readDocument(six, limits: limits)
         let seven = "<r><a/>text<!-- c --><?pi x?><b/><c/></r>"
-        #expect(syntaxError { () throws(XMLSyntaxError) in try readDocument(seven, limits: limits) }?.code == .tooManyNodes)
+        #expect(
+            syntaxError { () throws(XMLSyntaxError) in try readDocument(seven, limits: limits) }?.code == .tooManyNodes
+        )
     }
 
     @Test func sizeIsLimitedAsBytesAreFed() throws {
         let document = "<r>" + String(repeating: "x", count: 93) + "</r>"  // 100 bytes
         _ = try readDocument(document, limits: XMLLimits(maximumBytes: 100))
         for chunk in [1, 7, Int.max] {
-            let error = syntaxError { () throws(XMLSyntaxError) in try readDocument(document, limits: XMLLimits(maximumBytes: 99), chunk: chunk) }
+            let error = syntaxError { () throws(XMLSyntaxError) in
+                try readDocument(document, limits: XMLLimits(maximumBytes: 99), chunk: chunk)
+            }
             #expect(error?.code == .tooLarge)
             #expect(error?.message == "the document is larger than 99 bytes")
         }
@@ -67,21 +71,31 @@ import XMLSyntax
     @Test func textLengthIsLimited() throws {
         let limits = XMLLimits(maximumTextLength: 10)
         _ = try readDocument("<r>0123456789</r>", limits: limits)
-        let error = try #require(syntaxError { () throws(XMLSyntaxError) in try readDocument("<r>\n <a>01234567890</a></r>", limits: limits) })
+        let error = try #require(
+            syntaxError { () throws(XMLSyntaxError) in try readDocument("<r>\n <a>01234567890</a></r>", limits: limits)
+            }
+        )
         #expect(error.code == .textTooLong)
         #expect(error.line == 2 && error.column == 2)
         // Text in pieces (CDATA, character references, entities) counts as one value.
         let pieces = "<r>0123<![CDATA[4567]]>&#56;&amp;9</r>"
-        #expect(syntaxError { () throws(XMLSyntaxError) in try readDocument(pieces, limits: limits) }?.code == .textTooLong)
+        #expect(
+            syntaxError { () throws(XMLSyntaxError) in try readDocument(pieces, limits: limits) }?.code == .textTooLong
+        )
         // Multibyte characters count in UTF-8 bytes: five two-byte characters fit, six do not.
         _ = try readDocument("<r>ééééé</r>", limits: limits)
-        #expect(syntaxError { () throws(XMLSyntaxError) in try readDocument("<r>éééééé</r>", limits: limits) }?.code == .textTooLong)
+        #expect(
+            syntaxError { () throws(XMLSyntaxError) in try readDocument("<r>éééééé</r>", limits: limits) }?.code
+                == .textTooLong
+        )
     }
 
     @Test func attributeValueLengthIsLimited() throws {
         let limits = XMLLimits(maximumTextLength: 10)
         _ = try readDocument("<r a=\"0123456789\"/>", limits: limits)
-        let error = syntaxError { () throws(XMLSyntaxError) in try readDocument("<r a=\"01234567890\"/>", limits: limits) }
+        let error = syntaxError { () throws(XMLSyntaxError) in
+            try readDocument("<r a=\"01234567890\"/>", limits: limits)
+        }
         #expect(error?.code == .textTooLong)
         #expect(error?.message == "the value of attribute a is longer than 10 bytes")
     }
@@ -104,7 +118,10 @@ import XMLSyntax
         #expect(error.code == .tooManyAttributes)
         #expect(error.line == 2 && error.column == 3)
         let withNamespaces = "<r xmlns=\"urn:a\" xmlns:b=\"urn:b\" a=\"1\" b:c=\"2\"/>"
-        #expect(syntaxError { () throws(XMLSyntaxError) in try readDocument(withNamespaces, limits: limits) }?.code == .tooManyAttributes)
+        #expect(
+            syntaxError { () throws(XMLSyntaxError) in try readDocument(withNamespaces, limits: limits) }?.code
+                == .tooManyAttributes
+        )
         // An equals sign inside a value is not an attribute.
         _ = try readDocument("<r a=\"x=1&amp;y=2\" b='=' c=\"==\"/>", limits: limits)
     }

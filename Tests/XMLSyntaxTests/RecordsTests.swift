@@ -45,7 +45,9 @@ import XMLSyntax
     @Test func theRootCanBeTheRecord() throws {
         let bytes = try Fixtures.bytes("corpus/ubl21-order-phubl.xml")
         var ids: [String?] = []
-        let count = try XMLStreamReader(bytes: bytes).readRecords(named: ["Order"]) { ids.append($0.firstChild("ID")?.text) }
+        let count = try XMLStreamReader(bytes: bytes).readRecords(named: ["Order"]) {
+            ids.append($0.firstChild("ID")?.text)
+        }
         #expect(count == 1 && ids == ["34"])
     }
 
