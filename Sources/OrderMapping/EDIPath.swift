@@ -138,21 +138,7 @@ final class EDIPath: Sendable, CustomStringConvertible {
     }
 
     private static func splitSteps(_ text: String) -> [Substring] {
-        var parts: [Substring] = []
-        var depth = 0
-        var start = text.startIndex
-        for index in text.indices {
-            switch text[index] {
-            case "[": depth += 1
-            case "]": depth -= 1
-            case "/" where depth == 0:
-                parts.append(text[start..<index])
-                start = text.index(after: index)
-            default: break
-            }
-        }
-        parts.append(text[start...])
-        return parts
+        text.splitOutsideBrackets()
     }
 
     private static func parseStep(_ text: Substring, isLeaf: Bool = false) -> Result<EDIStep, PathSyntaxError> {
@@ -194,6 +180,27 @@ final class EDIPath: Sendable, CustomStringConvertible {
 struct PathSyntaxError: Error {
     var message: String
     init(_ message: String) { self.message = message }
+}
+
+extension String {
+    /// Splits on `/` that are not inside `[...]` (path steps with predicates).
+    func splitOutsideBrackets() -> [Substring] {
+        var parts: [Substring] = []
+        var depth = 0
+        var start = self.startIndex
+        for index in self.indices {
+            switch self[index] {
+            case "[": depth += 1
+            case "]": depth -= 1
+            case "/" where depth == 0:
+                parts.append(self[start..<index])
+                start = self.index(after: index)
+            default: break
+            }
+        }
+        parts.append(self[start...])
+        return parts
+    }
 }
 
 extension StringProtocol {

@@ -95,24 +95,13 @@ final class InboundCompiler: MapCompilerBase {
         var diagnostics: [MappingDiagnostic] = []
         do throws(MappingDiagnostic) {
             let top = try root.keyed("a mapping file", allowed: Self.topKeys)
-            let formatNode = try top.required("format", in: "a mapping file")
-            guard let format = MapFormat(rawValue: try formatNode.scalar("format")) else {
-                throw formatNode.error("format must be one of: x12, edifact, xml")
-            }
-            let documentNode = try top.required("document", in: "a mapping file")
-            let document = try documentNode.scalar("document")
+            let (format, document, documentNode, record) = try MapCompilerBase.header(top)
             let versions =
                 try top["versions"]?.list("versions").map { node throws(MappingDiagnostic) in
                     try node.scalar("a version")
                 } ?? []
             if format != .xml && versions.isEmpty {
                 throw (top.keys["document"] ?? root).error("an \(format.rawValue) mapping needs 'versions'")
-            }
-            let recordNode = try top.required("record", in: "a mapping file")
-            guard let record = RecordKind(rawValue: try recordNode.scalar("record")) else {
-                throw recordNode.error(
-                    "record must be one of: \(RecordKind.allCases.map(\.rawValue).joined(separator: ", "))"
-                )
             }
             let scope = try MapCompilerBase.ediScope(
                 format: format,

@@ -51,6 +51,27 @@ class MapCompilerBase {
         }
     }
 
+    /// The header every mapping file starts with: its format, document and the record kind it reads or writes.
+    static func header(
+        _ top: KeyedYAML
+    ) throws(MappingDiagnostic)
+        -> (format: MapFormat, document: String, documentNode: YAMLNode, record: RecordKind)
+    {
+        let formatNode = try top.required("format", in: "a mapping file")
+        guard let format = MapFormat(rawValue: try formatNode.scalar("format")) else {
+            throw formatNode.error("format must be one of: x12, edifact, xml")
+        }
+        let documentNode = try top.required("document", in: "a mapping file")
+        let document = try documentNode.scalar("document")
+        let recordNode = try top.required("record", in: "a mapping file")
+        guard let record = RecordKind(rawValue: try recordNode.scalar("record")) else {
+            throw recordNode.error(
+                "record must be one of: \(RecordKind.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        return (format, document, documentNode, record)
+    }
+
     /// Opens a collection with a visitor, turning what it throws into a diagnostic at `node`.
     func visit<Root, Visitor: CollectionVisitor>(
         _ slot: any CollectionSlotProtocol<Root>,

@@ -117,18 +117,7 @@ final class OutboundCompiler: MapCompilerBase {
         var diagnostics: [MappingDiagnostic] = []
         do throws(MappingDiagnostic) {
             let top = try root.keyed("a mapping file", allowed: Self.topKeys)
-            let formatNode = try top.required("format", in: "a mapping file")
-            guard let format = MapFormat(rawValue: try formatNode.scalar("format")) else {
-                throw formatNode.error("format must be one of: x12, edifact, xml")
-            }
-            let documentNode = try top.required("document", in: "a mapping file")
-            let document = try documentNode.scalar("document")
-            let recordNode = try top.required("record", in: "a mapping file")
-            guard let record = RecordKind(rawValue: try recordNode.scalar("record")) else {
-                throw recordNode.error(
-                    "record must be one of: \(RecordKind.allCases.map(\.rawValue).joined(separator: ", "))"
-                )
-            }
+            let (format, document, _, record) = try MapCompilerBase.header(top)
             let compiler = OutboundCompiler(file: root.file, format: format)
             compiler.compileCodeTables(top["codes"])
             var documentVersion = ""

@@ -223,14 +223,7 @@ enum Resolver {
                         results.append(
                             (
                                 value,
-                                FieldOrigin(
-                                    segment: segment.index - setStart + 1,
-                                    tag: path.leaf.tag,
-                                    element: path.leaf.element,
-                                    component: path.leaf.component,
-                                    line: segment.line,
-                                    column: segment.column
-                                )
+                                Self.origin(of: path.leaf, in: segment, setStart: setStart)
                             )
                         )
                     }
@@ -326,14 +319,19 @@ enum Resolver {
         guard !value.isEmpty else { return nil }
         return (
             value,
-            FieldOrigin(
-                segment: segment.index - setStart + 1,
-                tag: path.leaf.tag,
-                element: path.leaf.element,
-                component: path.leaf.component,
-                line: segment.line,
-                column: segment.column
-            )
+            Self.origin(of: path.leaf, in: segment, setStart: setStart)
+        )
+    }
+
+    /// Where an element reference's value is: the segment's position in its set, the element, the line.
+    static func origin(of reference: ElementReference, in segment: Segment, setStart: Int) -> FieldOrigin {
+        FieldOrigin(
+            segment: segment.index - setStart + 1,
+            tag: reference.tag,
+            element: reference.element,
+            component: reference.component,
+            line: segment.line,
+            column: segment.column
         )
     }
 
@@ -367,14 +365,7 @@ enum Resolver {
             for owner in self.descend(path.steps, from: instance) {
                 for segment in self.segments(matching: path.leafTag, path.leafConditions, in: owner) {
                     let value = path.leaf.value(in: segment)
-                    let origin = FieldOrigin(
-                        segment: segment.index - setStart + 1,
-                        tag: path.leaf.tag,
-                        element: path.leaf.element,
-                        component: path.leaf.component,
-                        line: segment.line,
-                        column: segment.column
-                    )
+                    let origin = Self.origin(of: path.leaf, in: segment, setStart: setStart)
                     results.append((value, origin))
                     if !all && !value.isEmpty { return results }
                 }

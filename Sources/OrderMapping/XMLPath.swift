@@ -26,20 +26,7 @@ struct XMLPath: Hashable, Sendable, CustomStringConvertible {
     var description: String { self.text }
 
     static func parse(_ text: String) -> Result<XMLPath, PathSyntaxError> {
-        var pieces: [Substring] = []
-        var depth = 0
-        var start = text.startIndex
-        for index in text.indices {
-            switch text[index] {
-            case "[": depth += 1
-            case "]": depth -= 1
-            case "/" where depth == 0:
-                pieces.append(text[start..<index])
-                start = text.index(after: index)
-            default: break
-            }
-        }
-        pieces.append(text[start...])
+        let pieces = text.splitOutsideBrackets()
         guard !text.isEmpty, !text.hasPrefix("/") else {
             return .failure(PathSyntaxError("an XML path is relative to the record element and cannot start with '/'"))
         }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import OrderMapping
 
@@ -25,6 +26,22 @@ enum MappingFolder {
             result.append((relative, text))
         }
         return result.sorted { $0.0 < $1.0 }
+    }
+
+    /// Loads the folder for a command that needs it; mapping errors are printed and end the command with 78
+    /// (EX_CONFIG), and `partner`, when given, must be one of the folder's partners.
+    static func loadForCommand(_ folder: String, partner: String? = nil) throws -> MappingSet {
+        let set: MappingSet
+        do {
+            set = try self.load(folder)
+        } catch let error as MappingDiagnostics {
+            printError(error.description)
+            throw ExitStatus.configurationError
+        }
+        if let partner, set.partners[partner] == nil {
+            throw ValidationError("no partner '\(partner)' in \(folder)/partners")
+        }
+        return set
     }
 
     /// Loads and compiles the folder; diagnostics are thrown as `MappingDiagnostics`.

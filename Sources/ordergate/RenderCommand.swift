@@ -36,16 +36,8 @@ struct RenderCommand: ParsableCommand {
     var file: String
 
     func run() throws {
-        let set: MappingSet
-        do {
-            set = try MappingFolder.load(self.mappings)
-        } catch let error as MappingDiagnostics {
-            printError(error.description)
-            throw ExitStatus.configurationError
-        }
-        guard let profile = set.partners[self.partner] else {
-            throw ValidationError("no partner '\(self.partner)' in \(self.mappings)/partners")
-        }
+        let set = try MappingFolder.loadForCommand(self.mappings, partner: self.partner)
+        guard let profile = set.partners[self.partner] else { throw ValidationError("no partner '\(self.partner)'") }
         let renderer = DocumentRenderer(mappings: set)
         guard let map = renderer.map(for: profile, document: self.document) else {
             throw ValidationError("no outbound map for \(self.document)")

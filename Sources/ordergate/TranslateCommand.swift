@@ -26,16 +26,7 @@ struct TranslateCommand: ParsableCommand {
     var file: String
 
     func run() throws {
-        let set: MappingSet
-        do {
-            set = try MappingFolder.load(self.mappings)
-        } catch let error as MappingDiagnostics {
-            printError(error.description)
-            throw ExitStatus.configurationError
-        }
-        if let partner, set.partners[partner] == nil {
-            throw ValidationError("no partner '\(partner)' in \(self.mappings)/partners")
-        }
+        let set = try MappingFolder.loadForCommand(self.mappings, partner: self.partner)
         let input: InputFile
         do {
             input = try InputFile(path: self.file)
