@@ -266,7 +266,7 @@ final class OutboundCompiler: MapCompilerBase {
                 else { throw elementKey.error("'\(key)' is not an element of \(tag) (like \(tag)01)") }
                 let segmentScope = CompileScope(edi: scope.edi.map { ($0.schema, $0.shape, tag) }, isXML: false)
                 try self.checkElement(reference, in: segmentScope, at: elementKey, conditions: [])
-                let components: [OutputSpec<Root>]
+                var components: [OutputSpec<Root>]
                 if specNode.isSequence {
                     components = try specNode.list("components").map { item throws(MappingDiagnostic) in
                         try self.spec(Root.self, item)
@@ -281,6 +281,17 @@ final class OutboundCompiler: MapCompilerBase {
                     }
                 } else {
                     components = [try self.spec(Root.self, specNode)]
+                }
+                if let (schema, _, _) = scope.edi.first, let definition = schema.segments[segmentTag],
+                    reference.element <= definition.elements.count
+                {
+                    let element = definition.elements[reference.element - 1]
+                    for index in components.indices {
+                        let target = element.components.isEmpty ? element : element.components[index]
+                        if target.type == .alphanumeric || target.type == .alphabetic, target.maximumLength > 0 {
+                            components[index].maximumLength = target.maximumLength
+                        }
+                    }
                 }
                 elements.append((reference.element, components))
             }

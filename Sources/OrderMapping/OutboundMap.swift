@@ -46,6 +46,9 @@ struct OutputSpec<Root>: Sendable {
     var places: Int?
     var defaultValue: String?
     var isRequired: Bool
+    /// For free-text EDI elements (AN, A): the schema's maximum length; longer text is cut to it, as EDI
+    /// translators do (a description longer than EDIFACT's 35 characters would otherwise make the document invalid).
+    var maximumLength: Int?
     var file: String
     var line: Int
 
@@ -87,6 +90,7 @@ struct OutputSpec<Root>: Sendable {
         if let codes, !text.isEmpty {
             text = codes.reverse(text) ?? codes.fallback ?? text
         }
+        if let maximumLength, text.count > maximumLength { text = String(text.prefix(maximumLength)) }
         if text.isEmpty && self.isRequired {
             throw RenderError(message: "a required value is missing (\(self.label))", rule: "\(self.file):\(self.line)")
         }

@@ -42,10 +42,9 @@ struct DocumentBuilder: ~Copyable {
     private var open: [MarkupGuard.Position] = []
     /// The open elements of the tree being built (the innermost ones of `open`), without their children yet.
     private var building = ElementStack()
-    /// For each element of `building`: where its children start in `finished`.
-    private var childrenStart: [Int] = []
-    /// For each element of `building`: whether it has text that is not whitespace.
-    private var hasSignificantText: [Bool] = []
+    /// For each element of `building`: where its children start in `finished`, and whether it has text that is not
+    /// whitespace.
+    private var frames: [(childrenStart: Int, hasSignificantText: Bool)] = []
     /// Closed elements of the tree being built whose parent is still open.
     private var finished = ElementStack()
 
@@ -175,8 +174,7 @@ struct DocumentBuilder: ~Copyable {
             line: position.line,
             column: position.column
         )
-        self.childrenStart.append(self.finished.count)
-        self.hasSignificantText.append(false)
+        self.frames.append((self.finished.count, false))
     }
 
     mutating func endElement() {
@@ -186,11 +184,10 @@ struct DocumentBuilder: ~Copyable {
         self.outsideTextLength = 0
         guard self.building.count > 0 else { return }
         let top = self.building.top
-        let start = self.childrenStart.removeLast()
-        let hasSignificantText = self.hasSignificantText.removeLast()
-        if self.finished.count > start {
-            top.pointee.children = self.finished.popArray(from: start)
-            if !hasSignificantText && !top.pointee.text.isEmpty { top.pointee.text = "" }
+        let frame = self.frames.removeLast()
+        if self.finished.count > frame.childrenStart {
+            top.pointee.children = self.finished.popArray(from: frame.childrenStart)
+            if !frame.hasSignificantText && !top.pointee.text.isEmpty { top.pointee.text = "" }
         }
         if self.building.count == 1 {
             self.records.append(self.building.pop())
@@ -224,7 +221,7 @@ struct DocumentBuilder: ~Copyable {
         let isBlank = Self.isBlank(text, length)
         let total = length + self.pendingBlank.utf8.count + top.pointee.text.utf8.count
         if total > self.limits.maximumTextLength { return self.failTextTooLong() }
-        if isBlank && !self.isRunSignificant && self.finished.count > self.childrenStart[self.childrenStart.count - 1] {
+        if isBlank && !self.isRunSignificant && self.finished.count > self.frames[self.frames.count - 1].childrenStart {
             self.pendingBlank += makeString(text, count: length)
             return
         }
@@ -240,7 +237,7 @@ struct DocumentBuilder: ~Copyable {
         }
         if !isBlank {
             self.isRunSignificant = true
-            self.hasSignificantText[self.hasSignificantText.count - 1] = true
+            self.frames[self.frames.count - 1].hasSignificantText = true
         }
     }
 

@@ -145,3 +145,25 @@ struct RenderRoundTripTests {
         #expect(read.allowancesAndCharges.map(\.amount?.amount) == original.allowancesAndCharges.map(\.amount?.amount))
     }
 }
+
+extension RenderRoundTripTests {
+    /// Regression: acme's descriptions (39 characters) rendered into EDIFACT IMD (at most 35) made DESADV invalid;
+    /// free-text elements are now cut to the schema's maximum length.
+    @Test func longTextIsCutToTheElementsMaximumLength() throws {
+        let mappings = try Repository.mappings.get()
+        let renderer = DocumentRenderer(mappings: mappings)
+        let partner = try #require(mappings.partners["nordhandel"])
+        let map = try #require(renderer.map(for: partner, record: .shipNotice))
+        let value = try Self.value(Case(partner: "acme", record: .shipNotice, json: "shipnotice-acme.json"))
+        let bytes = try renderer.render(
+            value,
+            with: map,
+            for: partner,
+            controlNumbers: ControlNumbers(interchange: 1, group: 1, transactionSet: 1),
+            now: Self.now
+        )
+        let report = EDIValidator().validate(bytes: bytes)
+        #expect(report.isValid, "\(report.allErrors)")
+        #expect(String(decoding: bytes, as: UTF8.self).contains("STANDARD WIDGET ZINC-PLATED STEEL 5'"))
+    }
+}
