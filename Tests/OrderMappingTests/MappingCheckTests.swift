@@ -207,3 +207,21 @@ struct MappingCheckTests {
         #expect(found.map(\.line) == [7, 8, 9])
     }
 }
+
+extension MappingCheckTests {
+    /// Regression (found by fuzz/mapping_loader): `index: 0` loaded and then trapped when rendering.
+    @Test func outputIndexCountsFromOne() throws {
+        let text = """
+            direction: outbound
+            format: xml
+            document: ShipNotice
+            record: shipNotice
+            root:
+            - D: {field: trackingNumbers, index: 0}
+
+            """
+        let found = try #require(self.single(text, path: "xml/test.yaml"))
+        #expect(found.line == 6)
+        #expect(found.message == "index counts from 1 (the first value of the list)")
+    }
+}

@@ -107,6 +107,30 @@ import XMLSyntax
         }
     }
 
+    @Test func otherDeclaredEncodingsAreDecoded() throws {
+        let shiftJIS: [UInt8] =
+            Array("<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>\n<r>".utf8) + [0x83, 0x65, 0x83, 0x58, 0x83, 0x67]
+            + Array("</r>".utf8)
+        #expect(try readDocument(shiftJIS).text == "テスト")
+        let windows1252: [UInt8] =
+            Array("<?xml version=\"1.0\" encoding=\"windows-1252\"?><r>".utf8) + [0x80, 0x20, 0x93, 0x94]
+            + Array("</r>".utf8)
+        #expect(try readDocument(windows1252).text == "€ \u{201C}\u{201D}")
+    }
+
+    @Test func encodingErrorsAreReportedNotPrinted() throws {
+        let invalid: [UInt8] =
+            Array("<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>\n<r>".utf8) + [0x81, 0xFF, 0x80]
+            + Array("</r>".utf8)
+        var error: XMLSyntaxError?
+        let printed = try capturingStandardError {
+            error = syntaxError { () throws(XMLSyntaxError) in try readDocument(invalid) }
+        }
+        #expect(error?.code == .malformed)
+        #expect(error?.message.contains("conversion failed") == true)
+        #expect(printed.isEmpty, "libxml2 printed: \(printed)")
+    }
+
     @Test func unclosedTagReportsItsLineAndColumn() throws {
         let error = try #require(syntaxError { () throws(XMLSyntaxError) in try readDocument("<r>\n  <a>\n</r>\n") })
         #expect(error.code == .malformed)

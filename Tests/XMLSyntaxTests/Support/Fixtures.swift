@@ -63,6 +63,27 @@ func chunked(_ bytes: [UInt8], chunk: Int) -> (UnsafeMutableRawBufferPointer) th
     }
 }
 
+/// What `body` writes to the process's standard error (file descriptor 2).
+func capturingStandardError(_ body: () -> Void) throws -> String {
+    var ends: [Int32] = [0, 0]
+    guard pipe(&ends) == 0 else { throw POSIXError(.EIO) }
+    let saved = dup(2)
+    dup2(ends[1], 2)
+    body()
+    dup2(saved, 2)
+    close(saved)
+    close(ends[1])
+    var output: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = read(ends[0], &chunk, chunk.count)
+        guard count > 0 else { break }
+        output += chunk[..<count]
+    }
+    close(ends[0])
+    return String(decoding: output, as: UTF8.self)
+}
+
 /// How long `body` takes.
 func elapsed(_ body: () -> Void) -> Duration {
     ContinuousClock().measure(body)
