@@ -4,8 +4,8 @@
 // EDISyntax's), and linked with the system libxml2, which is not instrumented: coverage and ASan cover the Swift
 // side (the markup guard, the SAX callbacks, the tree building, the memory it manages by hand).
 //
-// The last input byte is a selector: bits 0-2 pick how many bytes each `read` returns, bit 3 small limits (so every
-// limit is reached), bit 4 the allowed DOCTYPE names r, cXML and Order. Per input the target
+// The last input byte is a selector: bits 0-2 pick how many bytes each `read` returns, bit 3 small limits (so that
+// every limit is reached), bit 4 the allowed DOCTYPE names r, cXML and Order. Per input the target
 // - reads the document with `readDocument`, fed in the selected chunks, and touches every value of the tree or error;
 // - reads it again all at once and traps if the outcome differs in any way (the reader fills its own buffer before
 //   parsing, so the outcome must not depend on how the bytes arrive);
@@ -20,7 +20,8 @@ private let smallLimits = XMLLimits(
     maximumDepth: 8,
     maximumNodes: 200,
     maximumTextLength: 64,
-    maximumAttributes: 4
+    maximumAttributes: 4,
+    maximumNamespaceDeclarations: 6
 )
 
 private struct BodyStop: Error, Equatable {

@@ -38,8 +38,10 @@ struct DocumentBuilder: ~Copyable {
     /// Whether the current text run has had a piece that is not whitespace.
     private var isRunSignificant = false
     private var outsideTextLength = 0
-    /// Where each open element's start tag is; its count is the depth.
-    private var open: [MarkupGuard.Position] = []
+    /// Where each open element's start tag is, and how many namespaces it declares; its count is the depth.
+    private var open: [(position: MarkupGuard.Position, namespaces: Int)] = []
+    /// Namespace declarations in scope (on the open elements).
+    private var namespacesInScope = 0
     /// The open elements of the tree being built (the innermost ones of `open`), without their children yet.
     private var building = ElementStack()
     /// For each element of `building`: where its children start in `finished`, and whether it has text that is not
@@ -76,7 +78,7 @@ struct DocumentBuilder: ~Copyable {
 
     /// An error at the innermost open element's start tag.
     private mutating func fail(_ code: XMLSyntaxError.Code, _ message: String) {
-        let position = self.open.last
+        let position = self.open.last?.position
         self.fail(
             XMLSyntaxError(code: code, message: message, line: position?.line ?? 0, column: position?.column ?? 0)
         )
@@ -117,12 +119,19 @@ struct DocumentBuilder: ~Copyable {
     ) {
         guard self.failure == nil else { return }
         let position = self.markup.nextStartTag() ?? MarkupGuard.Position(line: self.parserLine, column: 0)
-        self.open.append(position)
+        self.open.append((position, namespaceCount))
+        self.namespacesInScope += namespaceCount
         self.isInText = false
         self.outsideTextLength = 0
         guard self.countNode() else { return }
         if self.open.count > self.limits.maximumDepth {
             return self.fail(.tooDeep, "elements are nested deeper than \(self.limits.maximumDepth) levels")
+        }
+        if self.namespacesInScope > self.limits.maximumNamespaceDeclarations {
+            return self.fail(
+                .tooManyAttributes,
+                "more than \(self.limits.maximumNamespaceDeclarations) namespace declarations are in scope"
+            )
         }
         if namespaceCount + attributeCount > self.limits.maximumAttributes {
             return self.fail(
@@ -179,7 +188,7 @@ struct DocumentBuilder: ~Copyable {
 
     mutating func endElement() {
         guard self.failure == nil else { return }
-        _ = self.open.popLast()
+        if let closed = self.open.popLast() { self.namespacesInScope -= closed.namespaces }
         self.isInText = false
         self.outsideTextLength = 0
         guard self.building.count > 0 else { return }

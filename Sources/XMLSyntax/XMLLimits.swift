@@ -14,6 +14,9 @@ public struct XMLLimits: Hashable, Sendable {
     public var maximumTextLength: Int
     /// Attributes of one element, namespace declarations (`xmlns`, `xmlns:p`) included. Default 256.
     public var maximumAttributes: Int
+    /// Namespace declarations in scope at once (on an element and all its ancestors). libxml2 2.9 looks every prefixed
+    /// name up by scanning them all, so thousands in scope make each element slow. Default 256.
+    public var maximumNamespaceDeclarations: Int
     /// Root element names whose DOCTYPE is tolerated when it has no internal subset (e.g. `["cXML"]` for
     /// `<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd">`). The external DTD is never
     /// loaded. Default: none, so any DOCTYPE is refused.
@@ -26,7 +29,8 @@ public struct XMLLimits: Hashable, Sendable {
         maximumNodes: Int = 2_000_000,
         maximumTextLength: Int = 1 << 20,
         maximumAttributes: Int = 256,
-        allowedDoctypes: Set<String> = []
+        allowedDoctypes: Set<String> = [],
+        maximumNamespaceDeclarations: Int = 256
     ) {
         self.maximumBytes = maximumBytes
         self.maximumDepth = maximumDepth
@@ -34,8 +38,10 @@ public struct XMLLimits: Hashable, Sendable {
         self.maximumTextLength = maximumTextLength
         self.maximumAttributes = maximumAttributes
         self.allowedDoctypes = allowedDoctypes
+        self.maximumNamespaceDeclarations = maximumNamespaceDeclarations
     }
 
-    /// 64 MiB, depth 64, 2 000 000 nodes, 1 MiB per value, 256 attributes, no DOCTYPE.
+    /// 64 MiB, depth 64, 2 000 000 nodes, 1 MiB per value, 256 attributes, no DOCTYPE, 256 namespace declarations in
+    /// scope.
     public static let `default` = XMLLimits()
 }

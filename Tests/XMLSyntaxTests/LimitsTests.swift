@@ -12,6 +12,7 @@ import XMLSyntax
         #expect(limits.maximumTextLength == 1 << 20)
         #expect(limits.maximumAttributes == 256)
         #expect(limits.allowedDoctypes.isEmpty)
+        #expect(limits.maximumNamespaceDeclarations == 256)
     }
 
     @Test func depthIsLimited() throws {
@@ -124,5 +125,31 @@ import XMLSyntax
         )
         // An equals sign inside a value is not an attribute.
         _ = try readDocument("<r a=\"x=1&amp;y=2\" b='=' c=\"==\"/>", limits: limits)
+    }
+
+    @Test func namespaceDeclarationsInScopeAreLimited() throws {
+        let limits = XMLLimits(maximumNamespaceDeclarations: 3)
+        let three = "<a xmlns=\"urn:a\" xmlns:b=\"urn:b\"><c xmlns:c=\"urn:c\"/><d xmlns:d=\"urn:d\"/></a>"
+        _ = try readDocument(three, limits: limits)
+        let four = "<a xmlns=\"urn:a\" xmlns:b=\"urn:b\"><c xmlns:c=\"urn:c\">\n <d xmlns:d=\"urn:d\"/></c></a>"
+        let error = try #require(syntaxError { () throws(XMLSyntaxError) in try readDocument(four, limits: limits) })
+        #expect(error.code == .tooManyAttributes)
+        #expect(error.line == 2 && error.column == 2)
+        #expect(error.message == "more than 3 namespace declarations are in scope")
+    }
+
+    @Test func thousandsOfNamespacesInScopeAreRefusedQuickly() {
+        // libxml2 2.9 scans every declaration in scope for each prefixed name: 15 000 in scope and 150 000 small
+        // elements (1.3 MB) cost it over a second; past the limit the document is refused at once.
+        let declarations = { (level: Int) in
+            (0..<250).map { "xmlns:p\(level)_\($0)=\"urn:\(level):\($0)\"" }.joined(separator: " ")
+        }
+        let document =
+            "<z:r xmlns:z=\"urn:z\">" + (0..<60).map { "<a \(declarations($0))>" }.joined()
+            + String(repeating: "<z:b/>", count: 150_000) + String(repeating: "</a>", count: 60) + "</z:r>"
+        var error: XMLSyntaxError?
+        let time = elapsed { error = syntaxError { () throws(XMLSyntaxError) in try readDocument(document) } }
+        #expect(error?.code == .tooManyAttributes)
+        #expect(time < HardeningTests.quickly)
     }
 }
