@@ -88,6 +88,8 @@ final class EDIPath: Sendable, CustomStringConvertible {
     let leaf: ElementReference
     let leafConditions: [ElementCondition]
     let text: String
+    /// A path written with a leading `/` reads from the whole set, whatever block it is used in.
+    var isAbsolute: Bool { self.text.hasPrefix("/") }
     /// `leaf.tag` as a `SegmentTag`.
     var leafTag: SegmentTag { self.tagValue }
     private let tagValue: SegmentTag
@@ -104,7 +106,7 @@ final class EDIPath: Sendable, CustomStringConvertible {
 
     /// Parses path text; the error message says what is wrong with it.
     static func parse(_ text: String) -> Result<EDIPath, PathSyntaxError> {
-        let parts = Self.splitSteps(text)
+        let parts = Self.splitSteps(text.hasPrefix("/") ? String(text.dropFirst()) : text)
         guard let last = parts.last, !text.isEmpty else { return .failure(PathSyntaxError("empty path")) }
         var steps: [EDIStep] = []
         for part in parts.dropLast() {

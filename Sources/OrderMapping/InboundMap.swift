@@ -110,6 +110,7 @@ final class InboundCompiler: MapCompilerBase {
                 at: top.keys["versions"] ?? documentNode
             )
             let compiler = InboundCompiler(file: root.file, format: format)
+            compiler.rootScope = scope
             compiler.compileCodeTables(top["codes"])
             var xmlMatch: XMLPath?
             var sender: XMLPath?

@@ -35,6 +35,8 @@ class MapCompilerBase {
     let format: MapFormat
     var diagnostics: [MappingDiagnostic] = []
     var codeTables: [String: CodeTable] = [:]
+    /// The whole set's scope, for paths that start with `/`.
+    var rootScope: CompileScope?
 
     init(file: String, format: MapFormat) {
         self.file = file
@@ -249,7 +251,7 @@ class MapCompilerBase {
         }
         switch EDIPath.parse(text) {
         case .success(let path):
-            try self.checkEDIPath(path, in: scope, at: node)
+            try self.checkEDIPath(path, in: path.isAbsolute ? (self.rootScope ?? scope) : scope, at: node)
             return .edi(path)
         case .failure(let error):
             throw node.error("bad path '\(text)': \(error.message)")

@@ -6,7 +6,7 @@ import XMLSyntax
 /// The part of a document a mapping block reads from: a loop occurrence of an EDI set, or an XML element.
 enum MappingScope {
     case edi(LoopInstance, setStart: Int)
-    case xml(XMLElement, path: String)
+    case xml(XMLElement, path: String, root: XMLElement? = nil)
 }
 
 /// How a block chooses its occurrences: `each: PO1`, `each: N1[N101=ST]`, `each: ItemOut`.
@@ -187,7 +187,8 @@ enum Resolver {
             for source in sources {
                 switch source {
                 case .edi(let path):
-                    if let found = self.firstEDI(path, in: instance, setStart: setStart) { return found }
+                    let owner = path.isAbsolute ? instance.top : instance
+                    if let found = self.firstEDI(path, in: owner, setStart: setStart) { return found }
                 case .constant(let text):
                     if !text.isEmpty { return (text, nil) }
                 case .pairs(let start, let qualifiers):
@@ -214,7 +215,7 @@ enum Resolver {
         if case .edi(let instance, let setStart) = scope, sources.count > 1 {
             let paths = sources.compactMap { if case .edi(let path) = $0 { return path } else { return nil } }
             if paths.count == sources.count, let first = paths.first,
-                paths.allSatisfy({ $0.steps.isEmpty && $0.leafTag == first.leafTag })
+                paths.allSatisfy({ $0.steps.isEmpty && !$0.isAbsolute && $0.leafTag == first.leafTag })
             {
                 var results: [(String, FieldOrigin?)] = []
                 for segment in self.segments(matching: first.leafTag, [], in: instance) {
@@ -345,7 +346,7 @@ enum Resolver {
                 line: segment.line,
                 column: segment.column
             )
-        case .xml(let element, let path):
+        case .xml(let element, let path, _):
             return FieldOrigin(path: path, line: element.line, column: element.column)
         }
     }
@@ -362,7 +363,7 @@ enum Resolver {
             return [(text, nil)]
         case (.edi(let path), .edi(let instance, let setStart)):
             var results: [(String, FieldOrigin?)] = []
-            for owner in self.descend(path.steps, from: instance) {
+            for owner in self.descend(path.steps, from: path.isAbsolute ? instance.top : instance) {
                 for segment in self.segments(matching: path.leafTag, path.leafConditions, in: owner) {
                     let value = path.leaf.value(in: segment)
                     let origin = Self.origin(of: path.leaf, in: segment, setStart: setStart)
@@ -392,9 +393,11 @@ enum Resolver {
                 }
             }
             return []
-        case (.xml(let path), .xml(let element, let scopePath)):
-            return path.values(from: element).map { value, selected in
-                (value, FieldOrigin(path: scopePath + "/" + path.text, line: selected.line, column: selected.column))
+        case (.xml(let path), .xml(let element, let scopePath, let root)):
+            let base = path.isAbsolute ? (root ?? element) : element
+            let basePath = path.isAbsolute ? String(scopePath.prefix { $0 != "/" }) : scopePath + "/"
+            return path.values(from: base).map { value, selected in
+                (value, FieldOrigin(path: basePath + path.text, line: selected.line, column: selected.column))
             }
         default:
             return []
@@ -404,7 +407,7 @@ enum Resolver {
     /// The first segment a path's leaf reads, for companion values (EDIFACT date format codes).
     static func segment(for path: EDIPath, in scope: MappingScope) -> Segment? {
         guard case .edi(let instance, _) = scope else { return nil }
-        for owner in self.descend(path.steps, from: instance) {
+        for owner in self.descend(path.steps, from: path.isAbsolute ? instance.top : instance) {
             if let segment = self.segments(matching: path.leafTag, path.leafConditions, in: owner).first(where: {
                 !path.leaf.value(in: $0).isEmpty
             }) {
@@ -471,7 +474,7 @@ enum Resolver {
                         next += loops
                     } else {
                         for segment in self.segments(matching: step.tag, step.conditions, in: owner) {
-                            let single = LoopInstance(shape: owner.shape)
+                            let single = LoopInstance(shape: owner.shape, root: owner.top)
                             single.segments = [segment]
                             next.append(single)
                         }
@@ -480,10 +483,14 @@ enum Resolver {
                 current = next
             }
             return current.map { .edi($0, setStart: setStart) }
-        case (.xml(let path), .xml(let element, let scopePath)):
+        case (.xml(let path), .xml(let element, let scopePath, let root)):
             let elements = path.elements(from: element)
             return elements.enumerated().map { offset, child in
-                .xml(child, path: scopePath + "/" + path.text + (elements.count > 1 ? "[\(offset + 1)]" : ""))
+                .xml(
+                    child,
+                    path: scopePath + "/" + path.text + (elements.count > 1 ? "[\(offset + 1)]" : ""),
+                    root: root ?? element
+                )
             }
         default:
             return []

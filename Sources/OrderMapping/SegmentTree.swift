@@ -56,10 +56,16 @@ final class LoopInstance {
     let shape: LoopShape
     @exclusivity(unchecked) var segments: [Segment] = []
     @exclusivity(unchecked) var children: [LoopInstance] = []
+    /// The whole set's occurrence (nil for the set itself), for paths that start with `/`.
+    unowned(unsafe) var root: LoopInstance?
 
-    init(shape: LoopShape) {
+    init(shape: LoopShape, root: LoopInstance? = nil) {
         self.shape = shape
+        self.root = root
     }
+
+    /// The set this occurrence belongs to.
+    var top: LoopInstance { self.root ?? self }
 
     /// The first segment of the instance (the one that started the loop).
     var trigger: Segment? { self.segments.first }
@@ -96,7 +102,7 @@ struct SegmentTreeBuilder {
                 if shape.tags[index] == tag {
                     self.stack.removeLast(self.stack.count - depth - 1)
                     if let loop = shape.loops[index] {
-                        let child = LoopInstance(shape: loop)
+                        let child = LoopInstance(shape: loop, root: self.root)
                         child.segments.append(segment)
                         frame.instance.children.append(child)
                         self.stack[depth].position = index

@@ -22,13 +22,16 @@ struct XMLPath: Hashable, Sendable, CustomStringConvertible {
     var steps: [Step]
     var attribute: String?
     let text: String
+    var isAbsolute: Bool { self.text.hasPrefix("/") }
 
     var description: String { self.text }
 
     static func parse(_ text: String) -> Result<XMLPath, PathSyntaxError> {
-        let pieces = text.splitOutsideBrackets()
-        guard !text.isEmpty, !text.hasPrefix("/") else {
-            return .failure(PathSyntaxError("an XML path is relative to the record element and cannot start with '/'"))
+        // A leading `/` reads from the record element, whatever block the path is used in.
+        let relative = text.hasPrefix("/") ? String(text.dropFirst()) : text
+        let pieces = relative.splitOutsideBrackets()
+        guard !relative.isEmpty, !relative.hasPrefix("/") else {
+            return .failure(PathSyntaxError("'\(text)' is not a path"))
         }
         var steps: [Step] = []
         var attribute: String?

@@ -225,3 +225,15 @@ extension MappingCheckTests {
         #expect(found.message == "index counts from 1 (the first value of the list)")
     }
 }
+
+extension MappingCheckTests {
+    /// A path with a leading `/` reads from the whole set inside any block, and is checked against the set's top level.
+    @Test func absolutePathsAreCheckedAgainstTheSet() throws {
+        let good = Self.header + "fields:\n  lines:\n    each: PO1\n    fields:\n      lineNumber: /BEG03\n"
+        #expect(self.diagnostics([("x12/850-004010.yaml", good)]).isEmpty)
+        let bad = Self.header + "fields:\n  lines:\n    each: PO1\n    fields:\n      lineNumber: /SLN01\n"
+        let found = try #require(self.single(bad))
+        #expect(found.line == 10)
+        #expect(found.message == "segment SLN is not at the top of the set in 850 004010")
+    }
+}
