@@ -112,6 +112,30 @@ final class OutboundCompiler: MapCompilerBase {
         "default", "required", "when",
     ]
     var scope = CompileScope(edi: [], isXML: true)
+    /// The enclosing records of the block being compiled, innermost last: each resolves a field name of its record
+    /// type to a reader of that record at render time (`^field`, `^^field`).
+    var enclosing: [(name: String, resolve: (String) -> (@Sendable (RenderState) -> [CanonicalValue])?)] = []
+
+    /// Compiles `body` with `Parent` as the innermost enclosing record.
+    func withEnclosing<Parent: MappableRecord, T>(_ type: Parent.Type, _ body: () -> T) -> T {
+        let depth = self.enclosing.count
+        self.enclosing.append(
+            (
+                Parent.recordName,
+                { name in
+                    guard let slot = Parent.catalog.fields[name] else { return nil }
+                    return { state in
+                        guard depth < state.parents.count, let parent = state.parents[depth] as? Parent else {
+                            return []
+                        }
+                        return slot.get(parent)
+                    }
+                }
+            )
+        )
+        defer { self.enclosing.removeLast() }
+        return body()
+    }
 
     static func compile(_ root: YAMLNode, id: String, version: String) throws(MappingDiagnostics) -> OutboundMap {
         var diagnostics: [MappingDiagnostic] = []
@@ -453,6 +477,20 @@ final class OutboundCompiler: MapCompilerBase {
     )
         throws(MappingDiagnostic) -> OutputSpec<Root>.Source
     {
+        if name.hasPrefix("^") {
+            let levels = name.prefix { $0 == "^" }.count
+            let field = String(name.dropFirst(levels))
+            guard levels <= self.enclosing.count else {
+                throw node.error(
+                    "'\(name)' goes \(levels) record(s) up, but this block is inside \(self.enclosing.count)"
+                )
+            }
+            let parent = self.enclosing[self.enclosing.count - levels]
+            guard let reader = parent.resolve(field) else {
+                throw node.error("unknown canonical field '\(field)' for \(parent.name)")
+            }
+            return .parent(reader, index: index)
+        }
         guard let slot = Root.catalog.fields[name] else {
             throw node.error(
                 "unknown canonical field '\(name)' for \(Root.recordName) (known: "
@@ -488,7 +526,7 @@ final class OutboundCompiler: MapCompilerBase {
     }
 }
 
-struct SegmentBlockCompiler<Root>: CollectionVisitor {
+struct SegmentBlockCompiler<Root: MappableRecord>: CollectionVisitor {
     let compiler: OutboundCompiler
     let node: YAMLNode
     let scope: CompileScope
@@ -497,18 +535,23 @@ struct SegmentBlockCompiler<Root>: CollectionVisitor {
     func visit<Element: MappableRecord>(_ slot: CollectionSlot<Root, Element>) throws -> any SegmentItem<Root> {
         EachBlock<Root, Element>(
             path: slot.path,
-            items: self.compiler.typedItems(Element.self, self.node, self.scope),
+            items: self.compiler.withEnclosing(Root.self) {
+                self.compiler.typedItems(Element.self, self.node, self.scope)
+            },
             isLevel: self.isLevel
         )
     }
 }
 
-struct XMLBlockCompiler<Root>: CollectionVisitor {
+struct XMLBlockCompiler<Root: MappableRecord>: CollectionVisitor {
     let compiler: OutboundCompiler
     let node: YAMLNode
 
     func visit<Element: MappableRecord>(_ slot: CollectionSlot<Root, Element>) throws -> any XMLItem<Root> {
-        XMLEachBlock<Root, Element>(path: slot.path, items: self.compiler.typedXMLItems(Element.self, self.node))
+        XMLEachBlock<Root, Element>(
+            path: slot.path,
+            items: self.compiler.withEnclosing(Root.self) { self.compiler.typedXMLItems(Element.self, self.node) }
+        )
     }
 }
 

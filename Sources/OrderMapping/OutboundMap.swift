@@ -28,6 +28,8 @@ public struct RenderError: Error, Hashable, Sendable, CustomStringConvertible {
 struct OutputSpec<Root>: Sendable {
     enum Source: Sendable {
         case field(FieldSlot<Root>, index: Int?)
+        /// A field of an enclosing record (`^purchaseOrderNumber` inside `each: packs`).
+        case parent(@Sendable (RenderState) -> [CanonicalValue], index: Int?)
         case constant(String)
         case context(String)
         case now
@@ -56,7 +58,7 @@ struct OutputSpec<Root>: Sendable {
     var readsRecord: Bool {
         if self.condition != nil { return true }
         switch self.source {
-        case .field, .aggregate, .context: return true
+        case .field, .parent, .aggregate, .context: return true
         default: return false
         }
     }
@@ -67,6 +69,9 @@ struct OutputSpec<Root>: Sendable {
         switch self.source {
         case .field(let slot, let index):
             let values = slot.get(record)
+            if let index { value = index <= values.count ? values[index - 1] : nil } else { value = values.first }
+        case .parent(let read, let index):
+            let values = read(state)
             if let index { value = index <= values.count ? values[index - 1] : nil } else { value = values.first }
         case .constant(let text): value = .text(text)
         case .context(let name): value = state.context.values[name].map { .text($0) }
@@ -101,6 +106,7 @@ struct OutputSpec<Root>: Sendable {
     private var label: String {
         switch self.source {
         case .field(let slot, _): return "field \(slot.name)"
+        case .parent: return "a field of an enclosing record"
         case .context(let name): return "context value \(name)"
         case .aggregate: return "a count or sum"
         case .hierarchy(let which): return "hl \(which.rawValue)"
@@ -173,6 +179,8 @@ final class RenderState {
     var hierarchyID = 0
     var hierarchyParent: Int?
     var hasHierarchyChildren = false
+    /// The records enclosing the one being rendered, outermost first (read by `^field`).
+    var parents: [Any] = []
     /// The HL/CPS ID of the level being rendered, for its children's parent references.
     var currentLevel: Int?
 

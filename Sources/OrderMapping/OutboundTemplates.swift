@@ -52,6 +52,8 @@ struct EachBlock<Root, Element: MappableRecord>: SegmentItem, @unchecked Sendabl
     var isHierarchy: Bool { self.isLevel || self.items.contains { $0.isHierarchy } }
 
     func render(_ record: Root, _ state: RenderState, into output: inout [SegmentValue]) throws(RenderError) {
+        state.parents.append(record)
+        defer { state.parents.removeLast() }
         for element in record[keyPath: self.path] {
             try Self.renderItems(self.items, element, state, isLevel: self.isLevel, into: &output)
         }
@@ -183,6 +185,8 @@ struct XMLEachBlock<Root, Element: MappableRecord>: XMLItem, @unchecked Sendable
     let readsRecord = true
 
     func render(_ record: Root, _ state: RenderState, into parent: inout XMLOutput) throws(RenderError) -> Bool {
+        state.parents.append(record)
+        defer { state.parents.removeLast() }
         var any = false
         for element in record[keyPath: self.path] {
             for item in self.items where try item.render(element, state, into: &parent) { any = true }

@@ -167,3 +167,66 @@ extension RenderRoundTripTests {
         #expect(String(decoding: bytes, as: UTF8.self).contains("STANDARD WIDGET ZINC-PLATED STEEL 5'"))
     }
 }
+
+extension RenderRoundTripTests {
+    /// `^field` reads the enclosing record and `^^field` the one around it: an item can name its pack and its order.
+    @Test func nestedBlocksReadTheirEnclosingRecords() throws {
+        let layout = """
+            direction: outbound
+            format: xml
+            document: Items
+            record: shipNotice
+            root:
+              - Items:
+                  - each: orders
+                    content:
+                      - each: packs
+                        content:
+                          - each: items
+                            content:
+                              - Item:
+                                  - "@order": ^^purchaseOrderNumber
+                                  - "@pack": ^sscc
+                                  - "#text": quantity
+
+            """
+        let set = try MappingSet.load(files: [("xml/items.yaml", layout)])
+        let map = try #require(set.outbound["xml/items"])
+        var notice = ShipNotice()
+        var order = ShippedOrder()
+        order.purchaseOrderNumber = "PO-9"
+        var pack = Pack()
+        pack.sscc = "106141411234567897"
+        var item = ShippedItem()
+        item.quantity = Quantity(12, unit: "EA")
+        pack.items = [item]
+        order.packs = [pack]
+        notice.orders = [order]
+        let text = try map.renderXML(.shipNotice(notice), context: RenderContext(now: Self.now))
+        #expect(text.contains("<Item order=\"PO-9\" pack=\"106141411234567897\">12</Item>"), "\(text)")
+    }
+
+    @Test func enclosingReferencesAreCheckedWhenLoaded() {
+        let layout = """
+            direction: outbound
+            format: xml
+            document: Items
+            record: shipNotice
+            root:
+              - Items:
+                  - each: orders
+                    content:
+                      - Order: ^^shipmentID
+
+            """
+        do {
+            _ = try MappingSet.load(files: [("xml/items.yaml", layout)])
+            Issue.record("loaded")
+        } catch {
+            #expect(
+                error.diagnostics.map(\.message) == ["'^^shipmentID' goes 2 record(s) up, but this block is inside 1"]
+            )
+            #expect(error.diagnostics.first?.line == 9)
+        }
+    }
+}
