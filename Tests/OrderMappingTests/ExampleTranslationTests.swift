@@ -1,3 +1,4 @@
+import EDISyntax
 import Foundation
 import OrderMapping
 import OrderModel
@@ -49,5 +50,32 @@ struct ExampleTranslationTests {
         #expect(order.partnerID == "procurenet")
         #expect(order.lines.first?.unitPrice == Money(DecimalText.parse("8.95")!, currency: "USD"))
         #expect(order.lines.first?.item.vendorPart == "WW-1002")
+    }
+}
+
+extension ExampleTranslationTests {
+    /// A partner's override replaces one rule of the shared map for that partner only, and changes the map's version.
+    @Test func partnerOverrideChangesOneRuleForThatPartner() throws {
+        var files = try Repository.mappingFiles()
+        let index = try #require(files.firstIndex { $0.path == "partners/acme.yaml" })
+        files[index].text = files[index].text.replacingOccurrences(
+            of: "  - map: x12/850-004010\n",
+            with: "  - map: x12/850-004010\n    overrides:\n      lines.item.sku: { pairs: PO106, qualifier: [VN] }\n"
+        )
+        let set = try MappingSet.load(files: files)
+        let bytes = try Repository.bytes(Repository.root.appendingPathComponent("examples/acme/850-po-7731045.edi"))
+        var orders: [Order] = []
+        let issues = try Translator(mappings: set).translateEDI(source: BufferByteSource(bytes)) { document in
+            if case .order(let order) = document.value { orders.append(order) }
+        }
+        #expect(issues.isEmpty)
+        let order = try #require(orders.first)
+        #expect(order.lines.map(\.item.sku) == ["WW-1001", "WW-1002", "WW-1003", "WW-1004"])
+        #expect(order.lines.first?.item.vendorPart == "WW-1001")
+        let shared = try #require(set.inbound["x12/850-004010"])
+        #expect(order.source?.mappingVersion != shared.version)
+        // Without the override (the shipped profile) there is no SKU.
+        let (plain, _) = try Self.orders("acme/850-po-7731045.edi")
+        #expect(plain.first?.lines.allSatisfy { $0.item.sku == nil } == true)
     }
 }
