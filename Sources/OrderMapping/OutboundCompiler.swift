@@ -440,7 +440,7 @@ final class OutboundCompiler: MapCompilerBase {
             )
         } else if let hl = keyed["hl"] {
             guard let which = OutputSpec<Root>.HierarchyValue(rawValue: try hl.scalar("hl")) else {
-                throw hl.error("hl is one of: id, parent, children")
+                throw hl.error("hl is one of: id, parent, children, count")
             }
             spec.source = .hierarchy(which)
         } else if keyed["default"] == nil {

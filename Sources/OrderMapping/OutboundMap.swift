@@ -37,7 +37,7 @@ struct OutputSpec<Root>: Sendable {
         case hierarchy(HierarchyValue)
     }
 
-    enum HierarchyValue: String, Sendable { case id, parent, children }
+    enum HierarchyValue: String, Sendable { case id, parent, children, count }
 
     var source: Source
     /// The value is written only when this field of the record has a value (a qualifier before its value).
@@ -86,6 +86,7 @@ struct OutputSpec<Root>: Sendable {
         case .hierarchy(let which):
             switch which {
             case .id: value = .integer(state.hierarchyID)
+            case .count: value = .integer(state.nextHierarchyID - 1)
             case .parent: value = state.hierarchyParent.map { .integer($0) }
             case .children: value = .text(state.hasHierarchyChildren ? "1" : "0")
             }

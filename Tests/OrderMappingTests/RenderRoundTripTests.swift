@@ -102,6 +102,11 @@ struct RenderRoundTripTests {
         let testCase = Self.cases[1]
         guard case .shipNotice(let original) = try Self.value(testCase) else { return }
         let (bytes, _) = try Self.render(testCase)
+        // CTT01 counts the HL segments; CTT02 is the hash total of the shipped quantities.
+        let text = String(decoding: bytes, as: UTF8.self)
+        let levels = text.split(separator: "\n").filter { $0.hasPrefix("HL*") }.count
+        let shipped = original.orders.flatMap(\.packs).flatMap(\.items).compactMap(\.quantity?.value).reduce(0, +)
+        #expect(text.contains("CTT*\(levels)*\(DecimalText.format(shipped))~"), "\(text)")
         let (documents, issues) = try Repository.translate(bytes, name: "856")
         #expect(issues.isEmpty, "\(issues)")
         guard case .shipNotice(let read)? = documents.first?.value else {
