@@ -182,14 +182,12 @@ final class InboundCompiler: MapCompilerBase {
             entries = try node.pairs("fields").map { ($0.key, $0.keyNode, $0.value) }
         }
         // A partner's override of a field replaces the shared rule; an override of a field the map does not set adds it.
-        var used: Set<String> = []
         for override in overrides where !override.path.contains(".") || catalog.fields[override.path] != nil {
             if let index = entries.firstIndex(where: { $0.0 == override.path }) {
                 entries[index].2 = override.node
             } else {
                 entries.append((override.path, override.node, override.node))
             }
-            used.insert(override.path)
         }
         for (name, keyNode, valueNode) in entries {
             if let slot = catalog.fields[name] {

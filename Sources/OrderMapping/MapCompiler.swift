@@ -94,11 +94,10 @@ class MapCompilerBase {
             for (name, _, tableNode) in try node.pairs("codes") {
                 var table = CodeTable(name: name, entries: [:], fallback: nil, positions: [:])
                 _ = self.collect { () throws(MappingDiagnostic) in
-                    for (code, keyNode, valueNode) in try tableNode.pairs("code table '\(name)'") {
+                    for (code, _, valueNode) in try tableNode.pairs("code table '\(name)'") {
                         let value = try valueNode.scalar("a code table value")
                         if code == "*" { table.fallback = value } else { table.entries[code] = value }
                         table.positions[code] = (valueNode.line, valueNode.column)
-                        _ = keyNode
                     }
                 }
                 self.codeTables[name] = table

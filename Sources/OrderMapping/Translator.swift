@@ -45,6 +45,8 @@ public struct Translator: Sendable {
         var partner = partnerID.flatMap { self.mappings.partners[$0] }
         var map: InboundMap?
         var mapMissing = false
+        var sawSet = false
+        var readerErrors: [EDISyntaxError] = []
         while let event = try reader.next() {
             switch event {
             case .interchangeStart(let header):
@@ -61,6 +63,7 @@ public struct Translator: Sendable {
             case .groupStart(let header):
                 group = header
             case .transactionSetStart(let header):
+                sawSet = true
                 setHeader = header
                 builder = nil
                 map = nil
@@ -151,9 +154,18 @@ public struct Translator: Sendable {
                         )
                     )
                 }
-            case .groupEnd, .interchangeEnd, .error:
+            case .error(let error):
+                readerErrors.append(error)
+            case .groupEnd, .interchangeEnd:
                 break
             }
+        }
+        // Envelope errors in a document whose sets map are the validator's and the acknowledgements' business; a
+        // document in which no set could be found at all (not EDI, truncated before ST/UNH) must not look like an
+        // empty success.
+        if !sawSet {
+            issues += readerErrors.map { TranslationIssue(message: "\($0)", byteOffset: $0.location.byteOffset) }
+            if readerErrors.isEmpty { issues.append(TranslationIssue(message: "no transaction set in the document")) }
         }
         return issues
     }
@@ -175,8 +187,32 @@ public struct Translator: Sendable {
         readerLimits.allowedDoctypes.formUnion(candidates.flatMap(\.allowedDoctypes))
         let reader = XMLStreamReader(limits: readerLimits, documentName: documentName, read: read)
         var issues: [TranslationIssue] = []
+        var records = 0
+        do {
+            records = try self.readRecords(
+                reader,
+                candidates: candidates,
+                fixedPartner: fixedPartner,
+                issues: &issues,
+                body
+            )
+        } catch let error as XMLSyntaxError {
+            // Records before the error were delivered; the error says where the document broke.
+            issues.append(TranslationIssue(message: "\(documentName): \(error)"))
+        }
+        if records == 0 && issues.isEmpty { issues.append(TranslationIssue(message: "no record in the document")) }
+        return issues
+    }
+
+    private func readRecords(
+        _ reader: XMLStreamReader,
+        candidates: [InboundMap],
+        fixedPartner: PartnerProfile?,
+        issues: inout [TranslationIssue],
+        _ body: (TranslatedDocument) throws -> Void
+    ) throws -> Int {
         var index = 0
-        try reader.readRecords(named: Set(candidates.map(\.document))) { record in
+        return try reader.readRecords(named: Set(candidates.map(\.document))) { record in
             index += 1
             var partner = fixedPartner
             var candidatesForRecord = candidates
@@ -215,7 +251,6 @@ public struct Translator: Sendable {
                 issues.append(TranslationIssue(message: "record \(index): \(error.description)"))
             }
         }
-        return issues
     }
 
     /// Chooses the inbound map for a set: the partner's map for the document and version, else its nearest version.

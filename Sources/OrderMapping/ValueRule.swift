@@ -35,24 +35,6 @@ enum DateFormat: Hashable, Sendable {
 
     /// Parses `text`; `code` is the EDIFACT format code for `.edifactQualified`.
     func parse(_ text: String, code: String?, time: String?) -> DocumentDate? {
-        let bytes = Array(text.utf8)
-        func number(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= bytes.count else { return nil }
-            var value = 0
-            for byte in bytes[from..<(from + count)] {
-                guard byte >= 0x30 && byte <= 0x39 else { return nil }
-                value = value * 10 + Int(byte - 0x30)
-            }
-            return value
-        }
-        func timeParts(_ time: String?) -> (Int, Int, Int)? {
-            guard let time, !time.isEmpty else { return nil }
-            let digits = Array(time.utf8)
-            guard digits.count >= 4, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-            let value = digits.map { Int($0 - 0x30) }
-            let second = digits.count >= 6 ? value[4] * 10 + value[5] : 0
-            return (value[0] * 10 + value[1], value[2] * 10 + value[3], second)
-        }
         var format = self
         if self == .edifactQualified {
             switch code ?? "102" {
@@ -60,51 +42,23 @@ enum DateFormat: Hashable, Sendable {
             case "101": format = .yymmdd
             case "203": format = .ccyymmddhhmm
             case "204": format = .ccyymmddhhmmss
-            case "718", "711": format = .ccyymmdd  // a range: its first date
+            case "718", "711":
+                // A range (`20261101-20261130`): its first date.
+                return DocumentDate(compact: String(text.prefix(8)), time: time)
             default: return nil
             }
         }
+        let count = text.utf8.count
         switch format {
-        case .iso8601:
-            return DocumentDate(iso8601: text)
-        case .yymmdd:
-            guard bytes.count == 6, let year = number(0, 2), let month = number(2, 2), let day = number(4, 2) else {
-                return nil
-            }
-            let parts = timeParts(time)
-            return DocumentDate(
-                year: year < 50 ? 2000 + year : 1900 + year,
-                month: month,
-                day: day,
-                hour: parts?.0,
-                minute: parts?.1 ?? 0,
-                second: parts?.2 ?? 0
-            )
-        case .ccyymmdd where bytes.count == 6:
-            // X12 before 004010 wrote dates as YYMMDD; a CCYYMMDD rule reads those too.
-            return DateFormat.yymmdd.parse(text, code: nil, time: time)
-        default:
-            let expected = format == .ccyymmdd ? 8 : format == .ccyymmddhhmm ? 12 : 14
-            let isRange = self == .edifactQualified && (code == "718" || code == "711")
-            guard bytes.count == expected || (isRange && bytes.count >= 8), let year = number(0, 4),
-                let month = number(4, 2), let day = number(6, 2)
-            else { return nil }
-            if format == .ccyymmdd {
-                let parts = timeParts(time)
-                return DocumentDate(
-                    year: year,
-                    month: month,
-                    day: day,
-                    hour: parts?.0,
-                    minute: parts?.1 ?? 0,
-                    second: parts?.2 ?? 0
-                )
-            }
-            guard let hour = number(8, 2), let minute = number(10, 2) else { return nil }
-            let second = expected == 14 ? number(12, 2) : 0
-            guard let second else { return nil }
-            return DocumentDate(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        case .iso8601: return DocumentDate(iso8601: text)
+        case .yymmdd: guard count == 6 else { return nil }
+        // X12 before 004010 wrote dates as YYMMDD; a CCYYMMDD rule reads those too.
+        case .ccyymmdd: guard count == 8 || count == 6 else { return nil }
+        case .ccyymmddhhmm: guard count == 12 else { return nil }
+        case .ccyymmddhhmmss: guard count == 14 else { return nil }
+        case .edifactQualified: return nil
         }
+        return DocumentDate(compact: text, time: time)
     }
 }
 

@@ -150,6 +150,42 @@ public struct DocumentDate: Hashable, Sendable, Comparable, Codable, CustomStrin
         )
     }
 
+    /// Parses the compact digit forms EDI writes: `CCYYMMDD`, `YYMMDD` (years before 50 are 20xx),
+    /// `CCYYMMDDHHMM` and `CCYYMMDDHHMMSS`, told apart by length; `time` (`HHMM` or `HHMMSS`, from a separate
+    /// element) adds a time of day to a date-only value.
+    public init?(compact text: String, time: String? = nil) {
+        guard let digits = Self.digits(text), [6, 8, 12, 14].contains(digits.count) else { return nil }
+        func number(_ from: Int, _ count: Int) -> Int { digits[from..<(from + count)].reduce(0) { $0 * 10 + $1 } }
+        let hasCentury = digits.count != 6
+        let year = hasCentury ? number(0, 4) : (number(0, 2) < 50 ? 2000 : 1900) + number(0, 2)
+        let rest = hasCentury ? 4 : 2
+        var clock: [Int]? = digits.count > 8 ? Array(digits[8...]) : nil
+        if clock == nil, let time, !time.isEmpty {
+            guard let timeDigits = Self.digits(time), timeDigits.count == 4 || timeDigits.count == 6 else { return nil }
+            clock = timeDigits
+        }
+        let hour = clock.map { $0[0] * 10 + $0[1] }
+        let minute = clock.map { $0[2] * 10 + $0[3] } ?? 0
+        let second = clock.flatMap { $0.count >= 6 ? $0[4] * 10 + $0[5] : nil } ?? 0
+        self.init(
+            year: year,
+            month: number(rest, 2),
+            day: number(rest + 2, 2),
+            hour: hour,
+            minute: minute,
+            second: second
+        )
+    }
+
+    private static func digits(_ text: String) -> [Int]? {
+        var result: [Int] = []
+        for byte in text.utf8 {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            result.append(Int(byte - 0x30))
+        }
+        return result
+    }
+
     public static func == (lhs: DocumentDate, rhs: DocumentDate) -> Bool {
         lhs.year == rhs.year && lhs.month == rhs.month && lhs.day == rhs.day && lhs.secondOfDay == rhs.secondOfDay
             && lhs.utcOffsetMinutes == rhs.utcOffsetMinutes

@@ -54,16 +54,7 @@ public struct FieldOrigins: Hashable, Sendable, Codable {
 
     public var isEmpty: Bool { self.entries.isEmpty }
 
-    /// Records (or replaces) the origin of `field`.
-    public mutating func record(_ field: String, _ origin: FieldOrigin) {
-        if let index = self.entries.firstIndex(where: { $0.field == field }) {
-            self.entries[index].origin = origin
-        } else {
-            self.entries.append((field, origin))
-        }
-    }
-
-    /// Appends without looking for an earlier entry (the mapper knows each field is set once).
+    /// Appends the origin of `field`. A list field (address lines) gets one per value; lookups and JSON keep the last.
     public mutating func append(_ field: String, _ origin: FieldOrigin) {
         self.entries.append((field, origin))
     }

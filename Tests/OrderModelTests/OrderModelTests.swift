@@ -80,3 +80,21 @@ struct OrderModelTests {
         #expect(!GS1.isValidGTIN("5412345200018"))
     }
 }
+
+extension OrderModelTests {
+    @Test(
+        arguments: [
+            ("20261123", nil, "2026-11-23"), ("261123", nil, "2026-11-23"), ("991231", nil, "1999-12-31"),
+            ("202611231030", nil, "2026-11-23T10:30:00"), ("20261123103005", nil, "2026-11-23T10:30:05"),
+            ("20261123", "0915", "2026-11-23T09:15:00"),
+        ] as [(String, String?, String)]
+    )
+    func compactDatesReadEDIDigitForms(_ text: String, _ time: String?, _ iso: String) throws {
+        #expect(try #require(DocumentDate(compact: text, time: time)).description == iso)
+    }
+
+    @Test(arguments: ["2026112", "20261131", "2026-11-23", "202611232500", ""])
+    func compactDatesRejectWhatIsNotADate(_ text: String) {
+        #expect(DocumentDate(compact: text) == nil)
+    }
+}

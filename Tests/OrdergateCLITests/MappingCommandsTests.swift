@@ -88,3 +88,23 @@ import Testing
         #expect(check.status == 0, "\(check.output)")
     }
 }
+
+extension MappingCommandsTests {
+    /// Regression: a file that is not EDI printed `[]` and exited 0.
+    @Test func translateOfAFileThatIsNotEDIExitsSixtyFive() throws {
+        let path = OrdergateCLITests.corpusFile("malformed/bad-not-edi-ediengine.edi")
+        let result = try OrdergateCLITests.run(["translate", "--mappings", Self.path("mappings"), path])
+        #expect(result.status == 65)
+        #expect(result.error.hasPrefix("\(path): "))
+    }
+
+    /// Regression: malformed XML ended the command with exit 1 and a message that did not name the file.
+    @Test func translateOfMalformedXMLNamesTheFileLineAndColumn() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("og-bad-\(UUID().uuidString).xml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "<?xml version=\"1.0\"?>\n<cXML>\n<Request>\n</cXML>\n".write(to: file, atomically: true, encoding: .utf8)
+        let result = try OrdergateCLITests.run(["translate", "--mappings", Self.path("mappings"), file.path])
+        #expect(result.status == 65)
+        #expect(result.error.contains("\(file.path): line 4, column 8:"), "\(result.error)")
+    }
+}
