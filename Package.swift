@@ -14,10 +14,17 @@ let package = Package(
         .library(name: "XMLSyntax", targets: ["XMLSyntax"]),
         .library(name: "OrderModel", targets: ["OrderModel"]),
         .library(name: "OrderMapping", targets: ["OrderMapping"]),
+        .library(name: "OrderStore", targets: ["OrderStore"]),
+        .library(name: "Spool", targets: ["Spool"]),
+        .library(name: "Gateway", targets: ["Gateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
@@ -38,10 +45,31 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(
+            name: "OrderStore",
+            dependencies: [
+                "OrderModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(name: "Spool"),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "EDISyntax", "XMLSyntax", "OrderModel", "OrderMapping", "OrderStore", "Spool",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "ordergate",
             dependencies: [
-                "EDISyntax", "XMLSyntax", "OrderModel", "OrderMapping",
+                "EDISyntax", "XMLSyntax", "OrderModel", "OrderMapping", "OrderStore", "Gateway",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +91,18 @@ let package = Package(
             name: "OrderMappingTests",
             dependencies: ["OrderMapping", "OrderModel", "EDISyntax", "XMLSyntax"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "OrderStoreTests",
+            dependencies: ["OrderStore", "OrderModel"]
+        ),
+        .testTarget(
+            name: "SpoolTests",
+            dependencies: ["Spool"]
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "OrderStore", "Spool", "OrderMapping", "OrderModel", "EDISyntax"]
         ),
         .testTarget(
             name: "OrdergateCLITests",

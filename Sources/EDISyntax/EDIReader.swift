@@ -31,6 +31,8 @@ public final class EDIReader {
         var messageCount = 0
         /// EDIFACT messages directly in UNB: hashes of their references.
         var messageReferences: Set<UInt64> = []
+        /// X12 groups: hashes of the GS06 control numbers seen, to find duplicates (997 AK905 = 19).
+        var groupControlNumbers: Set<UInt64> = []
     }
 
     private struct GroupState {
@@ -246,10 +248,11 @@ public final class EDIReader {
         switch segment.tag {
         case .isa:
             self.closeAll(before: segment, reason: "a new ISA starts")
-            self.checkISA(segment)
+            // Each envelope level starts before its header's own errors, so that the validator files them there.
             self.interchange = InterchangeState(header: segment, controlNumber: Self.trimmed(segment[13]))
             self.setPosition = nil
             self.pending.append(.interchangeStart(segment))
+            self.checkISA(segment)
         case .iea:
             guard let interchange = self.interchange else {
                 self.outsideEnvelope(segment, expected: "ISA")
@@ -286,6 +289,9 @@ public final class EDIReader {
             if self.group != nil { self.closeGroup(missing: "GE", at: self.location(segment), reason: "a new GS") }
             self.interchange?.groupCount += 1
             self.group = GroupState(header: segment, controlNumber: segment[6])
+            self.setPosition = nil
+            // The group starts before its header's errors, so that the validator files them under this group.
+            self.pending.append(.groupStart(segment))
             for (position, isValid, what) in [
                 (4, DateTimeRules.isValidDate(segment[4]) && segment[4].utf8.count == 8, "a date (CCYYMMDD)"),
                 (5, DateTimeRules.isValidTime(segment[5]), "a time (HHMM[SS])"),
@@ -311,8 +317,17 @@ public final class EDIReader {
                     badData: segment[6]
                 )
             }
-            self.setPosition = nil
-            self.pending.append(.groupStart(segment))
+            if self.interchange?.groupControlNumbers.insert(Self.fingerprint(segment[6])).inserted == false {
+                self.emitError(
+                    .duplicateControlNumber,
+                    level: .group,
+                    "GS06 group control number \"\(segment[6])\" is used twice in this interchange",
+                    at: segment,
+                    element: 6,
+                    codes: AckCodes(ak905: "19"),
+                    badData: segment[6]
+                )
+            }
         case .ge:
             guard let group = self.group else {
                 self.outsideEnvelope(segment, expected: "GS")
@@ -361,6 +376,7 @@ public final class EDIReader {
             self.group?.setCount += 1
             self.transactionSet = SetState(header: segment, controlNumber: segment[2])
             self.setPosition = 1
+            self.pending.append(.transactionSetStart(segment))
             if self.group?.setControlNumbers.insert(Self.fingerprint(segment[2])).inserted == false {
                 self.emitError(
                     .duplicateControlNumber,
@@ -372,7 +388,6 @@ public final class EDIReader {
                     badData: segment[2]
                 )
             }
-            self.pending.append(.transactionSetStart(segment))
         case .se:
             guard var set = self.transactionSet else {
                 self.outsideEnvelope(segment, expected: "ST")
@@ -464,6 +479,9 @@ public final class EDIReader {
             self.closeAll(before: segment, reason: "a new UNB starts")
             let syntax = segment.element(1).component(2)
             if syntax != "4" { self.tokenizer.disableRepetition() }
+            self.interchange = InterchangeState(header: segment, controlNumber: segment[5])
+            self.setPosition = nil
+            self.pending.append(.interchangeStart(segment))
             if !["1", "2", "3", "4"].contains(syntax) {
                 self.emitError(
                     .unsupportedSyntaxVersion,
@@ -476,9 +494,6 @@ public final class EDIReader {
                     badData: syntax
                 )
             }
-            self.interchange = InterchangeState(header: segment, controlNumber: segment[5])
-            self.setPosition = nil
-            self.pending.append(.interchangeStart(segment))
         case .unz:
             guard let interchange = self.interchange else {
                 self.outsideEnvelope(segment, expected: "UNB")
@@ -567,6 +582,7 @@ public final class EDIReader {
             }
             self.transactionSet = SetState(header: segment, controlNumber: segment[1])
             self.setPosition = 1
+            self.pending.append(.transactionSetStart(segment))
             let fingerprint = Self.fingerprint(segment[1])
             let isNew =
                 self.group != nil
@@ -584,7 +600,6 @@ public final class EDIReader {
                     badData: segment[1]
                 )
             }
-            self.pending.append(.transactionSetStart(segment))
         case .unt:
             guard var set = self.transactionSet else {
                 self.outsideEnvelope(segment, expected: "UNH")

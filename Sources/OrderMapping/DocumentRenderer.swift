@@ -58,17 +58,10 @@ public struct DocumentRenderer: Sendable {
         }
         let body = try map.renderSegments(value, context: context)
         let dialect: Dialect = map.format == .x12 ? .x12 : .edifact
-        var delimiters = dialect == .x12 ? Delimiters.x12Default : Delimiters.edifactDefault
-        let separators = partner.separators
-        if let value = separators.element?.utf8.first { delimiters.element = value }
-        if let value = separators.component?.utf8.first { delimiters.component = value }
-        if let value = separators.repetition?.utf8.first { delimiters.repetition = value }
-        if let value = separators.release?.utf8.first { delimiters.release = value }
-        if let value = separators.segment { delimiters.segmentTerminator = Array(value.utf8) }
         var builder = EnvelopeBuilder(
             dialect: dialect,
-            delimiters: delimiters,
-            lineEnding: separators.lineEnding ?? "\n"
+            delimiters: partner.outboundDelimiters(dialect),
+            lineEnding: partner.separators.lineEnding ?? "\n"
         )
         let hhmm = OutputFormat.hhmm.render(now)
         if dialect == .x12 {
@@ -178,5 +171,20 @@ public enum CanonicalFields {
             result += (try? collection.accept(Lister<Root>(prefix: prefix))) ?? []
         }
         return result.sorted { $0.0 < $1.0 }
+    }
+}
+
+extension PartnerProfile {
+    /// The service characters of documents we send this partner: the standard's defaults, with the profile's
+    /// `separators` over them.
+    public func outboundDelimiters(_ dialect: Dialect) -> Delimiters {
+        var delimiters = dialect == .x12 ? Delimiters.x12Default : Delimiters.edifactDefault
+        let separators = self.separators
+        if let value = separators.element?.utf8.first { delimiters.element = value }
+        if let value = separators.component?.utf8.first { delimiters.component = value }
+        if let value = separators.repetition?.utf8.first { delimiters.repetition = value }
+        if let value = separators.release?.utf8.first { delimiters.release = value }
+        if let value = separators.segment { delimiters.segmentTerminator = Array(value.utf8) }
+        return delimiters
     }
 }

@@ -16,6 +16,12 @@ public struct TranslationIssue: Error, Hashable, Sendable, CustomStringConvertib
     public var transactionSetControlNumber: String?
     public var byteOffset: Int?
 
+    public init(message: String, transactionSetControlNumber: String? = nil, byteOffset: Int? = nil) {
+        self.message = message
+        self.transactionSetControlNumber = transactionSetControlNumber
+        self.byteOffset = byteOffset
+    }
+
     public var description: String { self.message }
 }
 

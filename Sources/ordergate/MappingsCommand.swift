@@ -1,4 +1,5 @@
 import ArgumentParser
+import Gateway
 import OrderMapping
 
 struct MappingsCommand: ParsableCommand {
@@ -28,7 +29,7 @@ struct MappingsCommand: ParsableCommand {
                 print(error.description)
                 printError("\(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s")")
                 throw ExitStatus.dataError
-            } catch let error as InputFileError {
+            } catch let error as MappingFolderError {
                 printError("ordergate: \(error)")
                 throw ExitStatus.noInput
             }

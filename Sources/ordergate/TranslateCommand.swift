@@ -1,6 +1,7 @@
 import ArgumentParser
 import EDISyntax
 import Foundation
+import Gateway
 import OrderMapping
 import OrderModel
 

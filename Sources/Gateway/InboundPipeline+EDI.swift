@@ -1,0 +1,245 @@
+import EDISyntax
+import Foundation
+import OrderMapping
+import OrderModel
+import OrderStore
+import Spool
+
+extension InboundPipeline {
+    /// Commits an X12 or EDIFACT file: its row, every interchange, group and set, the orders of the sets that passed
+    /// validation and mapped, and the functional acknowledgements (with their control numbers), in one transaction.
+    func commitEDI(
+        _ file: ClaimedFile,
+        bytes: [UInt8],
+        partner: PartnerProfile,
+        mappings: MappingSet,
+        dialect: Dialect,
+        report: DocumentReport,
+        documents: [Int: TranslatedDocument],
+        issues: [TranslationIssue]
+    ) throws -> FileOutcome {
+        let now = self.clock()
+        let storedPath = "archive/" + Spool.archivePath(workName: file.workName, at: Int64(now.timeIntervalSince1970))
+        let sha = Self.sha256(bytes)
+        let windowStart = now.addingTimeInterval(-Double(partner.duplicateWindowDays) * 86_400)
+        let renderer = AcknowledgementRenderer(partner: partner, mappings: mappings, now: now)
+        let outcome = try self.store.write { tx -> FileOutcome in
+            var record = FileRecord(
+                partnerID: partner.id,
+                channel: file.channel,
+                originalName: file.originalName,
+                workName: file.workName,
+                sha256: sha,
+                size: bytes.count,
+                format: dialect.rawValue,
+                state: .processed,
+                reprocessOf: file.reprocessOf,
+                storedPath: storedPath,
+                receivedAt: file.receivedAt,
+                processedAt: now
+            )
+            var fileDuplicateOf: Int64?
+            if file.reprocessOf == nil, let earlier = try tx.reader.processedFile(partnerID: partner.id, sha256: sha) {
+                fileDuplicateOf = earlier
+                record.state = .duplicate
+                record.duplicateOf = earlier
+                record.error = "the same bytes as file \(earlier) (policy: \(partner.duplicatePolicy))"
+            }
+            var notes = (report.errors.map { "\(file.originalName):\($0)" })
+            notes += issues.map { "\(file.originalName): \($0.message)" }
+            if !notes.isEmpty { record.error = ([record.error].compactMap { $0 } + notes).joined(separator: "\n") }
+            let fileID = try tx.insertFile(record)
+            var orders = 0
+            var acknowledgements = 0
+            for interchange in report.interchanges {
+                guard let header = interchange.header else { continue }
+                var duplicateOf: Int64?
+                if file.reprocessOf == nil {
+                    duplicateOf = try tx.reader.interchange(
+                        senderQualifier: header.senderQualifier,
+                        senderID: header.senderID,
+                        receiverQualifier: header.receiverQualifier,
+                        receiverID: header.receiverID,
+                        controlNumber: header.controlNumber,
+                        since: windowStart
+                    )
+                }
+                let isDuplicate = duplicateOf != nil || fileDuplicateOf != nil
+                let interchangeID = try tx.insertInterchange(
+                    InterchangeRecord(
+                        fileID: fileID,
+                        partnerID: partner.id,
+                        dialect: header.dialect.rawValue,
+                        senderQualifier: header.senderQualifier,
+                        senderID: header.senderID,
+                        receiverQualifier: header.receiverQualifier,
+                        receiverID: header.receiverID,
+                        controlNumber: header.controlNumber,
+                        syntaxVersion: header.syntaxVersion,
+                        isTest: header.isTest,
+                        status: isDuplicate ? "duplicate" : Self.status(of: interchange),
+                        duplicateOf: duplicateOf,
+                        byteOffset: header.byteOffset,
+                        receivedAt: now
+                    )
+                )
+                if isDuplicate {
+                    let earlier: String =
+                        if let duplicateOf { "interchange \(duplicateOf)" } else { "file \(fileDuplicateOf ?? 0)" }
+                    let detail =
+                        "interchange \(header.controlNumber) from \(header.senderQualifier):\(header.senderID) repeats "
+                        + "\(earlier); policy \(partner.duplicatePolicy); not processed"
+                    try tx.audit(
+                        actor: "daemon",
+                        action: "duplicate-interchange",
+                        subject: "interchange:\(interchangeID)",
+                        detail: detail,
+                        at: now
+                    )
+                    self.logger.warning(
+                        "duplicate interchange",
+                        metadata: [
+                            "partner.id": "\(partner.id)", "file.id": "\(fileID)",
+                            "interchange.control_number": "\(header.controlNumber)",
+                        ]
+                    )
+                } else {
+                    orders += try self.storeSets(
+                        of: interchange,
+                        interchangeID: interchangeID,
+                        partner: partner,
+                        fileID: fileID,
+                        documents: documents,
+                        issues: issues,
+                        tx: tx,
+                        now: now
+                    )
+                }
+                let duplicate: AcknowledgementRenderer.Duplicate? =
+                    isDuplicate ? (partner.duplicatePolicy == "accept" ? .accept : .reject) : nil
+                for ack in try renderer.acknowledgements(for: interchange, duplicate: duplicate, tx: tx) {
+                    let outboundID = try tx.enqueueOutbound(
+                        partnerID: partner.id,
+                        kind: ack.kind,
+                        folder: self.configuration.outboxFolder(of: partner),
+                        fileExtension: ack.fileExtension,
+                        content: ack.bytes,
+                        controlNumber: ack.controlNumber,
+                        fileID: fileID,
+                        at: now
+                    )
+                    try tx.insertAcknowledgement(
+                        kind: ack.kind,
+                        partnerID: partner.id,
+                        fileID: fileID,
+                        interchangeID: interchangeID,
+                        status: ack.status,
+                        outboundID: outboundID,
+                        at: now
+                    )
+                    acknowledgements += 1
+                }
+            }
+            try tx.audit(
+                actor: "daemon",
+                action: record.state == .duplicate ? "duplicate-file" : "file-processed",
+                subject: "file:\(fileID)",
+                detail: "\(file.originalName): \(report.interchanges.count) interchanges, \(orders) orders, "
+                    + "\(acknowledgements) acknowledgements",
+                at: now
+            )
+            return FileOutcome(
+                fileID: fileID,
+                state: record.state,
+                orders: orders,
+                acknowledgements: acknowledgements,
+                reason: record.error
+            )
+        }
+        try self.spool.archive(workName: file.workName, relativePath: String(storedPath.dropFirst("archive/".count)))
+        self.logger.info(
+            "file processed",
+            metadata: [
+                "partner.id": "\(partner.id)", "file.id": "\(outcome.fileID)", "file.name": "\(file.originalName)",
+                "file.state": "\(outcome.state.rawValue)", "orders": "\(outcome.orders)",
+                "acknowledgements": "\(outcome.acknowledgements)",
+                "interchange.control_number":
+                    "\(report.interchanges.compactMap(\.header?.controlNumber).joined(separator: ","))",
+            ]
+        )
+        return outcome
+    }
+
+    /// accepted, partial (some sets rejected), rejected (no set accepted, or envelope errors).
+    static func status(of interchange: InterchangeReport) -> String {
+        let sets = interchange.groups.flatMap(\.sets) + interchange.messages
+        let accepted = sets.filter { $0.isAccepted }.count
+        if !interchange.errors.isEmpty || interchange.groups.contains(where: { !$0.errors.isEmpty }) {
+            return accepted == 0 ? "rejected" : "partial"
+        }
+        if accepted == sets.count { return "accepted" }
+        return accepted == 0 ? "rejected" : "partial"
+    }
+
+    /// Stores the groups and sets of a (non-duplicate) interchange, and the orders of its accepted sets.
+    private func storeSets(
+        of interchange: InterchangeReport,
+        interchangeID: Int64,
+        partner: PartnerProfile,
+        fileID: Int64,
+        documents: [Int: TranslatedDocument],
+        issues: [TranslationIssue],
+        tx: StoreTransaction,
+        now: Date
+    ) throws -> Int {
+        var orders = 0
+        func store(_ set: TransactionSetReport, groupID: Int64?, groupAccepted: Bool) throws {
+            var status = set.isAccepted && groupAccepted ? "accepted" : "rejected"
+            var errors = set.errors.map(\.description)
+            let document = documents[set.byteOffset]
+            if status == "accepted" && document == nil {
+                status = "unmapped"
+                errors += issues.filter { $0.byteOffset == set.byteOffset }.map(\.message)
+                if errors.isEmpty { errors.append("no canonical document was produced") }
+            }
+            let setID = try tx.insertTransactionSet(
+                TransactionSetRecord(
+                    interchangeID: interchangeID,
+                    groupID: groupID,
+                    identifier: set.identifier,
+                    controlNumber: set.controlNumber,
+                    version: set.version,
+                    status: status,
+                    errors: errors.isEmpty ? nil : errors.joined(separator: "\n"),
+                    byteOffset: set.byteOffset
+                )
+            )
+            guard status == "accepted", let document, case .order(let order) = document.value else { return }
+            if try self.storeOrder(order, partner: partner, fileID: fileID, setID: setID, tx: tx, now: now) {
+                orders += 1
+            }
+        }
+        for (index, group) in interchange.groups.enumerated() {
+            let header = group.header
+            let groupID = try tx.insertGroup(
+                GroupRecord(
+                    interchangeID: interchangeID,
+                    functionalID: header?.functionalIdentifier ?? "",
+                    senderID: header?.senderID ?? "",
+                    receiverID: header?.receiverID ?? "",
+                    controlNumber: header?.controlNumber ?? "",
+                    version: header?.version ?? "",
+                    declaredSets: group.declaredSetCount,
+                    receivedSets: group.receivedSetCount,
+                    acceptedSets: group.acceptedSetCount,
+                    status: group.errors.isEmpty
+                        ? (group.acceptedSetCount == group.receivedSetCount ? "accepted" : "partial") : "rejected",
+                    position: index + 1
+                )
+            )
+            for set in group.sets { try store(set, groupID: groupID, groupAccepted: group.errors.isEmpty) }
+        }
+        for message in interchange.messages { try store(message, groupID: nil, groupAccepted: true) }
+        return orders
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import Logging
+import OrderMapping
+import OrderStore
+import Spool
+
+/// Watches the partners' inbox folders and feeds ready files through the pipeline, one at a time, on its own thread
+/// (everything it does blocks: stat, rename, SQLite, fsync).
+///
+/// Each pass lists every partner folder. A file is claimed when it is syntactically complete (trailer present,
+/// XML root closed) and its size and mtime have not changed for the settle time; one still incomplete after the
+/// configured wait is quarantined with an alert. inotify wakes the loop at once when a file is closed or moved in;
+/// the rescan interval (and an inotify overflow) catch whatever inotify missed.
+final class InboxLoop: @unchecked Sendable {
+    let pipeline: InboundPipeline
+    let outboxSignal: Signal
+    let logger: Logger
+    private var tracker: StabilityTracker
+    private var watcher: InboxWatcher?
+    private var warnedFolders: Set<String> = []
+    private var tag = UInt64.random(in: 0..<UInt64.max)
+    /// Files claimed since the start.
+    private(set) var claimed = 0
+
+    init(pipeline: InboundPipeline, outboxSignal: Signal, logger: Logger) {
+        self.pipeline = pipeline
+        self.outboxSignal = outboxSignal
+        self.logger = logger
+        let settle = pipeline.configuration.settleTime.components
+        self.tracker = StabilityTracker(
+            settleNanoseconds: settle.seconds * 1_000_000_000 + settle.attoseconds / 1_000_000_000
+        )
+        if pipeline.configuration.useInotify {
+            do {
+                self.watcher = try InboxWatcher()
+            } catch {
+                logger.warning("inotify is not available; polling only", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// The partner inbox folders (resolved) and whose they are.
+    func partnerFolders() -> [(folder: String, partnerID: String)] {
+        let configuration = self.pipeline.configuration
+        return self.pipeline.mappings.current.partners.values.map {
+            (configuration.inboxFolder(of: $0), $0.id)
+        }.sorted { $0.folder < $1.folder }
+    }
+
+    /// One pass over every partner folder; returns the number of files claimed.
+    func passOnce() -> Int {
+        let before = self.claimed
+        for (folder, partnerID) in self.partnerFolders() {
+            try? FileSystem.makeDirectories(folder)
+            _ = self.scan(folder: folder, partnerID: partnerID, stop: StopFlag())
+        }
+        return self.claimed - before
+    }
+
+    /// Runs until `stop` is set.
+    func run(until stop: StopFlag) {
+        let rescan = self.pipeline.configuration.rescanInterval.components
+        let rescanNanoseconds = UInt64(rescan.seconds) * 1_000_000_000
+        while !stop.isSet {
+            let folders = self.partnerFolders()
+            for (folder, _) in folders {
+                try? FileSystem.makeDirectories(folder)
+                try? self.watcher?.watch(folder)
+            }
+            var nextWait = Int64(rescanNanoseconds)
+            for (folder, partnerID) in folders {
+                if stop.isSet { break }
+                let wait = self.scan(folder: folder, partnerID: partnerID, stop: stop)
+                nextWait = min(nextWait, wait)
+            }
+            self.scanForUnknownFolders(known: Set(folders.map(\.folder)))
+            if stop.isSet { break }
+            let milliseconds = Int32(max(1, min(nextWait / 1_000_000, 1000)))
+            if let watcher = self.watcher {
+                _ = watcher.wait(timeoutMilliseconds: milliseconds)
+            } else {
+                usleep(UInt32(milliseconds) * 1000)
+            }
+        }
+    }
+
+    /// One pass over a partner folder; returns how soon (nanoseconds) it wants to look again.
+    func scan(folder: String, partnerID: String, stop: StopFlag) -> Int64 {
+        let candidates: [InboxFile]
+        do {
+            candidates = try self.pipeline.spool.candidates(in: folder)
+        } catch {
+            self.warnOnce(folder, "cannot list the inbox folder: \(error)")
+            return Int64(1_000_000_000)
+        }
+        var nextWait = Int64.max
+        self.tracker.retain(only: Set(candidates.map(\.path)), in: folder)
+        let now = Int64(DispatchTime.now().uptimeNanoseconds)
+        let wallClock = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
+        for file in candidates {
+            if stop.isSet { break }
+            switch self.tracker.observe(file, now: now, wallClock: wallClock) {
+            case .wait(let nanoseconds):
+                nextWait = min(nextWait, nanoseconds)
+                continue
+            case .ready:
+                break
+            }
+            let completeness = (try? Completeness.check(path: file.path, size: file.size)) ?? .unrecognized
+            switch completeness {
+            case .complete, .unrecognized:
+                self.claimAndProcess(file, folder: folder, partnerID: partnerID, incomplete: nil)
+            case .incomplete(let what):
+                let age = self.tracker.age(of: file.path, now: now)
+                let limit = self.pipeline.configuration.incompleteAfter.components
+                if age >= limit.seconds * 1_000_000_000 {
+                    self.claimAndProcess(file, folder: folder, partnerID: partnerID, incomplete: what)
+                } else {
+                    nextWait = min(nextWait, 1_000_000_000)
+                }
+            }
+        }
+        return nextWait
+    }
+
+    private func claimAndProcess(_ file: InboxFile, folder: String, partnerID: String, incomplete: String?) {
+        self.tag &+= 0x9E37_79B9_7F4A_7C15
+        let receivedAt = Date()
+        let workName = Spool.workName(
+            partnerID: partnerID,
+            originalName: file.name,
+            at: Int64(receivedAt.timeIntervalSince1970),
+            tag: self.tag
+        )
+        let claimed = ClaimedFile(
+            workName: workName,
+            originalName: file.name,
+            partnerID: partnerID,
+            folder: folder,
+            channel: "inbox",
+            receivedAt: receivedAt
+        )
+        do {
+            guard try self.pipeline.spool.claim(file, workName: workName) != nil else { return }
+            self.tracker.forget(file.path)
+            self.claimed += 1
+            if let incomplete {
+                _ = try self.pipeline.quarantine(
+                    claimed,
+                    bytes: try? FileSystem.read(FileSystem.join(self.pipeline.spool.work, workName)),
+                    reason: "ALERT: the file was still incomplete (\(incomplete)) after "
+                        + "\(self.pipeline.configuration.incompleteAfter); it was not acknowledged. "
+                        + "The partner's upload may have failed."
+                )
+                try? self.pipeline.store.write {
+                    try $0.audit(
+                        actor: "daemon",
+                        action: "alert",
+                        subject: "partner:\(partnerID)",
+                        detail: "incomplete file \(file.name) quarantined",
+                        at: Date()
+                    )
+                }
+            } else {
+                let outcome = try self.pipeline.process(claimed)
+                if outcome.acknowledgements > 0 { self.outboxSignal.raise() }
+            }
+        } catch {
+            // The machine failed (database, disk): the file stays in work/ and recovery retries it.
+            self.logger.error(
+                "processing failed; the file stays in work/ for the recovery scan",
+                metadata: ["partner.id": "\(partnerID)", "file.name": "\(file.name)", "error": "\(error)"]
+            )
+        }
+    }
+
+    private func scanForUnknownFolders(known: Set<String>) {
+        let root = self.pipeline.configuration.resolve(self.pipeline.configuration.inbox)
+        guard let names = try? FileSystem.list(root) else { return }
+        for name in names where !name.hasPrefix(".") {
+            let path = FileSystem.join(root, name)
+            guard !known.contains(path), (try? FileSystem.status(path))?.isDirectory == true else { continue }
+            if let files = try? self.pipeline.spool.candidates(in: path), !files.isEmpty {
+                self.warnOnce(path, "\(files.count) files wait in a folder that no partner profile names")
+            }
+        }
+    }
+
+    private func warnOnce(_ folder: String, _ message: String) {
+        if self.warnedFolders.insert(folder).inserted {
+            self.logger.warning("\(message)", metadata: ["folder": "\(folder)"])
+        }
+    }
+}
+
+/// A flag set once, read from any thread.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return self.value
+    }
+
+    func set() {
+        self.lock.lock()
+        self.value = true
+        self.lock.unlock()
+    }
+}
+
+/// Wakes a waiting thread early (a raised signal is remembered until the next wait).
+final class Signal: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var raised = false
+
+    func raise() {
+        self.condition.lock()
+        self.raised = true
+        self.condition.signal()
+        self.condition.unlock()
+    }
+
+    /// Waits until raised or `timeout` passes.
+    func wait(timeout: TimeInterval) {
+        self.condition.lock()
+        if !self.raised { _ = self.condition.wait(until: Date().addingTimeInterval(timeout)) }
+        self.raised = false
+        self.condition.unlock()
+    }
+}

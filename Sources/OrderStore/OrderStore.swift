@@ -1,0 +1,65 @@
+import Foundation
+import GRDB
+
+/// The daemon's database: SQLite in WAL mode with `synchronous=FULL`, one file under the data folder.
+///
+/// Everything an inbound file produces (its ledger row, interchanges, groups, sets, orders, acknowledgements and the
+/// outbound rows and control numbers they use) is written in one `write` transaction, so it commits whole or not at
+/// all. Unique indexes back every duplicate rule, so that even a logic error cannot store a thing twice.
+public final class OrderStore: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        try Schema.migrator.migrate(self.pool)
+    }
+
+    /// Runs `body` in one write transaction. Anything it throws rolls the whole transaction back.
+    public func write<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try self.pool.write { db in try body(StoreTransaction(db: db)) }
+    }
+
+    /// Runs `body` on a read-only snapshot.
+    public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
+        try self.pool.read { db in try body(StoreReader(db: db)) }
+    }
+
+    /// `PRAGMA integrity_check`: `["ok"]` for a sound database.
+    public func integrityCheck() throws -> [String] {
+        try self.pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
+    /// The migrations applied, oldest first.
+    public func appliedMigrations() throws -> [String] {
+        try self.pool.read { db in try Schema.migrator.appliedMigrations(db) }
+    }
+}
+
+/// Timestamps are stored as ISO 8601 text in UTC with milliseconds, which sorts as time does.
+enum Timestamp {
+    static func text(_ date: Date) -> String {
+        var seconds = date.timeIntervalSince1970
+        if seconds < 0 { seconds = 0 }
+        let whole = Int(seconds)
+        let milliseconds = Int((seconds - Double(whole)) * 1000)
+        var time = time_t(whole)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
+            + "\(pad(Int32(milliseconds), 3))Z"
+    }
+}

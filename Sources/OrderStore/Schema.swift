@@ -1,0 +1,193 @@
+import GRDB
+
+/// The tables, as migrations. A migration, once released, never changes: new columns and tables come in new ones.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-ledger") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }
+
+    private static let v1 = """
+        CREATE TABLE partners (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            profile_file TEXT NOT NULL,
+            profile_version TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        -- Every inbound file, whatever became of it. `state`: processed, duplicate, quarantined.
+        CREATE TABLE files (
+            id INTEGER PRIMARY KEY,
+            partner_id TEXT,
+            channel TEXT NOT NULL,
+            original_name TEXT NOT NULL,
+            work_name TEXT NOT NULL UNIQUE,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            format TEXT,
+            state TEXT NOT NULL CHECK (state IN ('processed', 'duplicate', 'quarantined')),
+            duplicate_of INTEGER REFERENCES files(id),
+            reprocess_of INTEGER REFERENCES files(id),
+            error TEXT,
+            stored_path TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            processed_at TEXT NOT NULL
+        );
+        -- A file's bytes are processed once per partner; a duplicate is recorded, never processed.
+        CREATE UNIQUE INDEX files_once ON files(partner_id, sha256)
+            WHERE state = 'processed' AND reprocess_of IS NULL;
+        CREATE INDEX files_state ON files(state, id);
+
+        -- `status`: accepted, partially accepted, rejected (syntax), duplicate.
+        CREATE TABLE interchanges (
+            id INTEGER PRIMARY KEY,
+            file_id INTEGER NOT NULL REFERENCES files(id),
+            partner_id TEXT NOT NULL,
+            dialect TEXT NOT NULL,
+            sender_qualifier TEXT NOT NULL,
+            sender_id TEXT NOT NULL,
+            receiver_qualifier TEXT NOT NULL,
+            receiver_id TEXT NOT NULL,
+            control_number TEXT NOT NULL,
+            syntax_version TEXT NOT NULL,
+            is_test INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            duplicate_of INTEGER REFERENCES interchanges(id),
+            byte_offset INTEGER NOT NULL,
+            received_at TEXT NOT NULL
+        );
+        CREATE INDEX interchanges_key
+            ON interchanges(sender_qualifier, sender_id, receiver_qualifier, receiver_id, control_number);
+        CREATE UNIQUE INDEX interchanges_in_file ON interchanges(file_id, byte_offset);
+
+        CREATE TABLE groups (
+            id INTEGER PRIMARY KEY,
+            interchange_id INTEGER NOT NULL REFERENCES interchanges(id),
+            functional_id TEXT NOT NULL,
+            sender_id TEXT NOT NULL,
+            receiver_id TEXT NOT NULL,
+            control_number TEXT NOT NULL,
+            version TEXT NOT NULL,
+            declared_sets INTEGER,
+            received_sets INTEGER NOT NULL,
+            accepted_sets INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            UNIQUE (interchange_id, position)
+        );
+        CREATE INDEX groups_control ON groups(interchange_id, control_number);
+
+        -- X12 sets and EDIFACT messages. `status`: accepted, rejected (syntax), unmapped, duplicate.
+        CREATE TABLE transaction_sets (
+            id INTEGER PRIMARY KEY,
+            interchange_id INTEGER NOT NULL REFERENCES interchanges(id),
+            group_id INTEGER REFERENCES groups(id),
+            identifier TEXT NOT NULL,
+            control_number TEXT NOT NULL,
+            version TEXT NOT NULL,
+            status TEXT NOT NULL,
+            errors TEXT,
+            byte_offset INTEGER NOT NULL,
+            UNIQUE (interchange_id, byte_offset)
+        );
+
+        CREATE TABLE orders (
+            id INTEGER PRIMARY KEY,
+            partner_id TEXT NOT NULL,
+            po_number TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            order_type TEXT,
+            status TEXT NOT NULL,
+            file_id INTEGER NOT NULL REFERENCES files(id),
+            set_id INTEGER REFERENCES transaction_sets(id),
+            currency TEXT,
+            ordered_on TEXT,
+            line_count INTEGER NOT NULL,
+            mapping TEXT,
+            mapping_version TEXT,
+            canonical TEXT NOT NULL,
+            duplicate_of INTEGER REFERENCES orders(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        -- One live original per PO number and partner; a second one is stored flagged as its duplicate.
+        CREATE UNIQUE INDEX orders_original ON orders(partner_id, po_number)
+            WHERE purpose = 'original' AND duplicate_of IS NULL;
+        CREATE INDEX orders_partner ON orders(partner_id, id);
+
+        CREATE TABLE order_lines (
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            position INTEGER NOT NULL,
+            line_number TEXT,
+            buyer_part TEXT,
+            vendor_part TEXT,
+            gtin TEXT,
+            description TEXT,
+            quantity TEXT NOT NULL,
+            unit TEXT,
+            unit_price TEXT,
+            PRIMARY KEY (order_id, position)
+        );
+
+        CREATE TABLE order_status (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            status TEXT NOT NULL,
+            note TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX order_status_order ON order_status(order_id, id);
+
+        -- Outbound documents. The row is the source of truth; the outbox file is written from it.
+        -- `state`: pending (not yet in the outbox), written.
+        CREATE TABLE outbound (
+            id INTEGER PRIMARY KEY,
+            partner_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            folder TEXT NOT NULL,
+            file_name TEXT NOT NULL UNIQUE,
+            content BLOB NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'written')),
+            control_number TEXT,
+            file_id INTEGER REFERENCES files(id),
+            order_id INTEGER REFERENCES orders(id),
+            created_at TEXT NOT NULL,
+            written_at TEXT
+        );
+        CREATE INDEX outbound_pending ON outbound(state, id);
+
+        -- Acknowledgements sent: 997, 999, TA1, CONTRL (and later 855, ORDRSP).
+        CREATE TABLE acknowledgements (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            partner_id TEXT NOT NULL,
+            file_id INTEGER REFERENCES files(id),
+            interchange_id INTEGER REFERENCES interchanges(id),
+            order_id INTEGER REFERENCES orders(id),
+            status TEXT NOT NULL,
+            outbound_id INTEGER NOT NULL REFERENCES outbound(id),
+            created_at TEXT NOT NULL
+        );
+
+        -- Control numbers we send, per partner and kind (interchange, group); never reused.
+        CREATE TABLE control_numbers (
+            partner_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            value INTEGER NOT NULL,
+            PRIMARY KEY (partner_id, kind)
+        );
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT,
+            detail TEXT
+        );
+        """
+}

@@ -1,0 +1,409 @@
+import Foundation
+import GRDB
+
+/// What an inbound file's ledger row records.
+public struct FileRecord: Sendable, Hashable, Codable {
+    public enum State: String, Sendable, Hashable, Codable {
+        case processed, duplicate, quarantined
+    }
+
+    public var id: Int64?
+    public var partnerID: String?
+    /// `inbox` or `http`.
+    public var channel: String
+    public var originalName: String
+    /// The unique name the file was claimed under; recovery matches `work/` files to rows by it.
+    public var workName: String
+    public var sha256: String
+    public var size: Int
+    public var format: String?
+    public var state: State
+    public var duplicateOf: Int64?
+    public var reprocessOf: Int64?
+    /// What went wrong, for quarantined files (and a note for duplicates).
+    public var error: String?
+    /// Where the bytes are kept: the archive or quarantine path, relative to the data folder.
+    public var storedPath: String
+    public var receivedAt: Date
+    public var processedAt: Date
+
+    public init(
+        id: Int64? = nil,
+        partnerID: String?,
+        channel: String,
+        originalName: String,
+        workName: String,
+        sha256: String,
+        size: Int,
+        format: String?,
+        state: State,
+        duplicateOf: Int64? = nil,
+        reprocessOf: Int64? = nil,
+        error: String? = nil,
+        storedPath: String,
+        receivedAt: Date,
+        processedAt: Date
+    ) {
+        self.id = id
+        self.partnerID = partnerID
+        self.channel = channel
+        self.originalName = originalName
+        self.workName = workName
+        self.sha256 = sha256
+        self.size = size
+        self.format = format
+        self.state = state
+        self.duplicateOf = duplicateOf
+        self.reprocessOf = reprocessOf
+        self.error = error
+        self.storedPath = storedPath
+        self.receivedAt = receivedAt
+        self.processedAt = processedAt
+    }
+}
+
+/// An interchange (X12 ISA…IEA or EDIFACT UNB…UNZ) as received.
+public struct InterchangeRecord: Sendable, Hashable {
+    public var id: Int64?
+    public var fileID: Int64
+    public var partnerID: String
+    public var dialect: String
+    public var senderQualifier: String
+    public var senderID: String
+    public var receiverQualifier: String
+    public var receiverID: String
+    public var controlNumber: String
+    public var syntaxVersion: String
+    public var isTest: Bool
+    /// accepted, partial, rejected, duplicate.
+    public var status: String
+    public var duplicateOf: Int64?
+    public var byteOffset: Int
+    public var receivedAt: Date
+
+    public init(
+        fileID: Int64,
+        partnerID: String,
+        dialect: String,
+        senderQualifier: String,
+        senderID: String,
+        receiverQualifier: String,
+        receiverID: String,
+        controlNumber: String,
+        syntaxVersion: String,
+        isTest: Bool,
+        status: String,
+        duplicateOf: Int64? = nil,
+        byteOffset: Int,
+        receivedAt: Date
+    ) {
+        self.fileID = fileID
+        self.partnerID = partnerID
+        self.dialect = dialect
+        self.senderQualifier = senderQualifier
+        self.senderID = senderID
+        self.receiverQualifier = receiverQualifier
+        self.receiverID = receiverID
+        self.controlNumber = controlNumber
+        self.syntaxVersion = syntaxVersion
+        self.isTest = isTest
+        self.status = status
+        self.duplicateOf = duplicateOf
+        self.byteOffset = byteOffset
+        self.receivedAt = receivedAt
+    }
+}
+
+/// A functional group (X12 GS…GE).
+public struct GroupRecord: Sendable, Hashable {
+    public var interchangeID: Int64
+    public var functionalID: String
+    public var senderID: String
+    public var receiverID: String
+    public var controlNumber: String
+    public var version: String
+    public var declaredSets: Int?
+    public var receivedSets: Int
+    public var acceptedSets: Int
+    public var status: String
+    /// 1 for the first group of the interchange.
+    public var position: Int
+
+    public init(
+        interchangeID: Int64,
+        functionalID: String,
+        senderID: String,
+        receiverID: String,
+        controlNumber: String,
+        version: String,
+        declaredSets: Int?,
+        receivedSets: Int,
+        acceptedSets: Int,
+        status: String,
+        position: Int
+    ) {
+        self.interchangeID = interchangeID
+        self.functionalID = functionalID
+        self.senderID = senderID
+        self.receiverID = receiverID
+        self.controlNumber = controlNumber
+        self.version = version
+        self.declaredSets = declaredSets
+        self.receivedSets = receivedSets
+        self.acceptedSets = acceptedSets
+        self.status = status
+        self.position = position
+    }
+}
+
+/// An X12 transaction set or an EDIFACT message.
+public struct TransactionSetRecord: Sendable, Hashable {
+    public var interchangeID: Int64
+    public var groupID: Int64?
+    public var identifier: String
+    public var controlNumber: String
+    public var version: String
+    /// accepted, rejected, unmapped, duplicate.
+    public var status: String
+    /// The errors, one per line, for an admin.
+    public var errors: String?
+    public var byteOffset: Int
+
+    public init(
+        interchangeID: Int64,
+        groupID: Int64?,
+        identifier: String,
+        controlNumber: String,
+        version: String,
+        status: String,
+        errors: String?,
+        byteOffset: Int
+    ) {
+        self.interchangeID = interchangeID
+        self.groupID = groupID
+        self.identifier = identifier
+        self.controlNumber = controlNumber
+        self.version = version
+        self.status = status
+        self.errors = errors
+        self.byteOffset = byteOffset
+    }
+}
+
+/// A document to send: the row is the source of truth, the outbox file is written from it.
+public struct OutboundDocument: Sendable, Hashable {
+    public var id: Int64
+    public var partnerID: String
+    public var kind: String
+    /// The partner's outbox folder, as the profile names it.
+    public var folder: String
+    public var fileName: String
+    public var content: [UInt8]
+    public var state: String
+    public var controlNumber: String?
+    public var createdAt: Date
+}
+
+/// The writes of one transaction. Only `OrderStore.write` makes one.
+public struct StoreTransaction {
+    let db: Database
+
+    /// The reads, inside the same transaction.
+    public var reader: StoreReader { StoreReader(db: self.db) }
+
+    // MARK: Files
+
+    /// Inserts the ledger row of an inbound file and returns its ID.
+    public func insertFile(_ file: FileRecord) throws -> Int64 {
+        try self.db.execute(
+            sql: """
+                INSERT INTO files (partner_id, channel, original_name, work_name, sha256, size, format, state,
+                    duplicate_of, reprocess_of, error, stored_path, received_at, processed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                file.partnerID, file.channel, file.originalName, file.workName, file.sha256, file.size, file.format,
+                file.state.rawValue, file.duplicateOf, file.reprocessOf, file.error, file.storedPath,
+                Timestamp.text(file.receivedAt), Timestamp.text(file.processedAt),
+            ]
+        )
+        return self.db.lastInsertedRowID
+    }
+
+    // MARK: Envelopes
+
+    public func insertInterchange(_ record: InterchangeRecord) throws -> Int64 {
+        try self.db.execute(
+            sql: """
+                INSERT INTO interchanges (file_id, partner_id, dialect, sender_qualifier, sender_id,
+                    receiver_qualifier, receiver_id, control_number, syntax_version, is_test, status, duplicate_of,
+                    byte_offset, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                record.fileID, record.partnerID, record.dialect, record.senderQualifier, record.senderID,
+                record.receiverQualifier, record.receiverID, record.controlNumber, record.syntaxVersion,
+                record.isTest, record.status, record.duplicateOf, record.byteOffset,
+                Timestamp.text(record.receivedAt),
+            ]
+        )
+        return self.db.lastInsertedRowID
+    }
+
+    public func insertGroup(_ record: GroupRecord) throws -> Int64 {
+        try self.db.execute(
+            sql: """
+                INSERT INTO groups (interchange_id, functional_id, sender_id, receiver_id, control_number, version,
+                    declared_sets, received_sets, accepted_sets, status, position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                record.interchangeID, record.functionalID, record.senderID, record.receiverID, record.controlNumber,
+                record.version, record.declaredSets, record.receivedSets, record.acceptedSets, record.status,
+                record.position,
+            ]
+        )
+        return self.db.lastInsertedRowID
+    }
+
+    public func insertTransactionSet(_ record: TransactionSetRecord) throws -> Int64 {
+        try self.db.execute(
+            sql: """
+                INSERT INTO transaction_sets (interchange_id, group_id, identifier, control_number, version, status,
+                    errors, byte_offset)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                record.interchangeID, record.groupID, record.identifier, record.controlNumber, record.version,
+                record.status, record.errors, record.byteOffset,
+            ]
+        )
+        return self.db.lastInsertedRowID
+    }
+
+    // MARK: Outbound
+
+    /// Queues a document for the partner's outbox; the file name is made unique from the row ID.
+    public func enqueueOutbound(
+        partnerID: String,
+        kind: String,
+        folder: String,
+        fileExtension: String,
+        content: [UInt8],
+        controlNumber: String?,
+        fileID: Int64?,
+        orderID: Int64? = nil,
+        at date: Date
+    ) throws -> Int64 {
+        // The ID is not known before the insert: insert with a provisional unique name, then name it by its ID.
+        let provisional = "pending-\(UUID().uuidString)"
+        try self.db.execute(
+            sql: """
+                INSERT INTO outbound (partner_id, kind, folder, file_name, content, state, control_number, file_id,
+                    order_id, created_at)
+                VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
+                """,
+            arguments: [
+                partnerID, kind, folder, provisional, Data(content), controlNumber, fileID, orderID,
+                Timestamp.text(date),
+            ]
+        )
+        let id = self.db.lastInsertedRowID
+        let name = "\(kind)-\(partnerID)-\(Self.padded(id, 9))\(fileExtension.isEmpty ? "" : ".")\(fileExtension)"
+        try self.db.execute(sql: "UPDATE outbound SET file_name = ? WHERE id = ?", arguments: [name, id])
+        return id
+    }
+
+    /// Marks an outbound row as written to the outbox.
+    public func markWritten(outboundID: Int64, at date: Date) throws {
+        try self.db.execute(
+            sql: "UPDATE outbound SET state = 'written', written_at = ? WHERE id = ? AND state = 'pending'",
+            arguments: [Timestamp.text(date), outboundID]
+        )
+    }
+
+    /// Sets a written row back to pending so that the outbox writer writes (or, when the file is there with the same
+    /// bytes, re-marks) it: the repair after a failed fsync, "rewrite from the database".
+    public func markPending(fileName: String) throws {
+        try self.db.execute(
+            sql: "UPDATE outbound SET state = 'pending', written_at = NULL WHERE file_name = ?",
+            arguments: [fileName]
+        )
+    }
+
+    public func insertAcknowledgement(
+        kind: String,
+        partnerID: String,
+        fileID: Int64?,
+        interchangeID: Int64?,
+        orderID: Int64? = nil,
+        status: String,
+        outboundID: Int64,
+        at date: Date
+    ) throws {
+        try self.db.execute(
+            sql: """
+                INSERT INTO acknowledgements (kind, partner_id, file_id, interchange_id, order_id, status,
+                    outbound_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [kind, partnerID, fileID, interchangeID, orderID, status, outboundID, Timestamp.text(date)]
+        )
+    }
+
+    // MARK: Control numbers
+
+    /// The next control number of `kind` (interchange, group) for the partner: 1, 2, …, wrapping after `maximum`.
+    /// It commits with the transaction that uses it, so a number is never handed out twice.
+    public func nextControlNumber(partnerID: String, kind: String, maximum: Int = 999_999_999) throws -> Int {
+        let current =
+            try Int.fetchOne(
+                self.db,
+                sql: "SELECT value FROM control_numbers WHERE partner_id = ? AND kind = ?",
+                arguments: [partnerID, kind]
+            ) ?? 0
+        let next = current >= maximum ? 1 : current + 1
+        try self.db.execute(
+            sql: """
+                INSERT INTO control_numbers (partner_id, kind, value) VALUES (?, ?, ?)
+                ON CONFLICT (partner_id, kind) DO UPDATE SET value = excluded.value
+                """,
+            arguments: [partnerID, kind, next]
+        )
+        return next
+    }
+
+    // MARK: Partners and audit
+
+    public func upsertPartner(
+        id: String,
+        name: String,
+        profileFile: String,
+        profileVersion: String,
+        at date: Date
+    )
+        throws
+    {
+        try self.db.execute(
+            sql: """
+                INSERT INTO partners (id, name, profile_file, profile_version, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, profile_file = excluded.profile_file,
+                    profile_version = excluded.profile_version, updated_at = excluded.updated_at
+                WHERE profile_version != excluded.profile_version OR name != excluded.name
+                """,
+            arguments: [id, name, profileFile, profileVersion, Timestamp.text(date)]
+        )
+    }
+
+    public func audit(actor: String, action: String, subject: String?, detail: String?, at date: Date) throws {
+        try self.db.execute(
+            sql: "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+            arguments: [Timestamp.text(date), actor, action, subject, detail]
+        )
+    }
+
+    static func padded(_ number: Int64, _ width: Int) -> String {
+        let text = String(number)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    }
+}

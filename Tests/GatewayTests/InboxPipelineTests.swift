@@ -1,0 +1,193 @@
+import Foundation
+import Gateway
+import OrderStore
+import Spool
+import Testing
+
+@Suite("Inbox to acknowledgement")
+struct InboxPipelineTests {
+    @Test func acmeOrderIsStoredArchivedUnchangedAndAcknowledgedWithA997() throws {
+        let gateway = try TestGateway()
+        try gateway.drop(example: "examples/acme/850-po-7731045.edi", into: "acme")
+        #expect(try gateway.daemon.pollOnce() == 1)
+
+        let files = try gateway.fileList()
+        #expect(files.count == 1)
+        #expect(files[0].state == "processed")
+        let original = Array(
+            try Data(contentsOf: TestGateway.repository.appendingPathComponent("examples/acme/850-po-7731045.edi"))
+        )
+        #expect(try gateway.bytes(atDataPath: files[0].storedPath) == original)
+        #expect(gateway.files(under: "work").isEmpty)
+
+        let summary = try gateway.store.read { try $0.summary() }
+        #expect(summary.orders["received"] == 1)
+        #expect(summary.outbound["written"] == 1)
+
+        let outbox = gateway.outbox("acme")
+        #expect(outbox.count == 1)
+        let ack = segments(outbox[0].text)
+        // Sender and receiver swapped, the inbound group and set acknowledged, real counts.
+        #expect(ack[0].contains("*ZZ*WIDGETWORKS    *ZZ*ACMERETAIL     *"))
+        #expect(ack.contains("AK1*PO*101"))
+        #expect(ack.contains("AK2*850*0001"))
+        #expect(ack.contains("AK5*A"))
+        #expect(ack.contains("AK9*A*1*1*1"))
+        #expect(!ack.contains { $0.hasPrefix("TA1") })  // ISA14 = 0 and the policy is onRequest
+    }
+
+    @Test func edifactPartnerGetsAContrlAndTheOrderIsStored() throws {
+        let gateway = try TestGateway()
+        try gateway.drop(example: "examples/nordhandel/orders-4500098765.edi", into: "nordhandel")
+        try gateway.daemon.pollOnce()
+        let outbox = gateway.outbox("nordhandel")
+        #expect(outbox.count == 1)
+        let contrl = segments(outbox[0].text, terminator: "'")
+        #expect(contrl.contains { $0.hasPrefix("UNH+1+CONTRL") })
+        #expect(contrl.contains { $0.hasPrefix("UCI+") && $0.hasSuffix("+7") })
+        #expect(try gateway.store.read { try $0.summary() }.orders["received"] == 1)
+    }
+
+    @Test func cxmlOrderIsStoredWithoutAnEDIAcknowledgement() throws {
+        let gateway = try TestGateway()
+        try gateway.drop(example: "examples/procurenet/orderrequest-PN-PO-2026-000871.xml", into: "procurenet")
+        try gateway.daemon.pollOnce()
+        let files = try gateway.fileList()
+        #expect(files.map(\.state) == ["processed"])
+        #expect(try gateway.store.read { try $0.summary() }.orders["received"] == 1)
+        #expect(gateway.outbox("procurenet").isEmpty)
+    }
+
+    @Test func syntaxErrorsAreRejectedInThe997WithTheirPositionAndTheOrderIsNotStored() throws {
+        let gateway = try TestGateway()
+        var text = String(decoding: acmeOrder(interchange: 7, group: 7, po: "PO-BAD"), as: UTF8.self)
+        text = text.replacingOccurrences(of: "BEG*00*SA*PO-BAD**20261120~", with: "BEG*00*SA***20261120~")
+        try gateway.drop(Array(text.utf8), as: "bad.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        let ack = segments(gateway.outbox("acme")[0].text)
+        #expect(ack.contains("AK3*BEG*2**8"))
+        #expect(ack.contains("AK4*3**1"))
+        #expect(ack.contains("AK5*R*5"))
+        #expect(ack.contains("AK9*R*1*1*0"))
+        #expect(try gateway.store.read { try $0.count("orders") } == 0)
+        // The file is kept, in the archive: it was read and answered.
+        #expect(try gateway.fileList().map(\.state) == ["processed"])
+    }
+
+    @Test func garbageIsQuarantinedWithAReportAndNoAcknowledgement() throws {
+        let gateway = try TestGateway()
+        try gateway.drop(Array("hello, this is not an order\n".utf8), as: "note.txt", into: "acme")
+        try gateway.daemon.pollOnce()
+        let files = try gateway.fileList()
+        #expect(files.map(\.state) == ["quarantined"])
+        let quarantined = gateway.files(under: "quarantine")
+        #expect(quarantined.count == 2)
+        let report = try String(
+            contentsOfFile: gateway.root + "/data/quarantine/" + quarantined.first { $0.hasSuffix(".error.txt") }!,
+            encoding: .utf8
+        )
+        #expect(report.contains("not an X12, EDIFACT or XML document"))
+        #expect(try gateway.bytes(atDataPath: files[0].storedPath) == Array("hello, this is not an order\n".utf8))
+        #expect(gateway.outbox("acme").isEmpty)
+    }
+
+    @Test func malformedXMLIsQuarantinedWithItsLineAndColumn() throws {
+        let gateway = try TestGateway()
+        let text = "<?xml version=\"1.0\"?>\n<cXML payloadID=\"x\">\n  <Request>\n    <Broken></Request>\n</cXML>\n"
+        try gateway.drop(Array(text.utf8), as: "broken.xml", into: "procurenet")
+        try gateway.daemon.pollOnce()
+        let files = try gateway.fileList()
+        #expect(files.map(\.state) == ["quarantined"])
+        let error = files[0].error ?? ""
+        #expect(error.contains("broken.xml: line 4, column 23"), "\(error)")
+    }
+
+    @Test func xmlWithAnEntityDeclarationIsQuarantinedNotExpanded() throws {
+        let gateway = try TestGateway()
+        let text = """
+            <?xml version="1.0"?>
+            <!DOCTYPE cXML [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+            <cXML payloadID="x"><Request>&xxe;</Request></cXML>
+
+            """
+        try gateway.drop(Array(text.utf8), as: "xxe.xml", into: "procurenet")
+        try gateway.daemon.pollOnce()
+        let files = try gateway.fileList()
+        #expect(files.map(\.state) == ["quarantined"])
+        #expect(try gateway.store.read { try $0.count("orders") } == 0)
+    }
+
+    @Test func aFileInAnotherPartnersFolderIsQuarantinedNotProcessed() throws {
+        let gateway = try TestGateway()
+        try gateway.drop(example: "examples/acme/850-po-7731045.edi", into: "nordhandel")
+        try gateway.daemon.pollOnce()
+        let files = try gateway.fileList()
+        #expect(files.map(\.state) == ["quarantined"])
+        #expect(files[0].error?.contains("partner nordhandel has no X12 identity") == true)
+        #expect(try gateway.store.read { try $0.count("orders") } == 0)
+        #expect(gateway.outbox("nordhandel").isEmpty && gateway.outbox("acme").isEmpty)
+    }
+
+    @Test func anInterchangeFromAnotherX12SenderIsQuarantinedNamingBothIdentities() throws {
+        let other = """
+            partner: other
+            name: Other Co.
+            identities:
+              x12: { qualifier: ZZ, id: OTHERCO }
+            us:
+              x12: { qualifier: ZZ, id: WIDGETWORKS }
+            inbound:
+              - map: x12/850-004010
+            acknowledgements: { functional: "997", ta1: never }
+
+            """
+        let gateway = try TestGateway(extraPartners: ["other": other])
+        try gateway.drop(example: "examples/acme/850-po-7731045.edi", into: "other")
+        try gateway.daemon.pollOnce()
+        let files = try gateway.fileList()
+        #expect(files.map(\.state) == ["quarantined"])
+        #expect(files[0].error?.contains("ISA05/06 ZZ:ACMERETAIL, not partner other's ZZ:OTHERCO") == true)
+        #expect(gateway.outbox("other").isEmpty)
+    }
+
+    @Test func temporaryNamesAreIgnoredUntilRenamed() throws {
+        let gateway = try TestGateway()
+        let folder = gateway.root + "/inbox/acme/"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for name in ["upload.edi.part", ".hidden.edi", "x.tmp", "y.filepart", "z.partial"] {
+            try Data(acmeOrder(interchange: 1, po: name)).write(to: URL(fileURLWithPath: folder + name))
+        }
+        #expect(try gateway.daemon.pollOnce() == 0)
+        try FileManager.default.moveItem(atPath: folder + "upload.edi.part", toPath: folder + "upload.edi")
+        #expect(try gateway.daemon.pollOnce() == 1)
+    }
+
+    @Test func aPartialUploadWaitsForItsTrailerThenIsTaken() throws {
+        let gateway = try TestGateway(settings: "")
+        let bytes = acmeOrder(interchange: 3, po: "PO-PARTIAL")
+        let folder = gateway.root + "/inbox/acme/"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let half = bytes.count / 2
+        try Data(bytes[..<half]).write(to: URL(fileURLWithPath: folder + "po.edi"))
+        #expect(try gateway.daemon.pollOnce() == 0)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "po.edi"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(bytes[half...]))
+        try handle.close()
+        #expect(try gateway.daemon.pollOnce() == 1)
+        #expect(try gateway.fileList().map(\.state) == ["processed"])
+    }
+
+    @Test func aFileStillIncompleteAfterTheWaitIsQuarantinedWithAnAlertAndNotAcknowledged() throws {
+        let gateway = try TestGateway()
+        let bytes = acmeOrder(interchange: 4, po: "PO-CUT")
+        try gateway.drop(Array(bytes.prefix(200)), as: "cut.edi", into: "acme")
+        #expect(try gateway.daemon.pollOnce() == 0)
+        Thread.sleep(forTimeInterval: 1.1)  // incompleteAfterSeconds: 1
+        #expect(try gateway.daemon.pollOnce() == 1)
+        let files = try gateway.fileList()
+        #expect(files.map(\.state) == ["quarantined"])
+        #expect(files[0].error?.contains("ALERT") == true)
+        #expect(gateway.outbox("acme").isEmpty)
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import OrderModel
+import OrderStore
+import Testing
+
+@Suite("Order store")
+struct OrderStoreTests {
+    private func temporaryStore() throws -> (OrderStore, String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return (try OrderStore(path: folder + "/ordergate.sqlite"), folder)
+    }
+
+    private func file(_ name: String, sha: String = "abc", state: FileRecord.State = .processed) -> FileRecord {
+        FileRecord(
+            partnerID: "acme",
+            channel: "inbox",
+            originalName: name,
+            workName: "acme/\(name)",
+            sha256: sha,
+            size: 1,
+            format: "x12",
+            state: state,
+            storedPath: "archive/\(name)",
+            receivedAt: Date(),
+            processedAt: Date()
+        )
+    }
+
+    @Test func theDatabaseIsMigratedAndSound() throws {
+        let (store, folder) = try self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(try store.appliedMigrations() == ["v1-ledger"])
+        #expect(try store.integrityCheck() == ["ok"])
+    }
+
+    @Test func aTransactionThatThrowsLeavesNothingBehind() throws {
+        let (store, folder) = try self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        struct Failure: Error {}
+        #expect(throws: Failure.self) {
+            try store.write { tx in
+                _ = try tx.insertFile(self.file("a"))
+                _ = try tx.nextControlNumber(partnerID: "acme", kind: "interchange")
+                throw Failure()
+            }
+        }
+        #expect(try store.read { try $0.count("files") } == 0)
+        // The counter did not move either.
+        #expect(try store.write { try $0.nextControlNumber(partnerID: "acme", kind: "interchange") } == 1)
+    }
+
+    @Test func controlNumbersAreCountedPerPartnerAndKindAndWrap() throws {
+        let (store, folder) = try self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let numbers = try store.write { tx in
+            [
+                try tx.nextControlNumber(partnerID: "acme", kind: "interchange"),
+                try tx.nextControlNumber(partnerID: "acme", kind: "interchange"),
+                try tx.nextControlNumber(partnerID: "acme", kind: "group"),
+                try tx.nextControlNumber(partnerID: "nord", kind: "interchange"),
+                try tx.nextControlNumber(partnerID: "acme", kind: "small", maximum: 1),
+                try tx.nextControlNumber(partnerID: "acme", kind: "small", maximum: 1),
+            ]
+        }
+        #expect(numbers == [1, 2, 1, 1, 1, 1])
+    }
+
+    @Test func theSameBytesCannotBeProcessedTwiceForAPartner() throws {
+        let (store, folder) = try self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        _ = try store.write { try $0.insertFile(self.file("a")) }
+        #expect(throws: (any Error).self) { _ = try store.write { try $0.insertFile(self.file("b")) } }
+        // Recorded as a duplicate, it may be stored.
+        _ = try store.write { try $0.insertFile(self.file("c", state: .duplicate)) }
+        #expect(try store.read { try $0.processedFile(partnerID: "acme", sha256: "abc") } == 1)
+    }
+
+    @Test func aSecondLiveOriginalOfAPONumberIsRefusedByTheIndex() throws {
+        let (store, folder) = try self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var order = Order()
+        order.purchaseOrderNumber = "PO-1"
+        try store.write { tx in
+            let fileID = try tx.insertFile(self.file("a"))
+            let first = try tx.insertOrder(
+                order,
+                partnerID: "acme",
+                fileID: fileID,
+                setID: nil,
+                status: .received,
+                at: Date()
+            )
+            #expect(throws: (any Error).self) {
+                _ = try tx.insertOrder(
+                    order,
+                    partnerID: "acme",
+                    fileID: fileID,
+                    setID: nil,
+                    status: .received,
+                    at: Date()
+                )
+            }
+            _ = try tx.insertOrder(
+                order,
+                partnerID: "acme",
+                fileID: fileID,
+                setID: nil,
+                status: .duplicate,
+                duplicateOf: first,
+                at: Date()
+            )
+        }
+        let json = try #require(try store.read { try $0.orderJSON(id: 1) })
+        #expect(json.contains("\"id\" : \"1\""))
+    }
+
+    @Test func outboundFilesAreNamedByTheirRowAndMarkedOnce() throws {
+        let (store, folder) = try self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let id = try store.write { tx in
+            try tx.enqueueOutbound(
+                partnerID: "acme",
+                kind: "997",
+                folder: "outbox/acme",
+                fileExtension: "x12",
+                content: [1, 2, 3],
+                controlNumber: "1",
+                fileID: nil,
+                at: Date()
+            )
+        }
+        let pending = try store.read { try $0.pendingOutbound() }
+        #expect(pending.map(\.fileName) == ["997-acme-\(String(format: "%09d", id)).x12"])
+        #expect(pending.first?.content == [1, 2, 3])
+        try store.write { try $0.markWritten(outboundID: id, at: Date()) }
+        #expect(try store.read { try $0.pendingOutbound() }.isEmpty)
+    }
+}
