@@ -269,7 +269,9 @@ class Daemon:
 
     def note(self, text: str) -> None:
         with open(self.log, "a") as handle:
-            handle.write(f"=== crash-test {time.strftime('%H:%M:%S')}: {text} ===\n")
+            now = time.time()
+            stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
+            handle.write(f"=== crash-test {stamp}: {text} ===\n")
 
     def start(self) -> None:
         assert self.process is None

@@ -31,7 +31,13 @@ public enum Completeness: Hashable, Sendable {
             // The terminator is the byte after ISA16, at offset 105 of the ISA.
             guard body.count > 105 else { return .incomplete("the ISA segment is cut short") }
             let terminator = body[body.startIndex + 105]
-            return self.endsWithSegment("IEA", tail: trimmedTail, terminator: terminator, release: nil)
+            return self.endsWithSegment(
+                "IEA",
+                tail: tail[...],
+                terminator: terminator,
+                release: nil,
+                elementSeparator: body[body.startIndex + 3]
+            )
                 ? .complete : .incomplete("no IEA trailer at the end")
         }
         if body.starts(with: Array("UNA".utf8)) || body.starts(with: Array("UNB".utf8)) {
@@ -43,7 +49,7 @@ public enum Completeness: Hashable, Sendable {
                 let releaseByte = body[body.startIndex + 6]
                 release = releaseByte == UInt8(ascii: " ") ? nil : releaseByte
             }
-            return self.endsWithSegment("UNZ", tail: trimmedTail, terminator: terminator, release: release)
+            return self.endsWithSegment("UNZ", tail: tail[...], terminator: terminator, release: release)
                 ? .complete : .incomplete("no UNZ trailer at the end")
         }
         if body.first == UInt8(ascii: "<") {
@@ -65,9 +71,25 @@ public enum Completeness: Hashable, Sendable {
         _ tag: String,
         tail: ArraySlice<UInt8>,
         terminator: UInt8,
-        release: UInt8?
+        release: UInt8?,
+        elementSeparator: UInt8? = nil
     ) -> Bool {
-        guard tail.last == terminator else { return false }
+        // Trailing line breaks and padding are not data, unless the terminator itself is a line break.
+        var end = tail.endIndex
+        while end > tail.startIndex, tail[end - 1] != terminator, Self.isSpace(tail[end - 1]) || tail[end - 1] == 0x1A {
+            end -= 1
+        }
+        var tail = tail[..<end]
+        if tail.last != terminator {
+            // An X12 file may end without the final terminator (the reader accepts it at the end of input): take it
+            // when its last segment is a whole IEA (IEA02 has all nine digits, whatever a broken partner appends),
+            // never a cut one.
+            guard let elementSeparator, let lastSeparator = tail.lastIndex(of: elementSeparator),
+                tail.endIndex - lastSeparator - 1 >= 9,
+                tail[(lastSeparator + 1)...].prefix(9).allSatisfy({ (0x30...0x39).contains($0) })
+            else { return false }
+            tail.append(terminator)
+        }
         // Find the terminator before the last one (skipping released ones and line breaks after it).
         var index = tail.endIndex - 2
         while index >= tail.startIndex {

@@ -21,6 +21,14 @@ struct SpoolTests {
         #expect(Completeness.check(head: Array(whole.utf8), tail: Array(whole.utf8)) == .complete)
         let cut = isa + "\nGS*PO*A*B*20261120*0930*1*X*004010~\nST*850*0001~"
         #expect(Completeness.check(head: Array(cut.utf8), tail: Array(cut.utf8)) != .complete)
+        // Regression: a line break as the segment terminator (corpus 850-po-ediengine.edi) was taken for padding.
+        let newlineTerminated = String(isa.dropLast()) + "\nGS*PO*A*B*20261120*0930*1*X*004010\nIEA*1*000000001\n"
+        #expect(
+            Completeness.check(head: Array(newlineTerminated.utf8), tail: Array(newlineTerminated.utf8)) == .complete
+        )
+        // An X12 file may lack its very last terminator (corpus 850-po-issue135-edinet.edi), but not half an IEA.
+        let unterminated = isa + "\nGS*PO*A*B*20261120*0930*1*X*004010~\nIEA*1*000000001"
+        #expect(Completeness.check(head: Array(unterminated.utf8), tail: Array(unterminated.utf8)) == .complete)
         let midTrailer = isa + "\nIEA*1*0000"
         #expect(Completeness.check(head: Array(midTrailer.utf8), tail: Array(midTrailer.utf8)) != .complete)
     }

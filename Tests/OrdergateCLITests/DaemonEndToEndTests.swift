@@ -1,0 +1,217 @@
+import Foundation
+import Testing
+
+/// `ordergate serve` as it runs in production: a real process on a temporary folder, files dropped into the
+/// inbox, acknowledgements read from the outbox, SIGTERM to stop, then the admin commands on what it stored.
+@Suite struct DaemonEndToEndTests {
+    /// A sender identity read from a corpus file's ISA (qualifier and ID of sender and receiver).
+    struct X12Identity: Hashable {
+        var senderQualifier: String
+        var senderID: String
+        var receiverQualifier: String
+        var receiverID: String
+    }
+
+    static func identity(of bytes: [UInt8]) -> X12Identity {
+        let text = String(decoding: bytes.prefix(106), as: UTF8.self)
+        let separator = text[text.index(text.startIndex, offsetBy: 3)]
+        let fields = text.split(separator: separator, omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        return X12Identity(
+            senderQualifier: fields[5],
+            senderID: fields[6],
+            receiverQualifier: fields[7],
+            receiverID: fields[8]
+        )
+    }
+
+    /// How many interchanges (ISA segments) a file holds.
+    static func interchangeCount(_ bytes: [UInt8]) -> Int {
+        let separator = bytes[3]
+        var count = 0
+        for index in 0..<(bytes.count - 3)
+        where bytes[index] == UInt8(ascii: "I") && bytes[index + 1] == UInt8(ascii: "S")
+            && bytes[index + 2] == UInt8(ascii: "A") && bytes[index + 3] == separator
+            && (index == 0 || !(bytes[index - 1].isASCIILetterOrDigit))
+        {
+            count += 1
+        }
+        return count
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func corpusAndSampleFilesAreStoredArchivedAndAcknowledgedByTheRunningDaemon() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ordergate-e2e-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let repository = OrdergateCLITests.packageRoot
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            at: repository.appendingPathComponent("mappings"),
+            to: root.appendingPathComponent("mappings")
+        )
+        // One partner per corpus sender: the corpus's X12 850s, with the map for their version.
+        let corpus = OrdergateCLITests.corpus.appendingPathComponent("x12")
+        let names = try FileManager.default.contentsOfDirectory(atPath: corpus.path).filter { $0.hasPrefix("850") }
+            .sorted()
+        var partners: [X12Identity: String] = [:]
+        var drops: [(partner: String, name: String, bytes: [UInt8])] = []
+        for name in names {
+            let bytes = Array(try Data(contentsOf: corpus.appendingPathComponent(name)))
+            let identity = Self.identity(of: bytes)
+            let partner = partners[identity] ?? "corpus\(partners.count + 1)"
+            partners[identity] = partner
+            drops.append((partner, name, bytes))
+        }
+        for (identity, partner) in partners {
+            let profile = """
+                partner: \(partner)
+                name: Corpus sender \(identity.senderID)
+                identities:
+                  x12: { qualifier: "\(identity.senderQualifier)", id: "\(identity.senderID)" }
+                us:
+                  x12: { qualifier: "\(identity.receiverQualifier)", id: "\(identity.receiverID)" }
+                inbound:
+                  - map: x12/850-004010
+                acknowledgements: { functional: "997", ta1: always }
+
+                """
+            try profile.write(
+                to: root.appendingPathComponent("mappings/partners/\(partner).yaml"),
+                atomically: true,
+                encoding: .utf8
+            )
+        }
+        for (partner, example) in [
+            ("acme", "examples/acme/850-po-7731045.edi"), ("nordhandel", "examples/nordhandel/orders-4500098765.edi"),
+            ("procurenet", "examples/procurenet/orderrequest-PN-PO-2026-000871.xml"),
+        ] {
+            let url = repository.appendingPathComponent(example)
+            drops.append((partner, url.lastPathComponent, Array(try Data(contentsOf: url))))
+        }
+        drops.append(("acme", "junk.edi", Array("this is not EDI\n".utf8)))
+        try "log:\n  level: info\n".write(
+            to: root.appendingPathComponent("ordergate.yaml"),
+            atomically: true,
+            encoding: .utf8
+        )
+        let config = root.appendingPathComponent("ordergate.yaml").path
+
+        // Start the daemon and wait until it says it is ready.
+        let process = Process()
+        process.executableURL = repository.appendingPathComponent(".build/debug/ordergate")
+        process.arguments = ["serve", "--config", config]
+        let logURL = root.appendingPathComponent("serve.log")
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        var stopped = false
+        defer {
+            if !stopped { kill(process.processIdentifier, SIGKILL) }
+        }
+        func logText() -> String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(30)
+        while !logText().contains("ordergate is ready") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(logText().contains("ordergate is ready"), "\(logText())")
+
+        // Drop everything the way partners do (temporary name, then rename).
+        for drop in drops {
+            let folder = root.appendingPathComponent("inbox/\(drop.partner)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(drop.bytes).write(to: folder.appendingPathComponent(".\(drop.name).part"))
+            try FileManager.default.moveItem(
+                at: folder.appendingPathComponent(".\(drop.name).part"),
+                to: folder.appendingPathComponent(drop.name)
+            )
+        }
+        // Every X12 interchange gets one acknowledgement interchange (997 with TA1, or a TA1 alone for a duplicate);
+        // the EDIFACT sample gets a CONTRL; cXML and the junk get none.
+        var expected: [String: Int] = ["nordhandel": 1]
+        for drop in drops where drop.partner.hasPrefix("corpus") || drop.name.hasPrefix("850-po-7731045") {
+            expected[drop.partner, default: 0] += Self.interchangeCount(drop.bytes)
+        }
+        func outboxCounts() -> [String: Int] {
+            var counts: [String: Int] = [:]
+            for partner in expected.keys {
+                let names =
+                    (try? FileManager.default.contentsOfDirectory(
+                        atPath: root.appendingPathComponent("outbox/\(partner)").path
+                    )) ?? []
+                counts[partner] = names.filter { !$0.hasPrefix(".") }.count
+            }
+            return counts
+        }
+        let ackDeadline = Date().addingTimeInterval(30)
+        while outboxCounts() != expected && Date() < ackDeadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(outboxCounts() == expected, "\(logText())")
+        // Let the last files reach the archive, then stop the daemon as systemd does.
+        let settleDeadline = Date().addingTimeInterval(10)
+        while Date() < settleDeadline {
+            let left = drops.filter {
+                FileManager.default.fileExists(
+                    atPath: root.appendingPathComponent("inbox/\($0.partner)/\($0.name)").path
+                )
+            }
+            if left.isEmpty { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        stopped = true
+        try log.close()
+        #expect(process.terminationStatus == 0, "\(logText())")
+        #expect(logText().contains("ordergate stopped cleanly"))
+
+        // What it stored: every file once, archived byte for byte, the junk quarantined with its report.
+        let list = try OrdergateCLITests.run(["files", "list", "--json", "--limit", "100", "--config", config])
+        #expect(list.status == 0, "\(list.error)")
+        struct Row: Decodable {
+            var id: Int
+            var originalName: String
+            var state: String
+            var storedPath: String
+            var partnerID: String?
+        }
+        let rows = try JSONDecoder().decode([Row].self, from: Data(list.output.utf8))
+        #expect(rows.count == drops.count)
+        for drop in drops {
+            let matching = rows.filter { $0.originalName == drop.name && $0.partnerID == drop.partner }
+            #expect(matching.count == 1, "\(drop.name)")
+            guard let row = matching.first else { continue }
+            let stored = Array(try Data(contentsOf: root.appendingPathComponent("data/\(row.storedPath)")))
+            #expect(stored == drop.bytes, "\(drop.name)")
+            if drop.name == "junk.edi" {
+                #expect(row.state == "quarantined")
+                let report = try String(
+                    contentsOf: root.appendingPathComponent("data/\(row.storedPath).error.txt"),
+                    encoding: .utf8
+                )
+                #expect(report.contains("not an X12, EDIFACT or XML document"))
+            } else {
+                #expect(row.state == "processed" || row.state == "duplicate", "\(drop.name): \(row.state)")
+            }
+        }
+        let status = try OrdergateCLITests.run(["status", "--json", "--config", config])
+        #expect(status.status == 0)
+        #expect(status.output.contains("\"pending\"") == false)
+        // The acme sample's 997 acknowledges its group and set.
+        let acme = root.appendingPathComponent("outbox/acme")
+        let ackName = try #require(try FileManager.default.contentsOfDirectory(atPath: acme.path).first)
+        let ack = try String(contentsOf: acme.appendingPathComponent(ackName), encoding: .utf8)
+        #expect(ack.contains("AK1*PO*101~"))
+        #expect(ack.contains("AK9*A*1*1*1~"))
+        // No temporary file is left anywhere.
+        let leftovers =
+            FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".tmp") } ?? []
+        #expect(leftovers.isEmpty)
+    }
+}
+
+extension UInt8 {
+    fileprivate var isASCIILetterOrDigit: Bool {
+        (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self)
+    }
+}
