@@ -1,8 +1,7 @@
 # Ordergate: the two commands of the README.
-#   make run   installs what is missing, builds, and runs the product
+#   make run   installs what is missing, builds, and runs the daemon (ordergate serve) on the embedded defaults
 #   make test  installs what is missing, builds, and runs the whole test suite
 SWIFT ?= swift
-SAMPLE ?= Tests/EDISyntaxTests/Fixtures/corpus/x12/850-po-ediengine.edi
 
 .PHONY: run test build setup lint
 
@@ -12,16 +11,24 @@ setup:
 build: setup
 	$(SWIFT) build -c release --product ordergate
 
+# Checks the mappings, drops the sample partners' purchase orders into their inbox folders the first time (no
+# database yet), and runs the daemon in the foreground on the embedded defaults (Ctrl-C stops it cleanly).
 run: build
-	.build/release/ordergate --help
-	.build/release/ordergate validate $(SAMPLE)
 	.build/release/ordergate mappings check mappings
-	.build/release/ordergate translate examples/acme/850-po-7731045.edi
+	@if [ ! -f data/ordergate.sqlite ]; then \
+		mkdir -p inbox/acme inbox/nordhandel inbox/procurenet; \
+		cp examples/acme/850-po-7731045.edi inbox/acme/; \
+		cp examples/nordhandel/orders-4500098765.edi inbox/nordhandel/; \
+		cp examples/procurenet/orderrequest-PN-PO-2026-000871.xml inbox/procurenet/; \
+		echo "run: the sample orders are in inbox/; their acknowledgements will appear in outbox/"; \
+	fi
+	.build/release/ordergate serve
 
 test: setup
 	python3 scripts/embed-schemas.py --check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
+	python3 scripts/crash-test.py --runs 2 --kills 5 --files 150
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
 
 lint:

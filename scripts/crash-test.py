@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import collections
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -258,7 +259,10 @@ class Feeder(threading.Thread):
 class Daemon:
     """Starts, kills and stops `ordergate serve`, with its output appended to one log per run."""
 
+    live: "list[Daemon]" = []  # every daemon object, so that main() can make sure none outlives the script
+
     def __init__(self, binary: Path, config: Path, log: Path):
+        Daemon.live.append(self)
         self.binary = binary
         self.config = config
         self.log = log
@@ -631,6 +635,34 @@ def check_run(root: Path, plan: list[Fixture], report: Report) -> None:
         report.fail("file left in the inbox", str(path.relative_to(root)))
 
 
+def check_status(binary: Path, config: Path, plan: list[Fixture], report: Report) -> None:
+    """`ordergate status --json` must tell the same counts."""
+    kinds = collections.Counter(f.kind for f in plan)
+    expected = {
+        "files": {k: v for k, v in (("processed", kinds["good"]), ("duplicate", kinds["resend"]),
+                                     ("quarantined", kinds["bad"])) if v},
+        "acknowledgements": {k: v for k, v in (("997", kinds["good"]), ("TA1", kinds["resend"])) if v},
+        "outbound": {"written": kinds["good"] + kinds["resend"]},
+    }
+    try:
+        done = subprocess.run([str(binary), "status", "--json", "--config", str(config)], capture_output=True,
+                              timeout=60, cwd=str(config.parent))
+    except subprocess.TimeoutExpired:
+        report.fail("status --json", "no answer within 60 s")
+        return
+    if done.returncode != 0:
+        report.fail("status --json", f"exit status {done.returncode}: {done.stderr.decode(errors='replace')[-300:]}")
+        return
+    try:
+        summary = json.loads(done.stdout)
+    except ValueError as error:
+        report.fail("status --json", f"not JSON ({error}): {done.stdout[:200]!r}")
+        return
+    for key, want in expected.items():
+        if summary.get(key) != want:
+            report.fail("status --json counts", f"{key}: {summary.get(key)}, expected {want}")
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # One run
 
@@ -772,10 +804,9 @@ def run_once(index: int, args: argparse.Namespace, binary: Path, session: Path, 
             never = [f.name for f in plan if f.name not in set(feeder.dropped)]
             report.fail("not every file was dropped (test problem)", f"{len(never)}: {never[:5]}")
             plan = [f for f in plan if f.name in set(feeder.dropped)]
+        check_run(root, plan, report)  # after a failed drain too: worth knowing what else is wrong
         if drained is None:
-            check_run(root, plan, report)
-        else:
-            check_run(root, plan, report)  # still worth knowing what else is wrong
+            check_status(binary, config, plan, report)
     finally:
         feeder.stop.set()
         daemon.ensure_dead()
@@ -937,6 +968,8 @@ def main(argv: list[str]) -> int:
         interrupted = str(error) or "interrupted"
         failed = True
     finally:
+        for daemon in Daemon.live:
+            daemon.ensure_dead()
         for number, handler in previous.items():
             signal.signal(number, handler)
         keep = args.keep or (failed and args.keep_failed)
@@ -944,6 +977,8 @@ def main(argv: list[str]) -> int:
             print(f"crash-test: kept {session}")
         else:
             shutil.rmtree(session, ignore_errors=True)
+            if failed:
+                print("crash-test: (the folders were removed; --keep-failed keeps them for a look)")
 
     if interrupted:
         print(f"crash-test: interrupted ({interrupted})", file=sys.stderr)

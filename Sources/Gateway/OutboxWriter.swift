@@ -93,6 +93,8 @@ public final class OutboxWriter: Sendable {
             guard existing == row.content else {
                 throw SpoolError("outbox file differs from its row; not overwritten:", final, errno: EEXIST)
             }
+            // A crash between the link and the unlink leaves the temporary name as a second link: drop it.
+            if FileSystem.exists(temporary) { try FileSystem.remove(temporary) }
             return
         }
         if FileSystem.exists(temporary) { try FileSystem.remove(temporary) }

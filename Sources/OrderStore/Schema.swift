@@ -7,6 +7,11 @@ enum Schema {
         migrator.registerMigration("v1-ledger") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2-file-hash-index") { db in
+            // The duplicate-file lookup filters on partner, hash and state; the partial unique index alone did not
+            // serve it, so every file scanned the whole ledger.
+            try db.execute(sql: "CREATE INDEX files_hash ON files(partner_id, sha256)")
+        }
         return migrator
     }
 

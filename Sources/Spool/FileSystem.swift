@@ -163,6 +163,11 @@ public enum FileSystem {
         return String(path[..<slash])
     }
 
+    /// The last path component.
+    public static func baseName(of path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
     /// `a/b` joined, keeping an absolute `b` as it is.
     public static func join(_ base: String, _ path: String) -> String {
         if path.hasPrefix("/") || base.isEmpty { return path }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The directory protocol (DESIGN.md): partners write into `inbox/<partner>/`; a ready file is claimed by `rename`
 /// into `work/`, and after its transaction commits it moves, byte for byte, into `archive/YYYY/MM/DD/` (or into
 /// `quarantine/` with a `.error.txt` report beside it). Nothing here deletes a partner's file. All folders must be on
@@ -102,10 +106,13 @@ public struct Spool: Sendable {
         let target = FileSystem.join(self.quarantine, workName)
         let folder = FileSystem.parent(of: target)
         try FileSystem.makeDirectories(folder)
+        // The report is written whole under a temporary name and renamed, so a crash never leaves half a report;
+        // one left by an earlier attempt is replaced (it is ours, not the partner's).
         let reportPath = target + ".error.txt"
-        if !FileSystem.exists(reportPath) {
-            try FileSystem.createFile(reportPath, bytes: Array(report.utf8))
-        }
+        let temporary = FileSystem.join(folder, ".\(FileSystem.baseName(of: reportPath)).tmp")
+        if FileSystem.exists(temporary) { try FileSystem.remove(temporary) }
+        try FileSystem.createFile(temporary, bytes: Array(report.utf8))
+        guard rename(temporary, reportPath) == 0 else { throw SpoolError("rename", reportPath, errno: errno) }
         let source = FileSystem.join(self.work, workName)
         try FileSystem.move(source, to: target)
         try FileSystem.syncDirectory(folder)

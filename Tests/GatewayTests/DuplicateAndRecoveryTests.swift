@@ -142,7 +142,11 @@ struct RecoveryTests {
         let name = try #require(gateway.outbox("acme").first?.name)
         try gateway.store.write { tx in try tx.markPending(fileName: name) }
         let before = try FileManager.default.attributesOfItem(atPath: gateway.root + "/outbox/acme/" + name)
+        // Regression (crash test): a kill between the link and the unlink left the hidden .tmp behind for good.
+        let temporary = gateway.root + "/outbox/acme/.\(name).tmp"
+        try FileManager.default.linkItem(atPath: gateway.root + "/outbox/acme/" + name, toPath: temporary)
         let pass = try gateway.daemon.outbox.writePending()
+        #expect(!FileManager.default.fileExists(atPath: temporary))
         #expect(pass.written == 1)
         let after = try FileManager.default.attributesOfItem(atPath: gateway.root + "/outbox/acme/" + name)
         #expect(before[.modificationDate] as? Date == after[.modificationDate] as? Date)

@@ -115,6 +115,20 @@ struct SpoolTests {
         #expect(try spool.workFiles().isEmpty)
     }
 
+    /// Regression (crash test): a kill while the report was written left an empty report that was never rewritten.
+    @Test func anEmptyReportLeftByACrashIsReplaced() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let spool = Spool(dataFolder: root)
+        try spool.prepare()
+        try FileSystem.makeDirectories(spool.work + "/acme")
+        try FileSystem.makeDirectories(spool.quarantine + "/acme")
+        try FileSystem.createFile(spool.work + "/acme/x.edi", bytes: [1])
+        try FileSystem.createFile(spool.quarantine + "/acme/x.edi.error.txt", bytes: [])
+        try spool.quarantine(workName: "acme/x.edi", report: "file ID: 7\nwhy")
+        #expect(try FileSystem.read(spool.quarantine + "/acme/x.edi.error.txt") == Array("file ID: 7\nwhy".utf8))
+    }
+
     @Test func aMoveNeverReplacesAnExistingFile() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Daemon benchmarks (issue 4), run against a release build of `ordergate serve` on a temporary folder.
+
+throughput: N files (one 20-line acme 850 each) are renamed into inbox/acme at once; the figure is files (= orders)
+            per second until every 997 is in the outbox (written, fsynced, linked, folder fsynced, row marked).
+latency:    files arrive at RATE per second for SECONDS; for each file, the time from its rename into the inbox to
+            its 997 appearing in the outbox; p50 and p99.
+
+    swift build -c release --product ordergate
+    python3 Benchmarks/daemon/bench_daemon.py throughput --files 10000
+    python3 Benchmarks/daemon/bench_daemon.py latency --rate 100 --seconds 20
+"""
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def order(number: int, lines: int = 20) -> bytes:
+    control = f"{number:09d}"
+    segments = [
+        f"ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*WIDGETWORKS    *261120*0930*U*00401*{control}*0*P*>",
+        f"GS*PO*ACMERETAIL*WIDGETWORKS*20261120*0930*{number}*X*004010",
+        "ST*850*0001",
+        f"BEG*00*SA*BENCH-{number}**20261120",
+        "N1*ST*ACME STORE 0042*92*0042",
+    ]
+    for line in range(1, lines + 1):
+        segments.append(f"PO1*{line}*{line}*EA*4.25*PE*VP*WW-{1000 + line}")
+    segments.append(f"CTT*{lines}*{lines * (lines + 1) // 2}")
+    segments.append(f"SE*{len(segments) - 1}*0001")
+    segments += [f"GE*1*{number}", f"IEA*1*{control}"]
+    return ("~\n".join(segments) + "~\n").encode()
+
+
+class Daemon:
+    def __init__(self, root: str, binary: str):
+        self.root = root
+        with open(os.path.join(root, "ordergate.yaml"), "w") as config:
+            config.write(
+                f"paths:\n  mappings: {os.path.join(REPOSITORY, 'mappings')}\n"
+                "log:\n  level: warning\n"
+            )
+        self.log = open(os.path.join(root, "serve.log"), "w")
+        self.process = subprocess.Popen(
+            [binary, "serve", "--config", os.path.join(root, "ordergate.yaml")],
+            stdout=self.log, stderr=self.log, start_new_session=True,
+        )
+        deadline = time.time() + 60
+        while not os.path.isdir(os.path.join(root, "inbox", "acme")) and time.time() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+def outbox_count(folder: str) -> int:
+    try:
+        return sum(1 for entry in os.scandir(folder) if not entry.name.startswith("."))
+    except FileNotFoundError:
+        return 0
+
+
+def throughput(arguments):
+    root = tempfile.mkdtemp(prefix="ordergate-bench-", dir=arguments.folder)
+    try:
+        staging = os.path.join(root, "staging")
+        os.makedirs(staging)
+        for number in range(1, arguments.files + 1):
+            with open(os.path.join(staging, f"po-{number}.edi"), "wb") as file:
+                file.write(order(number))
+        daemon = Daemon(root, arguments.binary)
+        inbox = os.path.join(root, "inbox", "acme")
+        outbox = os.path.join(root, "outbox", "acme")
+        start = time.time()
+        for number in range(1, arguments.files + 1):
+            os.rename(os.path.join(staging, f"po-{number}.edi"), os.path.join(inbox, f"po-{number}.edi"))
+        dropped = time.time()
+        while outbox_count(outbox) < arguments.files and time.time() - start < arguments.timeout:
+            time.sleep(0.01)
+        elapsed = time.time() - start
+        done = outbox_count(outbox)
+        daemon.stop()
+        print(f"throughput: {done}/{arguments.files} files, each one order with {20} lines, 997 written and fsynced: "
+              f"{elapsed:.2f} s ({done / elapsed:.0f} orders/s; dropping took {dropped - start:.2f} s)")
+    finally:
+        if not arguments.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def latency(arguments):
+    root = tempfile.mkdtemp(prefix="ordergate-bench-", dir=arguments.folder)
+    try:
+        daemon = Daemon(root, arguments.binary)
+        staging = os.path.join(root, "staging")
+        os.makedirs(staging)
+        inbox = os.path.join(root, "inbox", "acme")
+        outbox = os.path.join(root, "outbox", "acme")
+        total = arguments.rate * arguments.seconds
+        for number in range(1, total + 1):
+            with open(os.path.join(staging, f"po-{number}.edi"), "wb") as file:
+                file.write(order(number))
+        dropped_at = {}
+        seen_at = {}
+        finished = threading.Event()
+
+        def watch():
+            # Outbox files are named 997-acme-<row>.x12; rows are numbered in commit order, and each file's 997
+            # names its group control number (= the file number) in AK1.
+            known = set()
+            while not finished.is_set():
+                for entry in os.scandir(outbox) if os.path.isdir(outbox) else []:
+                    if entry.name.startswith(".") or entry.name in known:
+                        continue
+                    known.add(entry.name)
+                    now = time.time()
+                    with open(entry.path, "rb") as file:
+                        text = file.read().decode()
+                    for segment in text.split("~"):
+                        segment = segment.strip()
+                        if segment.startswith("AK1*"):
+                            seen_at[int(segment.split("*")[2])] = now
+                time.sleep(0.0005)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        interval = 1.0 / arguments.rate
+        start = time.time()
+        for number in range(1, total + 1):
+            target = start + (number - 1) * interval
+            delay = target - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            dropped_at[number] = time.time()
+            os.rename(os.path.join(staging, f"po-{number}.edi"), os.path.join(inbox, f"po-{number}.edi"))
+        deadline = time.time() + 30
+        while len(seen_at) < total and time.time() < deadline:
+            time.sleep(0.01)
+        finished.set()
+        watcher.join()
+        daemon.stop()
+        latencies = sorted((seen_at[n] - dropped_at[n]) * 1000 for n in seen_at if n in dropped_at)
+        if not latencies:
+            print("latency: no acknowledgement seen")
+            return 1
+        def percentile(p):
+            return latencies[min(len(latencies) - 1, int(len(latencies) * p))]
+        print(f"latency: {len(latencies)}/{total} files at {arguments.rate}/s, drop to 997 in the outbox: "
+              f"p50 {percentile(0.5):.1f} ms, p99 {percentile(0.99):.1f} ms, max {latencies[-1]:.1f} ms")
+    finally:
+        if not arguments.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=["throughput", "latency"])
+    parser.add_argument("--binary", default=os.path.join(REPOSITORY, ".build/release/ordergate"))
+    parser.add_argument("--files", type=int, default=10000)
+    parser.add_argument("--rate", type=int, default=100)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--folder", default=None, help="where the temporary folder goes (default: the system's)")
+    parser.add_argument("--keep", action="store_true")
+    arguments = parser.parse_args()
+    if not os.path.exists(arguments.binary):
+        sys.exit(f"no {arguments.binary}: swift build -c release --product ordergate")
+    return throughput(arguments) if arguments.mode == "throughput" else latency(arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main() or 0)
