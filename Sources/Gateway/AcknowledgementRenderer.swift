@@ -2,6 +2,7 @@ import EDISyntax
 import Foundation
 import OrderMapping
 import OrderStore
+import Spool
 
 /// Builds a partner's functional acknowledgements for one inbound interchange, as its profile asks: 997 or 999 (with
 /// a TA1 never, on request (ISA14 = 1) or always) for X12, CONTRL for EDIFACT. Control numbers come from the
@@ -22,7 +23,6 @@ struct AcknowledgementRenderer {
     }
 
     let partner: PartnerProfile
-    let mappings: MappingSet
     let now: Date
 
     func acknowledgements(
@@ -57,14 +57,14 @@ struct AcknowledgementRenderer {
     }
 
     private func parameters(_ dialect: Dialect, tx: StoreTransaction) throws -> AcknowledgementParameters {
-        let stamp = Self.stamp(self.now)
+        let stamp = CalendarDate(unixSeconds: Int64(self.now.timeIntervalSince1970))
         return AcknowledgementParameters(
             interchangeControlNumber: try tx.nextControlNumber(partnerID: self.partner.id, kind: "interchange"),
             groupControlNumber: dialect == .x12
                 ? try tx.nextControlNumber(partnerID: self.partner.id, kind: "group") : 1,
             messageReference: "1",
-            date: stamp.date,
-            time: stamp.time,
+            date: stamp.ccyymmdd,
+            time: stamp.hhmm,
             delimiters: self.partner.outboundDelimiters(dialect),
             lineEnding: self.partner.separators.lineEnding ?? "\n"
         )
@@ -135,21 +135,6 @@ struct AcknowledgementRenderer {
             bytes: ack.bytes,
             controlNumber: String(ack.summary.interchangeControlNumber),
             fileExtension: ack.summary.dialect == .edifact ? "edi" : "x12"
-        )
-    }
-
-    /// CCYYMMDD and HHMM in UTC.
-    static func stamp(_ date: Date) -> (date: String, time: String) {
-        var seconds = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return (
-            "\(pad(parts.tm_year + 1900, 4))\(pad(parts.tm_mon + 1, 2))\(pad(parts.tm_mday, 2))",
-            "\(pad(parts.tm_hour, 2))\(pad(parts.tm_min, 2))"
         )
     }
 }

@@ -54,7 +54,7 @@ public struct Configuration: Sendable, Hashable {
     public func resolve(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         if path == "." { return self.baseFolder }
-        return (self.baseFolder as NSString).appendingPathComponent(path)
+        return FileSystem.join(self.baseFolder, path)
     }
 
     /// A partner's inbox folder: its profile's `transports.inbox` under the inbox folder (or absolute).
@@ -67,7 +67,7 @@ public struct Configuration: Sendable, Hashable {
         FileSystem.join(self.outbox, partner.outboxFolder)
     }
 
-    public var databasePath: String { (self.resolve(self.data) as NSString).appendingPathComponent("ordergate.sqlite") }
+    public var databasePath: String { FileSystem.join(self.resolve(self.data), "ordergate.sqlite") }
 
     /// Reads `path`; a missing file at the default path gives the defaults.
     public static func load(path: String?, defaultPath: String = "ordergate.yaml") throws -> Configuration {

@@ -12,34 +12,29 @@ extension InboundPipeline {
         _ file: ClaimedFile,
         bytes: [UInt8],
         partner: PartnerProfile,
-        mappings: MappingSet,
         dialect: Dialect,
         report: DocumentReport,
         documents: [Int: TranslatedDocument],
         issues: [TranslationIssue]
     ) throws -> FileOutcome {
         let now = self.clock()
-        let storedPath = "archive/" + Spool.archivePath(workName: file.workName, at: Int64(now.timeIntervalSince1970))
-        let sha = Self.sha256(bytes)
+        let storedPath = self.archivePath(file, now: now)
         let windowStart = now.addingTimeInterval(-Double(partner.duplicateWindowDays) * 86_400)
-        let renderer = AcknowledgementRenderer(partner: partner, mappings: mappings, now: now)
+        let renderer = AcknowledgementRenderer(partner: partner, now: now)
         let outcome = try self.store.write { tx -> FileOutcome in
-            var record = FileRecord(
+            var record = self.fileRecord(
+                file,
+                bytes: bytes,
                 partnerID: partner.id,
-                channel: file.channel,
-                originalName: file.originalName,
-                workName: file.workName,
-                sha256: sha,
-                size: bytes.count,
                 format: dialect.rawValue,
                 state: .processed,
-                reprocessOf: file.reprocessOf,
                 storedPath: storedPath,
-                receivedAt: file.receivedAt,
-                processedAt: now
+                now: now
             )
             var fileDuplicateOf: Int64?
-            if file.reprocessOf == nil, let earlier = try tx.reader.processedFile(partnerID: partner.id, sha256: sha) {
+            if file.reprocessOf == nil,
+                let earlier = try tx.reader.processedFile(partnerID: partner.id, sha256: record.sha256)
+            {
                 fileDuplicateOf = earlier
                 record.state = .duplicate
                 record.duplicateOf = earlier

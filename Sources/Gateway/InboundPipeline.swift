@@ -115,7 +115,6 @@ public final class InboundPipeline: Sendable {
                 file,
                 bytes: bytes,
                 partner: partner,
-                mappings: mappings,
                 dialect: dialect,
                 report: report,
                 documents: documents,
@@ -272,7 +271,7 @@ public final class InboundPipeline: Sendable {
 
     // MARK: Committing
 
-    private func fileRecord(
+    func fileRecord(
         _ file: ClaimedFile,
         bytes: [UInt8],
         partnerID: String?,
@@ -297,7 +296,7 @@ public final class InboundPipeline: Sendable {
         )
     }
 
-    private func archivePath(_ file: ClaimedFile, now: Date) -> String {
+    func archivePath(_ file: ClaimedFile, now: Date) -> String {
         "archive/" + Spool.archivePath(workName: file.workName, at: Int64(now.timeIntervalSince1970))
     }
 
@@ -310,7 +309,6 @@ public final class InboundPipeline: Sendable {
     ) throws -> FileOutcome {
         let now = self.clock()
         let storedPath = self.archivePath(file, now: now)
-        let sha = Self.sha256(bytes)
         let outcome = try self.store.write { tx -> FileOutcome in
             var record = self.fileRecord(
                 file,
@@ -321,7 +319,9 @@ public final class InboundPipeline: Sendable {
                 storedPath: storedPath,
                 now: now
             )
-            if file.reprocessOf == nil, let earlier = try tx.reader.processedFile(partnerID: partner.id, sha256: sha) {
+            if file.reprocessOf == nil,
+                let earlier = try tx.reader.processedFile(partnerID: partner.id, sha256: record.sha256)
+            {
                 record.state = .duplicate
                 record.duplicateOf = earlier
                 record.error = "the same bytes as file \(earlier)"

@@ -147,7 +147,7 @@ public struct StoreReader {
                 content: [UInt8]((row["content"] as Data?) ?? Data()),
                 state: row["state"],
                 controlNumber: row["control_number"],
-                createdAt: Date()
+                createdAt: row["created_at"]
             )
         }
     }

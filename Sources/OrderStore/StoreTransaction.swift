@@ -201,7 +201,8 @@ public struct OutboundDocument: Sendable, Hashable {
     public var content: [UInt8]
     public var state: String
     public var controlNumber: String?
-    public var createdAt: Date
+    /// When the row was queued (ISO 8601, UTC), as stored.
+    public var createdAt: String
 }
 
 /// The writes of one transaction. Only `OrderStore.write` makes one.

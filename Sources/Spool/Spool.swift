@@ -11,8 +11,6 @@ public struct Spool: Sendable {
     public let work: String
     public let archive: String
     public let quarantine: String
-    /// Whether `archive` fsyncs the folders at each move (else the caller calls `syncMoves`).
-    public var syncsEachMove = true
 
     public init(dataFolder: String) {
         self.work = FileSystem.join(dataFolder, "work")
@@ -95,10 +93,8 @@ public struct Spool: Sendable {
         let folder = FileSystem.parent(of: target)
         try FileSystem.makeDirectories(folder)
         try FileSystem.move(source, to: target)
-        if self.syncsEachMove {
-            try FileSystem.syncDirectory(folder)
-            try FileSystem.syncDirectory(FileSystem.parent(of: source))
-        }
+        try FileSystem.syncDirectory(folder)
+        try FileSystem.syncDirectory(FileSystem.parent(of: source))
     }
 
     /// Moves a work file to `quarantine/` with `<name>.error.txt` beside it saying what went wrong and where.
@@ -129,16 +125,6 @@ public struct Spool: Sendable {
         }
         return names.sorted()
     }
-
-    /// Makes the moves of a batch durable: fsyncs the archive folder of `time` and the work folders. Used when
-    /// `syncsEachMove` is off (the daemon batches: a move lost in a crash is redone by the recovery scan, because
-    /// the committed row is found by its work name).
-    public func syncMoves(archiveFolders: Set<String>) throws(SpoolError) {
-        for folder in archiveFolders { try FileSystem.syncDirectory(FileSystem.join(self.archive, folder)) }
-        for folder in try FileSystem.list(self.work) where !folder.hasPrefix(".") {
-            try FileSystem.syncDirectory(FileSystem.join(self.work, folder))
-        }
-    }
 }
 
 /// A file seen in an inbox folder.
@@ -157,8 +143,8 @@ public struct InboxFile: Hashable, Sendable {
     }
 }
 
-/// A UTC calendar date and time from Unix seconds (for folder and file names; no Foundation).
-struct CalendarDate {
+/// A UTC calendar date and time from Unix seconds (for folder and file names and envelope stamps; no Foundation).
+public struct CalendarDate: Sendable {
     var year: Int
     var month: Int
     var day: Int
@@ -166,7 +152,7 @@ struct CalendarDate {
     var minute: Int
     var second: Int
 
-    init(unixSeconds: Int64) {
+    public init(unixSeconds: Int64) {
         let days = Int(unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400)
         let secondsOfDay = Int(unixSeconds - Int64(days) * 86_400)
         // Howard Hinnant's civil-from-days.
@@ -192,6 +178,10 @@ struct CalendarDate {
     var yearText: String { Self.pad(self.year, 4) }
     var monthText: String { Self.pad(self.month, 2) }
     var dayText: String { Self.pad(self.day, 2) }
+    /// `20261123` (X12 and EDIFACT CCYYMMDD).
+    public var ccyymmdd: String { self.yearText + self.monthText + self.dayText }
+    /// `1015` (HHMM).
+    public var hhmm: String { Self.pad(self.hour, 2) + Self.pad(self.minute, 2) }
     /// `20261123T101500Z`
     var compact: String {
         "\(self.yearText)\(self.monthText)\(self.dayText)T\(Self.pad(self.hour, 2))\(Self.pad(self.minute, 2))"
