@@ -54,10 +54,10 @@ public final class Daemon: Sendable {
     /// (or, when their transaction had committed, moved on), and pending outbound rows are written.
     public func recover() throws -> Recovery {
         var recovery = Recovery()
-        for workName in try self.pipeline.spool.workFiles() {
+        let files = try self.pipeline.spool.workFiles().map { workName in
             let partnerID = Spool.partnerID(ofWorkName: workName)
             let partner = partnerID.flatMap { self.mappings.current.partners[$0] }
-            let file = ClaimedFile(
+            return ClaimedFile(
                 workName: workName,
                 originalName: Spool.originalName(ofWorkName: workName),
                 partnerID: partnerID,
@@ -65,8 +65,13 @@ public final class Daemon: Sendable {
                 channel: "inbox",
                 receivedAt: Date()
             )
-            _ = try self.pipeline.process(file)
-            recovery.workFiles += 1
+        }
+        var start = 0
+        while start < files.count {
+            let batch = Array(files[start..<min(files.count, start + InboxLoop.batchLimit)])
+            for result in self.pipeline.process(batch) { _ = try result.get() }
+            recovery.workFiles += batch.count
+            start += batch.count
         }
         recovery.outboundWritten = try self.outbox.writePending().written
         if recovery.workFiles > 0 || recovery.outboundWritten > 0 {

@@ -1,5 +1,6 @@
 import EDISyntax
 import Foundation
+import Logging
 import OrderMapping
 import OrderModel
 import OrderStore
@@ -7,26 +8,22 @@ import Spool
 
 extension InboundPipeline {
     /// Commits an X12 or EDIFACT file: its row, every interchange, group and set, the orders of the sets that passed
-    /// validation and mapped, and the functional acknowledgements (with their control numbers), in one transaction.
-    func commitEDI(
-        _ file: ClaimedFile,
-        bytes: [UInt8],
-        partner: PartnerProfile,
-        dialect: Dialect,
-        report: DocumentReport,
-        documents: [Int: TranslatedDocument],
-        issues: [TranslationIssue]
-    ) throws -> FileOutcome {
+    /// validation and mapped, and the functional acknowledgements (with their control numbers), inside the batch's
+    /// transaction.
+    func commitEDI(_ file: ClaimedFile, _ parsed: ParsedEDI, tx: StoreTransaction) throws -> Committed {
+        let (partner, report, issues) = (parsed.partner, parsed.report, parsed.issues)
         let now = self.clock()
         let storedPath = self.archivePath(file, now: now)
         let windowStart = now.addingTimeInterval(-Double(partner.duplicateWindowDays) * 86_400)
         let renderer = AcknowledgementRenderer(partner: partner, now: now)
-        let outcome = try self.store.write { tx -> FileOutcome in
+        var log: [LogEntry] = []
+        do {
             var record = self.fileRecord(
                 file,
-                bytes: bytes,
+                sha256: parsed.sha256,
+                size: parsed.bytes.count,
                 partnerID: partner.id,
-                format: dialect.rawValue,
+                format: parsed.dialect.rawValue,
                 state: .processed,
                 storedPath: storedPath,
                 now: now
@@ -91,23 +88,25 @@ extension InboundPipeline {
                         detail: detail,
                         at: now
                     )
-                    self.logger.warning(
-                        "duplicate interchange",
-                        metadata: [
-                            "partner.id": "\(partner.id)", "file.id": "\(fileID)",
-                            "interchange.control_number": "\(header.controlNumber)",
-                        ]
+                    log.append(
+                        (
+                            .warning,
+                            "duplicate interchange",
+                            [
+                                "partner.id": "\(partner.id)", "file.id": "\(fileID)",
+                                "interchange.control_number": "\(header.controlNumber)",
+                            ]
+                        )
                     )
                 } else {
                     orders += try self.storeSets(
                         of: interchange,
                         interchangeID: interchangeID,
-                        partner: partner,
+                        parsed: parsed,
                         fileID: fileID,
-                        documents: documents,
-                        issues: issues,
                         tx: tx,
-                        now: now
+                        now: now,
+                        log: &log
                     )
                 }
                 let duplicate: AcknowledgementRenderer.Duplicate? =
@@ -143,26 +142,31 @@ extension InboundPipeline {
                     + "\(acknowledgements) acknowledgements",
                 at: now
             )
-            return FileOutcome(
-                fileID: fileID,
-                state: record.state,
-                orders: orders,
-                acknowledgements: acknowledgements,
-                reason: record.error
+            log.append(
+                (
+                    .info,
+                    "file processed",
+                    [
+                        "partner.id": "\(partner.id)", "file.id": "\(fileID)", "file.name": "\(file.originalName)",
+                        "file.state": "\(record.state.rawValue)", "orders": "\(orders)",
+                        "acknowledgements": "\(acknowledgements)",
+                        "interchange.control_number":
+                            "\(report.interchanges.compactMap(\.header?.controlNumber).joined(separator: ","))",
+                    ]
+                )
+            )
+            return Committed(
+                outcome: FileOutcome(
+                    fileID: fileID,
+                    state: record.state,
+                    orders: orders,
+                    acknowledgements: acknowledgements,
+                    reason: record.error
+                ),
+                move: .archive(relativePath: String(storedPath.dropFirst("archive/".count))),
+                log: log
             )
         }
-        try self.spool.archive(workName: file.workName, relativePath: String(storedPath.dropFirst("archive/".count)))
-        self.logger.info(
-            "file processed",
-            metadata: [
-                "partner.id": "\(partner.id)", "file.id": "\(outcome.fileID)", "file.name": "\(file.originalName)",
-                "file.state": "\(outcome.state.rawValue)", "orders": "\(outcome.orders)",
-                "acknowledgements": "\(outcome.acknowledgements)",
-                "interchange.control_number":
-                    "\(report.interchanges.compactMap(\.header?.controlNumber).joined(separator: ","))",
-            ]
-        )
-        return outcome
     }
 
     /// accepted, partial (some sets rejected), rejected (no set accepted, or envelope errors).
@@ -180,21 +184,20 @@ extension InboundPipeline {
     private func storeSets(
         of interchange: InterchangeReport,
         interchangeID: Int64,
-        partner: PartnerProfile,
+        parsed: ParsedEDI,
         fileID: Int64,
-        documents: [Int: TranslatedDocument],
-        issues: [TranslationIssue],
         tx: StoreTransaction,
-        now: Date
+        now: Date,
+        log: inout [LogEntry]
     ) throws -> Int {
         var orders = 0
         func store(_ set: TransactionSetReport, groupID: Int64?, groupAccepted: Bool) throws {
             var status = set.isAccepted && groupAccepted ? "accepted" : "rejected"
             var errors = set.errors.map(\.description)
-            let document = documents[set.byteOffset]
+            let document = parsed.documents[set.byteOffset]
             if status == "accepted" && document == nil {
                 status = "unmapped"
-                errors += issues.filter { $0.byteOffset == set.byteOffset }.map(\.message)
+                errors += parsed.issues.filter { $0.byteOffset == set.byteOffset }.map(\.message)
                 if errors.isEmpty { errors.append("no canonical document was produced") }
             }
             let setID = try tx.insertTransactionSet(
@@ -209,8 +212,19 @@ extension InboundPipeline {
                     byteOffset: set.byteOffset
                 )
             )
-            guard status == "accepted", let document, case .order(let order) = document.value else { return }
-            if try self.storeOrder(order, partner: partner, fileID: fileID, setID: setID, tx: tx, now: now) {
+            guard status == "accepted", let document, case .order(let order) = document.value,
+                let canonical = parsed.canonical[set.byteOffset]
+            else { return }
+            if try self.storeOrder(
+                order,
+                canonical: canonical,
+                partner: parsed.partner,
+                fileID: fileID,
+                setID: setID,
+                tx: tx,
+                now: now,
+                log: &log
+            ) {
                 orders += 1
             }
         }

@@ -51,13 +51,19 @@ public struct FileOutcome: Sendable, Hashable {
     public var reason: String?
 }
 
-/// The pipeline from a claimed file to committed rows: detect the format, validate (X12/EDIFACT), map, check for
-/// duplicates, build the functional acknowledgements, and commit it all in one transaction; then move the file to
-/// the archive (or, when it cannot be read at all or is not the partner's, to quarantine with a report).
+/// The pipeline from claimed files to committed rows: detect the format, validate (X12/EDIFACT), map, check for
+/// duplicates, build the functional acknowledgements, and commit; then move each file to the archive (or, when it
+/// cannot be read at all or is not the partner's, to quarantine with a report).
 ///
-/// Bad input never throws: it ends as a quarantined or negatively acknowledged file. What throws is the machine
-/// failing (database, disk): the file then stays in `work/`, and the recovery scan processes it again — safely,
-/// because a committed file is recognised by its work name.
+/// Files go through in batches, in two stages. Preparing (read, hash, validate, map, encode the canonical orders)
+/// needs no database and runs on every core at once. Committing runs on the caller's thread in one SQLite
+/// transaction for the batch, with a savepoint per file: each file's rows (ledger row, interchanges, orders, acks,
+/// the control numbers they use) commit together or not at all, and a batch pays for one durable commit instead of
+/// one per file. The archive moves then share one fsync per folder.
+///
+/// Bad input never throws: it ends as a quarantined or negatively acknowledged file. What fails is the machine
+/// (database, disk): the file then stays in `work/`, and is processed again later — safely, because a committed
+/// file is recognised by its work name.
 public final class InboundPipeline: Sendable {
     public let configuration: Configuration
     public let store: OrderStore
@@ -82,46 +88,245 @@ public final class InboundPipeline: Sendable {
         self.clock = clock
     }
 
-    /// Processes one claimed file to its final state.
+    /// Processes one claimed file to its final state; throws when the machine failed (the file stays in `work/`).
     public func process(_ file: ClaimedFile) throws -> FileOutcome {
+        try self.process([file])[0].get()
+    }
+
+    /// Files per commit: a durable commit (and each folder fsync) is shared by this many files.
+    static let commitChunk = 32
+
+    /// Processes claimed files to their final states, one result per file, in order. Files go in chunks, and the
+    /// next chunk is prepared while the current one commits, so that parsing keeps the cores busy while the writer
+    /// waits for the disk.
+    public func process(_ files: [ClaimedFile]) -> [Result<FileOutcome, any Error>] {
+        if files.count <= Self.commitChunk { return self.process(self.prepare(files)) }
+        let chunks = stride(from: 0, to: files.count, by: Self.commitChunk).map {
+            Array(files[$0..<min(files.count, $0 + Self.commitChunk)])
+        }
+        var results: [Result<FileOutcome, any Error>] = []
+        var next = PreparedChunk(chunks[0], pipeline: self)
+        for index in chunks.indices {
+            let prepared = next.wait()
+            if index + 1 < chunks.count { next = PreparedChunk(chunks[index + 1], pipeline: self) }
+            results += self.process(prepared)
+        }
+        return results
+    }
+
+    /// Quarantines a claimed file without reading it as a document (a file still incomplete after the wait).
+    func quarantine(_ file: ClaimedFile, bytes: [UInt8]?, reason: String) throws -> FileOutcome {
+        try self.process([PreparedFile(file: file, work: .quarantine(bytes: bytes, reason: reason))])[0].get()
+    }
+
+    // MARK: Preparing
+
+    /// A claimed file, read and parsed, with everything its commit needs that the database does not.
+    struct PreparedFile {
+        var file: ClaimedFile
+        var work: Work
+
+        enum Work {
+            /// Its transaction committed before a crash: only its move is left.
+            case finish(fileID: Int64)
+            case quarantine(bytes: [UInt8]?, reason: String)
+            case edi(ParsedEDI)
+            case xml(ParsedXML)
+            /// The machine failed while reading it.
+            case failed(any Error)
+        }
+    }
+
+    struct ParsedEDI {
+        var bytes: [UInt8]
+        var sha256: String
+        var partner: PartnerProfile
+        var dialect: Dialect
+        var report: DocumentReport
+        /// Mapped documents keyed by the byte offset of their set header.
+        var documents: [Int: TranslatedDocument]
+        var issues: [TranslationIssue]
+        /// The canonical JSON of each mapped order, by the byte offset of its set.
+        var canonical: [Int: [UInt8]]
+    }
+
+    struct ParsedXML {
+        var bytes: [UInt8]
+        var sha256: String
+        var partner: PartnerProfile
+        var documents: [TranslatedDocument]
+        var issues: [TranslationIssue]
+        /// The canonical JSON of each mapped order, by the document's index.
+        var canonical: [Int: [UInt8]]
+    }
+
+    /// Prepares the files on every core.
+    func prepare(_ files: [ClaimedFile]) -> [PreparedFile] {
+        let mappings = self.mappings.current
+        if files.count == 1 { return [self.prepare(files[0], mappings: mappings)] }
+        let results = PreparedSlots(count: files.count)
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            results.set(index, self.prepare(files[index], mappings: mappings))
+        }
+        return results.values
+    }
+
+    private func prepare(_ file: ClaimedFile, mappings: MappingSet) -> PreparedFile {
+        do {
+            return PreparedFile(file: file, work: try self.prepareWork(file, mappings: mappings))
+        } catch {
+            return PreparedFile(file: file, work: .failed(error))
+        }
+    }
+
+    private func prepareWork(_ file: ClaimedFile, mappings: MappingSet) throws -> PreparedFile.Work {
         let workPath = FileSystem.join(self.spool.work, file.workName)
         // A file whose transaction committed before a crash only needs its move to the archive finished.
         if let committed = try self.store.read({ try $0.fileID(workName: file.workName) }) {
-            return try self.finishCommitted(fileID: committed, workName: file.workName)
+            return .finish(fileID: committed)
         }
         let size = try FileSystem.status(workPath).size
         if size > self.configuration.maximumFileBytes {
-            return try self.quarantine(
-                file,
+            return .quarantine(
                 bytes: nil,
                 reason: "the file is larger than the limit of \(self.configuration.maximumFileBytes >> 20) MiB"
             )
         }
         let bytes = try FileSystem.read(workPath)
-        let mappings = self.mappings.current
         guard let partnerID = file.partnerID, let partner = mappings.partners[partnerID] else {
-            return try self.quarantine(
-                file,
-                bytes: bytes,
-                reason: "no partner profile names the folder \(file.folder) as its inbox"
-            )
+            return .quarantine(bytes: bytes, reason: "no partner profile names the folder \(file.folder) as its inbox")
         }
-        let parsed = self.parse(bytes, file: file, partner: partner, mappings: mappings)
-        switch parsed {
+        switch self.parse(bytes, file: file, partner: partner, mappings: mappings) {
         case .unusable(let reason):
-            return try self.quarantine(file, bytes: bytes, reason: reason)
+            return .quarantine(bytes: bytes, reason: reason)
         case .edi(let dialect, let report, let documents, let issues):
-            return try self.commitEDI(
-                file,
-                bytes: bytes,
-                partner: partner,
-                dialect: dialect,
-                report: report,
-                documents: documents,
-                issues: issues
+            var canonical: [Int: [UInt8]] = [:]
+            for (offset, document) in documents {
+                if case .order(let order) = document.value {
+                    canonical[offset] = try Self.canonicalJSON(order, partnerID: partner.id)
+                }
+            }
+            return .edi(
+                ParsedEDI(
+                    bytes: bytes,
+                    sha256: Self.sha256(bytes),
+                    partner: partner,
+                    dialect: dialect,
+                    report: report,
+                    documents: documents,
+                    issues: issues,
+                    canonical: canonical
+                )
             )
         case .xml(let documents, let issues):
-            return try self.commitXML(file, bytes: bytes, partner: partner, documents: documents, issues: issues)
+            var canonical: [Int: [UInt8]] = [:]
+            for (index, document) in documents.enumerated() {
+                if case .order(let order) = document.value {
+                    canonical[index] = try Self.canonicalJSON(order, partnerID: partner.id)
+                }
+            }
+            return .xml(
+                ParsedXML(
+                    bytes: bytes,
+                    sha256: Self.sha256(bytes),
+                    partner: partner,
+                    documents: documents,
+                    issues: issues,
+                    canonical: canonical
+                )
+            )
+        }
+    }
+
+    /// The stored canonical form of an order: as mapped, with the partner it came from (its ID is its row's).
+    static func canonicalJSON(_ order: Order, partnerID: String) throws -> [UInt8] {
+        var stored = order
+        stored.partnerID = partnerID
+        return try CanonicalJSON.encodeBytes(stored)
+    }
+
+    // MARK: Committing a batch
+
+    /// A log line held back until the batch's transaction has committed.
+    typealias LogEntry = (level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata)
+
+    /// What a committed file still needs: its move out of `work/`, and what to log once the batch is durable.
+    struct Committed {
+        var outcome: FileOutcome
+        var move: Move
+        var log: [LogEntry] = []
+
+        enum Move {
+            case archive(relativePath: String)
+            case quarantine(report: String)
+        }
+    }
+
+    private func process(_ prepared: [PreparedFile]) -> [Result<FileOutcome, any Error>] {
+        var results = [Result<FileOutcome, any Error>?](repeating: nil, count: prepared.count)
+        var committed: [(index: Int, committed: Committed)] = []
+        for (index, item) in prepared.enumerated() {
+            switch item.work {
+            case .failed(let error): results[index] = .failure(error)
+            case .finish(let fileID):
+                results[index] = Result { try self.finishCommitted(fileID: fileID, workName: item.file.workName) }
+            default: break
+            }
+        }
+        do {
+            try self.store.write { tx in
+                for (index, item) in prepared.enumerated() where results[index] == nil {
+                    do {
+                        let done = try tx.savepoint { try self.commit(item, tx: tx) }
+                        committed.append((index, done))
+                    } catch {
+                        results[index] = .failure(error)
+                    }
+                }
+            }
+        } catch {
+            // The batch's transaction failed: none of its files committed; they stay in work/.
+            for (index, _) in committed { results[index] = .failure(error) }
+            committed = []
+        }
+        for (level, message, metadata) in committed.flatMap(\.committed.log) {
+            self.logger.log(level: level, message, metadata: metadata)
+        }
+        let archived = committed.compactMap { entry -> (Int, String)? in
+            guard case .archive(let relativePath) = entry.committed.move else { return nil }
+            return (entry.index, relativePath)
+        }
+        let archiveErrors = self.spool.archive(
+            archived.map { (workName: prepared[$0.0].file.workName, relativePath: $0.1) }
+        )
+        var failedMoves: [Int: any Error] = [:]
+        for ((index, _), error) in zip(archived, archiveErrors) { if let error { failedMoves[index] = error } }
+        for (index, done) in committed {
+            guard case .quarantine(let report) = done.move else { continue }
+            do {
+                try self.spool.quarantine(workName: prepared[index].file.workName, report: report)
+            } catch {
+                failedMoves[index] = error
+            }
+        }
+        for (index, done) in committed {
+            if let error = failedMoves[index] {
+                // Committed, but not moved: the file stays in work/ and the next pass finishes the move.
+                results[index] = .failure(error)
+            } else {
+                results[index] = .success(done.outcome)
+            }
+        }
+        return results.map { $0 ?? .failure(SpoolError("process", "", errno: EIO)) }
+    }
+
+    /// Writes one prepared file's rows inside the batch's transaction.
+    private func commit(_ item: PreparedFile, tx: StoreTransaction) throws -> Committed {
+        switch item.work {
+        case .edi(let parsed): return try self.commitEDI(item.file, parsed, tx: tx)
+        case .xml(let parsed): return try self.commitXML(item.file, parsed, tx: tx)
+        case .quarantine(let bytes, let reason): return try self.commitQuarantine(item.file, bytes: bytes, reason: reason, tx: tx)
+        case .finish, .failed: throw SpoolError("commit", item.file.workName, errno: EINVAL)
         }
     }
 
@@ -273,7 +478,8 @@ public final class InboundPipeline: Sendable {
 
     func fileRecord(
         _ file: ClaimedFile,
-        bytes: [UInt8],
+        sha256: String,
+        size: Int,
         partnerID: String?,
         format: String?,
         state: FileRecord.State,
@@ -285,8 +491,8 @@ public final class InboundPipeline: Sendable {
             channel: file.channel,
             originalName: file.originalName,
             workName: file.workName,
-            sha256: Self.sha256(bytes),
-            size: bytes.count,
+            sha256: sha256,
+            size: size,
             format: format,
             state: state,
             reprocessOf: file.reprocessOf,
@@ -300,79 +506,77 @@ public final class InboundPipeline: Sendable {
         "archive/" + Spool.archivePath(workName: file.workName, at: Int64(now.timeIntervalSince1970))
     }
 
-    private func commitXML(
-        _ file: ClaimedFile,
-        bytes: [UInt8],
-        partner: PartnerProfile,
-        documents: [TranslatedDocument],
-        issues: [TranslationIssue]
-    ) throws -> FileOutcome {
+    private func commitXML(_ file: ClaimedFile, _ parsed: ParsedXML, tx: StoreTransaction) throws -> Committed {
         let now = self.clock()
         let storedPath = self.archivePath(file, now: now)
-        let outcome = try self.store.write { tx -> FileOutcome in
-            var record = self.fileRecord(
-                file,
-                bytes: bytes,
-                partnerID: partner.id,
-                format: "xml",
-                state: .processed,
-                storedPath: storedPath,
-                now: now
-            )
-            if file.reprocessOf == nil,
-                let earlier = try tx.reader.processedFile(partnerID: partner.id, sha256: record.sha256)
-            {
-                record.state = .duplicate
-                record.duplicateOf = earlier
-                record.error = "the same bytes as file \(earlier)"
-                let id = try tx.insertFile(record)
-                try tx.audit(
-                    actor: "daemon",
-                    action: "duplicate-file",
-                    subject: "file:\(id)",
-                    detail: record.error,
-                    at: now
-                )
-                return FileOutcome(fileID: id, state: .duplicate, orders: 0, acknowledgements: 0, reason: record.error)
-            }
-            if !issues.isEmpty { record.error = issues.map(\.message).joined(separator: "\n") }
-            let fileID = try tx.insertFile(record)
-            var orders = 0
-            for document in documents {
-                guard case .order(let order) = document.value else { continue }
-                if try self.storeOrder(order, partner: partner, fileID: fileID, setID: nil, tx: tx, now: now) {
-                    orders += 1
-                }
-            }
-            try tx.audit(
-                actor: "daemon",
-                action: "file-processed",
-                subject: "file:\(fileID)",
-                detail:
-                    "\(file.originalName): \(documents.count) XML records, \(orders) orders, \(issues.count) issues",
-                at: now
-            )
-            return FileOutcome(
-                fileID: fileID,
-                state: .processed,
-                orders: orders,
-                acknowledgements: 0,
-                reason: record.error
+        let move = Committed.Move.archive(relativePath: String(storedPath.dropFirst("archive/".count)))
+        let partner = parsed.partner
+        var record = self.fileRecord(
+            file,
+            sha256: parsed.sha256,
+            size: parsed.bytes.count,
+            partnerID: partner.id,
+            format: "xml",
+            state: .processed,
+            storedPath: storedPath,
+            now: now
+        )
+        if file.reprocessOf == nil,
+            let earlier = try tx.reader.processedFile(partnerID: partner.id, sha256: record.sha256)
+        {
+            record.state = .duplicate
+            record.duplicateOf = earlier
+            record.error = "the same bytes as file \(earlier)"
+            let id = try tx.insertFile(record)
+            try tx.audit(actor: "daemon", action: "duplicate-file", subject: "file:\(id)", detail: record.error, at: now)
+            return Committed(
+                outcome: FileOutcome(fileID: id, state: .duplicate, orders: 0, acknowledgements: 0, reason: record.error),
+                move: move
             )
         }
-        try self.spool.archive(workName: file.workName, relativePath: String(storedPath.dropFirst("archive/".count)))
-        return outcome
+        if !parsed.issues.isEmpty { record.error = parsed.issues.map(\.message).joined(separator: "\n") }
+        let fileID = try tx.insertFile(record)
+        var committed = Committed(
+            outcome: FileOutcome(fileID: fileID, state: .processed, orders: 0, acknowledgements: 0, reason: record.error),
+            move: move
+        )
+        for (index, document) in parsed.documents.enumerated() {
+            guard case .order(let order) = document.value, let canonical = parsed.canonical[index] else { continue }
+            if try self.storeOrder(
+                order,
+                canonical: canonical,
+                partner: partner,
+                fileID: fileID,
+                setID: nil,
+                tx: tx,
+                now: now,
+                log: &committed.log
+            ) {
+                committed.outcome.orders += 1
+            }
+        }
+        try tx.audit(
+            actor: "daemon",
+            action: "file-processed",
+            subject: "file:\(fileID)",
+            detail: "\(file.originalName): \(parsed.documents.count) XML records, \(committed.outcome.orders) orders, "
+                + "\(parsed.issues.count) issues",
+            at: now
+        )
+        return committed
     }
 
     /// Stores an order unless it is a second original of a PO number: that one is stored flagged as a duplicate.
     /// Returns whether a new (non-duplicate) order was stored.
     func storeOrder(
         _ order: Order,
+        canonical: [UInt8],
         partner: PartnerProfile,
         fileID: Int64,
         setID: Int64?,
         tx: StoreTransaction,
-        now: Date
+        now: Date,
+        log: inout [LogEntry]
     ) throws -> Bool {
         if order.purpose == .original,
             let earlier = try tx.reader.originalOrder(
@@ -382,6 +586,7 @@ public final class InboundPipeline: Sendable {
         {
             let id = try tx.insertOrder(
                 order,
+                canonical: canonical,
                 partnerID: partner.id,
                 fileID: fileID,
                 setID: setID,
@@ -397,36 +602,66 @@ public final class InboundPipeline: Sendable {
                 detail: "PO \(order.purchaseOrderNumber) repeats order \(earlier); not processed",
                 at: now
             )
-            self.logger.warning(
-                "duplicate purchase order",
-                metadata: [
-                    "partner.id": "\(partner.id)", "order.id": "\(id)", "order.po": "\(order.purchaseOrderNumber)",
-                ]
+            log.append(
+                (
+                    .warning,
+                    "duplicate purchase order",
+                    [
+                        "partner.id": "\(partner.id)", "order.id": "\(id)",
+                        "order.po": "\(order.purchaseOrderNumber)", "order.duplicate_of": "\(earlier)",
+                    ]
+                )
             )
             return false
         }
         let id = try tx.insertOrder(
             order,
+            canonical: canonical,
             partnerID: partner.id,
             fileID: fileID,
             setID: setID,
             status: .received,
             at: now
         )
-        self.logger.info(
-            "order received",
-            metadata: [
-                "partner.id": "\(partner.id)", "order.id": "\(id)", "order.po": "\(order.purchaseOrderNumber)",
-                "interchange.control_number": "\(order.source?.interchangeControlNumber ?? "")",
-            ]
+        log.append(
+            (
+                .info,
+                "order received",
+                [
+                    "partner.id": "\(partner.id)", "order.id": "\(id)", "order.po": "\(order.purchaseOrderNumber)",
+                    "interchange.control_number": "\(order.source?.interchangeControlNumber ?? "")",
+                ]
+            )
         )
         return true
     }
 
-    /// Moves the bytes of a file that cannot be processed to quarantine with a report, and records it.
-    func quarantine(_ file: ClaimedFile, bytes: [UInt8]?, reason: String) throws -> FileOutcome {
+    /// Records a file that cannot be processed; after the commit its bytes move to quarantine with a report.
+    private func commitQuarantine(
+        _ file: ClaimedFile,
+        bytes: [UInt8]?,
+        reason: String,
+        tx: StoreTransaction
+    ) throws -> Committed {
         let now = self.clock()
+        var record = self.fileRecord(
+            file,
+            sha256: bytes.map(Self.sha256) ?? "",
+            size: bytes?.count ?? 0,
+            partnerID: file.partnerID,
+            format: bytes.flatMap { Self.detectFormat($0)?.rawValue },
+            state: .quarantined,
+            storedPath: "quarantine/\(file.workName)",
+            now: now
+        )
+        if bytes == nil, let status = try? FileSystem.status(FileSystem.join(self.spool.work, file.workName)) {
+            record.size = status.size
+        }
+        record.error = reason
+        let id = try tx.insertFile(record)
+        try tx.audit(actor: "daemon", action: "quarantine", subject: "file:\(id)", detail: reason, at: now)
         let report = """
+            file ID: \(id)
             file: \(file.originalName)
             from: \(file.folder) (\(file.channel))
             partner: \(file.partnerID ?? "unknown")
@@ -439,36 +674,21 @@ public final class InboundPipeline: Sendable {
             `ordergate files reprocess <file ID>`, or ask the partner to send a corrected file.
 
             """
-        let content = bytes ?? []
-        let outcome = try self.store.write { tx -> FileOutcome in
-            var record = self.fileRecord(
-                file,
-                bytes: content,
-                partnerID: file.partnerID,
-                format: bytes.flatMap { Self.detectFormat($0)?.rawValue },
-                state: .quarantined,
-                storedPath: "quarantine/\(file.workName)",
-                now: now
-            )
-            if bytes == nil, let status = try? FileSystem.status(FileSystem.join(self.spool.work, file.workName)) {
-                record.size = status.size
-                record.sha256 = ""
-            }
-            record.error = reason
-            let id = try tx.insertFile(record)
-            try tx.audit(actor: "daemon", action: "quarantine", subject: "file:\(id)", detail: reason, at: now)
-            return FileOutcome(fileID: id, state: .quarantined, orders: 0, acknowledgements: 0, reason: reason)
-        }
-        try self.spool.quarantine(workName: file.workName, report: "file ID: \(outcome.fileID)\n" + report)
-        self.logger.error(
-            "file quarantined",
-            metadata: [
-                "partner.id": "\(file.partnerID ?? "")", "file.id": "\(outcome.fileID)",
-                "file.name": "\(file.originalName)",
-                "reason": "\(reason.prefix(300))",
-            ]
+        var committed = Committed(
+            outcome: FileOutcome(fileID: id, state: .quarantined, orders: 0, acknowledgements: 0, reason: reason),
+            move: .quarantine(report: report)
         )
-        return outcome
+        committed.log.append(
+            (
+                .error,
+                "file quarantined",
+                [
+                    "partner.id": "\(file.partnerID ?? "")", "file.id": "\(id)", "file.name": "\(file.originalName)",
+                    "reason": "\(reason.prefix(300))",
+                ]
+            )
+        )
+        return committed
     }
 
     /// Finishes a file whose transaction committed (the crash came before its move): moves it where its row says.
@@ -518,5 +738,47 @@ final class MappingsHolder: @unchecked Sendable {
         self.lock.lock()
         self.value = value
         self.lock.unlock()
+    }
+}
+
+/// The prepared files of a batch, each written by the worker that prepared it.
+private final class PreparedSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [InboundPipeline.PreparedFile?]
+
+    init(count: Int) {
+        self.slots = Array(repeating: nil, count: count)
+    }
+
+    func set(_ index: Int, _ value: InboundPipeline.PreparedFile) {
+        self.lock.lock()
+        self.slots[index] = value
+        self.lock.unlock()
+    }
+
+    /// Every slot, once all are set.
+    var values: [InboundPipeline.PreparedFile] {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return self.slots.map { $0! }
+    }
+}
+
+/// A chunk of files being prepared on another thread.
+private final class PreparedChunk: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var prepared: [InboundPipeline.PreparedFile] = []
+
+    init(_ files: [ClaimedFile], pipeline: InboundPipeline) {
+        DispatchQueue.global().async {
+            self.prepared = pipeline.prepare(files)
+            self.done.signal()
+        }
+    }
+
+    /// The prepared files, once ready.
+    func wait() -> [InboundPipeline.PreparedFile] {
+        self.done.wait()
+        return self.prepared
     }
 }

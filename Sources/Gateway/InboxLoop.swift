@@ -21,6 +21,10 @@ final class InboxLoop: @unchecked Sendable {
     private var tag = UInt64.random(in: 0..<UInt64.max)
     /// Files claimed since the start.
     private(set) var claimed = 0
+    /// Claimed files the machine failed on (database, disk): they wait in work/ for the next rescan interval. The
+    /// reason is set for a file that is to be quarantined (still incomplete), not read.
+    private var retry: [(file: ClaimedFile, quarantineReason: String?)] = []
+    private var lastRetry = DispatchTime.now()
 
     init(pipeline: InboundPipeline, outboxSignal: Signal, logger: Logger) {
         self.pipeline = pipeline
@@ -74,6 +78,11 @@ final class InboxLoop: @unchecked Sendable {
                 nextWait = min(nextWait, wait)
             }
             self.scanForUnknownFolders(known: Set(folders.map(\.folder)))
+            if !self.retry.isEmpty
+                && DispatchTime.now().uptimeNanoseconds - self.lastRetry.uptimeNanoseconds >= rescanNanoseconds
+            {
+                self.retryFailed()
+            }
             if stop.isSet { break }
             let milliseconds = Int32(max(1, min(nextWait / 1_000_000, 1000)))
             if let watcher = self.watcher {
@@ -83,6 +92,10 @@ final class InboxLoop: @unchecked Sendable {
             }
         }
     }
+
+    /// The most files one batch takes: enough to share a commit and the folder fsyncs among many files, few enough
+    /// that the first acknowledgements of a burst do not wait long for the last file of the batch.
+    static let batchLimit = 128
 
     /// One pass over a partner folder; returns how soon (nanoseconds) it wants to look again.
     func scan(folder: String, partnerID: String, stop: StopFlag) -> Int64 {
@@ -97,6 +110,7 @@ final class InboxLoop: @unchecked Sendable {
         self.tracker.retain(only: Set(candidates.map(\.path)), in: folder)
         let now = Int64(DispatchTime.now().uptimeNanoseconds)
         let wallClock = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
+        var batch: [InboxFile] = []
         for file in candidates {
             if stop.isSet { break }
             switch self.tracker.observe(file, now: now, wallClock: wallClock) {
@@ -109,21 +123,26 @@ final class InboxLoop: @unchecked Sendable {
             let completeness = (try? Completeness.check(path: file.path, size: file.size)) ?? .unrecognized
             switch completeness {
             case .complete, .unrecognized:
-                self.claimAndProcess(file, folder: folder, partnerID: partnerID, incomplete: nil)
+                batch.append(file)
+                if batch.count == Self.batchLimit {
+                    self.claimAndProcess(batch, partnerID: partnerID, folder: folder)
+                    batch = []
+                }
             case .incomplete(let what):
                 let age = self.tracker.age(of: file.path, now: now)
                 let limit = self.pipeline.configuration.incompleteAfter.components
                 if age >= limit.seconds * 1_000_000_000 {
-                    self.claimAndProcess(file, folder: folder, partnerID: partnerID, incomplete: what)
+                    self.quarantineIncomplete(file, partnerID: partnerID, folder: folder, what: what)
                 } else {
                     nextWait = min(nextWait, 1_000_000_000)
                 }
             }
         }
+        if !batch.isEmpty && !stop.isSet { self.claimAndProcess(batch, partnerID: partnerID, folder: folder) }
         return nextWait
     }
 
-    private func claimAndProcess(_ file: InboxFile, folder: String, partnerID: String, incomplete: String?) {
+    private func claimedFile(_ file: InboxFile, partnerID: String, folder: String) -> ClaimedFile {
         self.tag &+= 0x9E37_79B9_7F4A_7C15
         let receivedAt = Date()
         let workName = Spool.workName(
@@ -132,7 +151,7 @@ final class InboxLoop: @unchecked Sendable {
             at: Int64(receivedAt.timeIntervalSince1970),
             tag: self.tag
         )
-        let claimed = ClaimedFile(
+        return ClaimedFile(
             workName: workName,
             originalName: file.name,
             partnerID: partnerID,
@@ -140,36 +159,109 @@ final class InboxLoop: @unchecked Sendable {
             channel: "inbox",
             receivedAt: receivedAt
         )
-        do {
-            guard try self.pipeline.spool.claim(file, workName: workName) != nil else { return }
+    }
+
+    /// Claims a batch of ready files (a rename each) and runs them through the pipeline together.
+    private func claimAndProcess(_ files: [InboxFile], partnerID: String, folder: String) {
+        var claimed: [ClaimedFile] = []
+        for file in files {
+            let claim = self.claimedFile(file, partnerID: partnerID, folder: folder)
+            do {
+                guard try self.pipeline.spool.claim(file, workName: claim.workName) != nil else { continue }
+            } catch {
+                self.logger.error(
+                    "cannot claim a file; it stays in the inbox",
+                    metadata: ["partner.id": "\(partnerID)", "file.name": "\(file.name)", "error": "\(error)"]
+                )
+                continue
+            }
             self.tracker.forget(file.path)
             self.claimed += 1
-            if let incomplete {
-                _ = try self.pipeline.quarantine(
-                    claimed,
-                    bytes: try? FileSystem.read(FileSystem.join(self.pipeline.spool.work, workName)),
-                    reason: "ALERT: the file was still incomplete (\(incomplete)) after "
-                        + "\(self.pipeline.configuration.incompleteAfter); it was not acknowledged. "
-                        + "The partner's upload may have failed."
+            claimed.append(claim)
+        }
+        self.process(claimed)
+    }
+
+    /// Runs claimed files through the pipeline; those the machine failed on are kept for a retry.
+    private func process(_ claimed: [ClaimedFile]) {
+        guard !claimed.isEmpty else { return }
+        var acknowledged = false
+        for (file, result) in zip(claimed, self.pipeline.process(claimed)) {
+            switch result {
+            case .success(let outcome):
+                if outcome.acknowledgements > 0 { acknowledged = true }
+            case .failure(let error):
+                // The machine failed (database, disk): the file stays in work/ and is tried again.
+                self.retry.append((file, nil))
+                self.logger.error(
+                    "processing failed; the file stays in work/ and will be tried again",
+                    metadata: [
+                        "partner.id": "\(file.partnerID ?? "")", "file.name": "\(file.originalName)",
+                        "file.work_name": "\(file.workName)", "error": "\(error)",
+                    ]
                 )
-                try? self.pipeline.store.write {
-                    try $0.audit(
-                        actor: "daemon",
-                        action: "alert",
-                        subject: "partner:\(partnerID)",
-                        detail: "incomplete file \(file.name) quarantined",
-                        at: Date()
-                    )
-                }
-            } else {
-                let outcome = try self.pipeline.process(claimed)
-                if outcome.acknowledgements > 0 { self.outboxSignal.raise() }
+            }
+        }
+        if acknowledged { self.outboxSignal.raise() }
+    }
+
+    /// Tries again the files the machine failed on (called on the rescan interval).
+    func retryFailed() {
+        let files = self.retry
+        self.retry = []
+        self.lastRetry = DispatchTime.now()
+        self.process(files.filter { $0.quarantineReason == nil }.map(\.file))
+        for (file, reason) in files {
+            guard let reason else { continue }
+            self.quarantine(file, reason: reason)
+        }
+    }
+
+    private func quarantineIncomplete(_ file: InboxFile, partnerID: String, folder: String, what: String) {
+        let claim = self.claimedFile(file, partnerID: partnerID, folder: folder)
+        do {
+            guard try self.pipeline.spool.claim(file, workName: claim.workName) != nil else { return }
+        } catch {
+            self.logger.error(
+                "cannot claim a file; it stays in the inbox",
+                metadata: ["partner.id": "\(partnerID)", "file.name": "\(file.name)", "error": "\(error)"]
+            )
+            return
+        }
+        self.tracker.forget(file.path)
+        self.claimed += 1
+        self.quarantine(
+            claim,
+            reason: "ALERT: the file was still incomplete (\(what)) after "
+                + "\(self.pipeline.configuration.incompleteAfter); it was not acknowledged. "
+                + "The partner's upload may have failed."
+        )
+    }
+
+    private func quarantine(_ claim: ClaimedFile, reason: String) {
+        do {
+            _ = try self.pipeline.quarantine(
+                claim,
+                bytes: try? FileSystem.read(FileSystem.join(self.pipeline.spool.work, claim.workName)),
+                reason: reason
+            )
+            try? self.pipeline.store.write {
+                try $0.audit(
+                    actor: "daemon",
+                    action: "alert",
+                    subject: "partner:\(claim.partnerID ?? "")",
+                    detail: "incomplete file \(claim.originalName) quarantined",
+                    at: Date()
+                )
             }
         } catch {
-            // The machine failed (database, disk): the file stays in work/ and recovery retries it.
+            self.retry.append((claim, reason))
             self.logger.error(
-                "processing failed; the file stays in work/ for the recovery scan",
-                metadata: ["partner.id": "\(partnerID)", "file.name": "\(file.name)", "error": "\(error)"]
+                "cannot quarantine an incomplete file; will try again",
+                metadata: [
+                    "partner.id": "\(claim.partnerID ?? "")", "file.name": "\(claim.originalName)",
+                    "error": "\(error)",
+                ]
             )
         }
     }

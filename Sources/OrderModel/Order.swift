@@ -140,17 +140,3 @@ public struct OrderLine: Hashable, Sendable, Codable {
     public init() {}
 }
 
-/// The JSON coder settings that make canonical values stable: sorted keys, pretty printed.
-public enum CanonicalJSON {
-    /// Encodes any canonical value as stable JSON text.
-    public static func encode<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    /// Decodes a canonical value from its JSON text.
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        try JSONDecoder().decode(type, from: Data(bytes))
-    }
-}

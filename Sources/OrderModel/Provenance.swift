@@ -80,11 +80,21 @@ public struct FieldOrigins: Hashable, Sendable, Codable {
         self.entries = dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
+    /// A JSON object keyed by field; a field recorded more than once keeps its last origin.
     public func encode(to encoder: any Encoder) throws {
-        var dictionary: [String: FieldOrigin] = [:]
-        for entry in self.entries { dictionary[entry.field] = entry.origin }
-        var container = encoder.singleValueContainer()
-        try container.encode(dictionary)
+        var container = encoder.container(keyedBy: FieldKey.self)
+        for (index, entry) in self.entries.enumerated()
+        where !self.entries[(index + 1)...].contains(where: { $0.field == entry.field }) {
+            try container.encode(entry.origin, forKey: FieldKey(stringValue: entry.field))
+        }
+    }
+
+    private struct FieldKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 }
 

@@ -10,9 +10,12 @@ public enum OrderStatus: String, Sendable, Hashable, Codable, CaseIterable {
 
 extension StoreTransaction {
     /// Stores a canonical order with its lines and its first status, and returns its ID. `duplicateOf` marks a
-    /// second original of a PO number already stored: it is recorded, never processed.
+    /// second original of a PO number already stored: it is recorded, never processed. `canonical` is the order's
+    /// canonical JSON when the caller encoded it already (off the writer's thread); the stored JSON is the order as
+    /// mapped, with its partner, and without its ID (the row's key, which readers set).
     public func insertOrder(
         _ order: Order,
+        canonical: [UInt8]? = nil,
         partnerID: String,
         fileID: Int64,
         setID: Int64?,
@@ -22,33 +25,37 @@ extension StoreTransaction {
         at date: Date
     ) throws -> Int64 {
         let now = Timestamp.text(date)
-        try self.db.execute(
+        let json: String
+        if let canonical {
+            json = String(decoding: canonical, as: UTF8.self)
+        } else {
+            var stored = order
+            stored.id = nil
+            stored.partnerID = partnerID
+            json = try CanonicalJSON.encode(stored)
+        }
+        try self.db.cachedStatement(
             sql: """
                 INSERT INTO orders (partner_id, po_number, purpose, order_type, status, file_id, set_id, currency,
                     ordered_on, line_count, mapping, mapping_version, canonical, duplicate_of, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)
-                """,
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(
             arguments: [
                 partnerID, order.purchaseOrderNumber, order.purpose.rawValue, order.orderType, status.rawValue,
                 fileID, setID, order.currency, order.orderDate?.description, order.lines.count,
-                order.source?.mapping, order.source?.mappingVersion, duplicateOf, now, now,
+                order.source?.mapping, order.source?.mappingVersion, json, duplicateOf, now, now,
             ]
         )
         let id = self.db.lastInsertedRowID
-        var stored = order
-        stored.id = String(id)
-        stored.partnerID = partnerID
-        try self.db.execute(
-            sql: "UPDATE orders SET canonical = ? WHERE id = ?",
-            arguments: [try CanonicalJSON.encode(stored), id]
-        )
         for (position, line) in order.lines.enumerated() {
-            try self.db.execute(
+            try self.db.cachedStatement(
                 sql: """
                     INSERT INTO order_lines (order_id, position, line_number, buyer_part, vendor_part, gtin,
                         description, quantity, unit, unit_price)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     id, position + 1, line.lineNumber, line.item.buyerPart, line.item.vendorPart, line.item.gtin,
                     line.description, line.quantity.map { DecimalText.format($0.value) } ?? "0",
@@ -63,12 +70,14 @@ extension StoreTransaction {
     /// Appends to an order's status history and sets its current status.
     public func recordStatus(orderID: Int64, _ status: OrderStatus, note: String?, at date: Date) throws {
         let now = Timestamp.text(date)
-        try self.db.execute(
-            sql: "INSERT INTO order_status (order_id, status, note, at) VALUES (?, ?, ?, ?)",
+        try self.db.cachedStatement(
+            sql: "INSERT INTO order_status (order_id, status, note, at) VALUES (?, ?, ?, ?)"
+        ).execute(
             arguments: [orderID, status.rawValue, note, now]
         )
-        try self.db.execute(
-            sql: "UPDATE orders SET status = ?, updated_at = ? WHERE id = ?",
+        try self.db.cachedStatement(
+            sql: "UPDATE orders SET status = ?, updated_at = ? WHERE id = ?"
+        ).execute(
             arguments: [status.rawValue, now, orderID]
         )
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OrderModel
 
 /// Counts per state and the oldest waiting items, for `ordergate status` and the health check.
 public struct StoreSummary: Sendable, Hashable, Codable {
@@ -79,18 +80,22 @@ public struct StoreReader {
     /// The file row that already processed these bytes for the partner, if any.
     public func processedFile(partnerID: String?, sha256: String) throws -> Int64? {
         try Int64.fetchOne(
-            self.db,
-            sql: """
-                SELECT id FROM files WHERE partner_id IS ? AND sha256 = ? AND state = 'processed'
-                ORDER BY id LIMIT 1
-                """,
+            self.db.cachedStatement(
+                sql: """
+                    SELECT id FROM files WHERE partner_id IS ? AND sha256 = ? AND state = 'processed'
+                    ORDER BY id LIMIT 1
+                    """
+            ),
             arguments: [partnerID, sha256]
         )
     }
 
     /// The ID of the file claimed under `workName`, if its transaction committed.
     public func fileID(workName: String) throws -> Int64? {
-        try Int64.fetchOne(self.db, sql: "SELECT id FROM files WHERE work_name = ?", arguments: [workName])
+        try Int64.fetchOne(
+            self.db.cachedStatement(sql: "SELECT id FROM files WHERE work_name = ?"),
+            arguments: [workName]
+        )
     }
 
     /// An earlier interchange with the same sender, receiver and control number received since `since`.
@@ -103,13 +108,14 @@ public struct StoreReader {
         since: Date
     ) throws -> Int64? {
         try Int64.fetchOne(
-            self.db,
-            sql: """
-                SELECT id FROM interchanges
-                WHERE sender_qualifier = ? AND sender_id = ? AND receiver_qualifier = ? AND receiver_id = ?
-                    AND control_number = ? AND received_at >= ? AND status != 'duplicate'
-                ORDER BY id LIMIT 1
-                """,
+            self.db.cachedStatement(
+                sql: """
+                    SELECT id FROM interchanges
+                    WHERE sender_qualifier = ? AND sender_id = ? AND receiver_qualifier = ? AND receiver_id = ?
+                        AND control_number = ? AND received_at >= ? AND status != 'duplicate'
+                    ORDER BY id LIMIT 1
+                    """
+            ),
             arguments: [
                 senderQualifier, senderID, receiverQualifier, receiverID, controlNumber, Timestamp.text(since),
             ]
@@ -119,11 +125,12 @@ public struct StoreReader {
     /// The live original order with this PO number for the partner, if any.
     public func originalOrder(partnerID: String, purchaseOrderNumber: String) throws -> Int64? {
         try Int64.fetchOne(
-            self.db,
-            sql: """
-                SELECT id FROM orders WHERE partner_id = ? AND po_number = ? AND purpose = 'original'
-                    AND duplicate_of IS NULL
-                """,
+            self.db.cachedStatement(
+                sql: """
+                    SELECT id FROM orders WHERE partner_id = ? AND po_number = ? AND purpose = 'original'
+                        AND duplicate_of IS NULL
+                    """
+            ),
             arguments: [partnerID, purchaseOrderNumber]
         )
     }
@@ -131,11 +138,12 @@ public struct StoreReader {
     /// Outbound documents not yet in the outbox, oldest first.
     public func pendingOutbound(limit: Int = 100, afterID: Int64 = 0) throws -> [OutboundDocument] {
         try Row.fetchAll(
-            self.db,
-            sql: """
-                SELECT id, partner_id, kind, folder, file_name, content, state, control_number, created_at
-                FROM outbound WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?
-                """,
+            self.db.cachedStatement(
+                sql: """
+                    SELECT id, partner_id, kind, folder, file_name, content, state, control_number, created_at
+                    FROM outbound WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?
+                    """
+            ),
             arguments: [afterID, limit]
         ).map { row in
             OutboundDocument(
@@ -210,8 +218,7 @@ public struct StoreReader {
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [limit]
         return try Row.fetchAll(
-            self.db,
-            sql: "SELECT \(Self.fileColumns) FROM files \(filter) ORDER BY id DESC LIMIT ?",
+            self.db.cachedStatement(sql: "SELECT \(Self.fileColumns) FROM files \(filter) ORDER BY id DESC LIMIT ?"),
             arguments: arguments
         ).map(Self.fileSummary)
     }
@@ -219,18 +226,18 @@ public struct StoreReader {
     public func file(id: Int64) throws -> FileDetail? {
         guard
             let row = try Row.fetchOne(
-                self.db,
-                sql: "SELECT \(Self.fileColumns) FROM files WHERE id = ?",
+                self.db.cachedStatement(sql: "SELECT \(Self.fileColumns) FROM files WHERE id = ?"),
                 arguments: [id]
             )
         else { return nil }
         let interchanges = try Row.fetchAll(
-            self.db,
-            sql: """
-                SELECT id, dialect, sender_qualifier, sender_id, receiver_qualifier, receiver_id, control_number,
-                    status, duplicate_of
-                FROM interchanges WHERE file_id = ? ORDER BY id
-                """,
+            self.db.cachedStatement(
+                sql: """
+                    SELECT id, dialect, sender_qualifier, sender_id, receiver_qualifier, receiver_id, control_number,
+                        status, duplicate_of
+                    FROM interchanges WHERE file_id = ? ORDER BY id
+                    """
+            ),
             arguments: [id]
         ).map { row in
             FileDetail.Interchange(
@@ -244,12 +251,13 @@ public struct StoreReader {
             )
         }
         let sets = try Row.fetchAll(
-            self.db,
-            sql: """
-                SELECT s.interchange_id, s.identifier, s.control_number, s.status, s.errors
-                FROM transaction_sets s JOIN interchanges i ON i.id = s.interchange_id
-                WHERE i.file_id = ? ORDER BY s.id
-                """,
+            self.db.cachedStatement(
+                sql: """
+                    SELECT s.interchange_id, s.identifier, s.control_number, s.status, s.errors
+                    FROM transaction_sets s JOIN interchanges i ON i.id = s.interchange_id
+                    WHERE i.file_id = ? ORDER BY s.id
+                    """
+            ),
             arguments: [id]
         ).map { row in
             FileDetail.TransactionSet(
@@ -261,8 +269,9 @@ public struct StoreReader {
             )
         }
         let orders = try Row.fetchAll(
-            self.db,
-            sql: "SELECT id, po_number, status, line_count, duplicate_of FROM orders WHERE file_id = ? ORDER BY id",
+            self.db.cachedStatement(
+                sql: "SELECT id, po_number, status, line_count, duplicate_of FROM orders WHERE file_id = ? ORDER BY id"
+            ),
             arguments: [id]
         ).map { row in
             FileDetail.OrderSummary(
@@ -274,8 +283,9 @@ public struct StoreReader {
             )
         }
         let outbound = try Row.fetchAll(
-            self.db,
-            sql: "SELECT id, kind, file_name, state FROM outbound WHERE file_id = ? ORDER BY id",
+            self.db.cachedStatement(
+                sql: "SELECT id, kind, file_name, state FROM outbound WHERE file_id = ? ORDER BY id"
+            ),
             arguments: [id]
         ).map { row in
             FileDetail.Outbound(id: row[0], kind: row[1], fileName: row[2], state: row[3])
@@ -295,8 +305,21 @@ public struct StoreReader {
         return try Int.fetchOne(self.db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
     }
 
-    /// The canonical JSON of an order.
+    /// A stored order, as mapped, with its ID and partner.
+    public func order(id: Int64) throws -> Order? {
+        guard
+            let json = try String.fetchOne(
+                self.db.cachedStatement(sql: "SELECT canonical FROM orders WHERE id = ?"),
+                arguments: [id]
+            )
+        else { return nil }
+        var order = try CanonicalJSON.decode(Order.self, from: Array(json.utf8))
+        order.id = String(id)
+        return order
+    }
+
+    /// The canonical JSON of a stored order, with its ID.
     public func orderJSON(id: Int64) throws -> String? {
-        try String.fetchOne(self.db, sql: "SELECT canonical FROM orders WHERE id = ?", arguments: [id])
+        try self.order(id: id).map { try CanonicalJSON.encode($0) }
     }
 }

@@ -212,16 +212,29 @@ public struct StoreTransaction {
     /// The reads, inside the same transaction.
     public var reader: StoreReader { StoreReader(db: self.db) }
 
+    /// Runs `body` in a savepoint: what it writes stays only if it returns; if it throws, its writes are rolled
+    /// back (and the error rethrown) while the rest of the transaction goes on. A batch of files commits in one
+    /// transaction with a savepoint per file.
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        try self.db.inSavepoint {
+            result = try body()
+            return .commit
+        }
+        return result!
+    }
+
     // MARK: Files
 
     /// Inserts the ledger row of an inbound file and returns its ID.
     public func insertFile(_ file: FileRecord) throws -> Int64 {
-        try self.db.execute(
+        try self.db.cachedStatement(
             sql: """
                 INSERT INTO files (partner_id, channel, original_name, work_name, sha256, size, format, state,
                     duplicate_of, reprocess_of, error, stored_path, received_at, processed_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 file.partnerID, file.channel, file.originalName, file.workName, file.sha256, file.size, file.format,
                 file.state.rawValue, file.duplicateOf, file.reprocessOf, file.error, file.storedPath,
@@ -234,13 +247,14 @@ public struct StoreTransaction {
     // MARK: Envelopes
 
     public func insertInterchange(_ record: InterchangeRecord) throws -> Int64 {
-        try self.db.execute(
+        try self.db.cachedStatement(
             sql: """
                 INSERT INTO interchanges (file_id, partner_id, dialect, sender_qualifier, sender_id,
                     receiver_qualifier, receiver_id, control_number, syntax_version, is_test, status, duplicate_of,
                     byte_offset, received_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 record.fileID, record.partnerID, record.dialect, record.senderQualifier, record.senderID,
                 record.receiverQualifier, record.receiverID, record.controlNumber, record.syntaxVersion,
@@ -252,12 +266,13 @@ public struct StoreTransaction {
     }
 
     public func insertGroup(_ record: GroupRecord) throws -> Int64 {
-        try self.db.execute(
+        try self.db.cachedStatement(
             sql: """
                 INSERT INTO groups (interchange_id, functional_id, sender_id, receiver_id, control_number, version,
                     declared_sets, received_sets, accepted_sets, status, position)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 record.interchangeID, record.functionalID, record.senderID, record.receiverID, record.controlNumber,
                 record.version, record.declaredSets, record.receivedSets, record.acceptedSets, record.status,
@@ -268,12 +283,13 @@ public struct StoreTransaction {
     }
 
     public func insertTransactionSet(_ record: TransactionSetRecord) throws -> Int64 {
-        try self.db.execute(
+        try self.db.cachedStatement(
             sql: """
                 INSERT INTO transaction_sets (interchange_id, group_id, identifier, control_number, version, status,
                     errors, byte_offset)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 record.interchangeID, record.groupID, record.identifier, record.controlNumber, record.version,
                 record.status, record.errors, record.byteOffset,
@@ -298,12 +314,13 @@ public struct StoreTransaction {
     ) throws -> Int64 {
         // The ID is not known before the insert: insert with a provisional unique name, then name it by its ID.
         let provisional = "pending-\(UUID().uuidString)"
-        try self.db.execute(
+        try self.db.cachedStatement(
             sql: """
                 INSERT INTO outbound (partner_id, kind, folder, file_name, content, state, control_number, file_id,
                     order_id, created_at)
                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 partnerID, kind, folder, provisional, Data(content), controlNumber, fileID, orderID,
                 Timestamp.text(date),
@@ -311,14 +328,17 @@ public struct StoreTransaction {
         )
         let id = self.db.lastInsertedRowID
         let name = "\(kind)-\(partnerID)-\(Self.padded(id, 9))\(fileExtension.isEmpty ? "" : ".")\(fileExtension)"
-        try self.db.execute(sql: "UPDATE outbound SET file_name = ? WHERE id = ?", arguments: [name, id])
+        try self.db.cachedStatement(sql: "UPDATE outbound SET file_name = ? WHERE id = ?").execute(arguments: [
+            name, id,
+        ])
         return id
     }
 
     /// Marks an outbound row as written to the outbox.
     public func markWritten(outboundID: Int64, at date: Date) throws {
-        try self.db.execute(
-            sql: "UPDATE outbound SET state = 'written', written_at = ? WHERE id = ? AND state = 'pending'",
+        try self.db.cachedStatement(
+            sql: "UPDATE outbound SET state = 'written', written_at = ? WHERE id = ? AND state = 'pending'"
+        ).execute(
             arguments: [Timestamp.text(date), outboundID]
         )
     }
@@ -326,8 +346,9 @@ public struct StoreTransaction {
     /// Sets a written row back to pending so that the outbox writer writes (or, when the file is there with the same
     /// bytes, re-marks) it: the repair after a failed fsync, "rewrite from the database".
     public func markPending(fileName: String) throws {
-        try self.db.execute(
-            sql: "UPDATE outbound SET state = 'pending', written_at = NULL WHERE file_name = ?",
+        try self.db.cachedStatement(
+            sql: "UPDATE outbound SET state = 'pending', written_at = NULL WHERE file_name = ?"
+        ).execute(
             arguments: [fileName]
         )
     }
@@ -342,12 +363,13 @@ public struct StoreTransaction {
         outboundID: Int64,
         at date: Date
     ) throws {
-        try self.db.execute(
+        try self.db.cachedStatement(
             sql: """
                 INSERT INTO acknowledgements (kind, partner_id, file_id, interchange_id, order_id, status,
                     outbound_id, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [kind, partnerID, fileID, interchangeID, orderID, status, outboundID, Timestamp.text(date)]
         )
     }
@@ -359,16 +381,16 @@ public struct StoreTransaction {
     public func nextControlNumber(partnerID: String, kind: String, maximum: Int = 999_999_999) throws -> Int {
         let current =
             try Int.fetchOne(
-                self.db,
-                sql: "SELECT value FROM control_numbers WHERE partner_id = ? AND kind = ?",
+                self.db.cachedStatement(sql: "SELECT value FROM control_numbers WHERE partner_id = ? AND kind = ?"),
                 arguments: [partnerID, kind]
             ) ?? 0
         let next = current >= maximum ? 1 : current + 1
-        try self.db.execute(
+        try self.db.cachedStatement(
             sql: """
                 INSERT INTO control_numbers (partner_id, kind, value) VALUES (?, ?, ?)
                 ON CONFLICT (partner_id, kind) DO UPDATE SET value = excluded.value
-                """,
+                """
+        ).execute(
             arguments: [partnerID, kind, next]
         )
         return next
@@ -385,20 +407,22 @@ public struct StoreTransaction {
     )
         throws
     {
-        try self.db.execute(
+        try self.db.cachedStatement(
             sql: """
                 INSERT INTO partners (id, name, profile_file, profile_version, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, profile_file = excluded.profile_file,
                     profile_version = excluded.profile_version, updated_at = excluded.updated_at
                 WHERE profile_version != excluded.profile_version OR name != excluded.name
-                """,
+                """
+        ).execute(
             arguments: [id, name, profileFile, profileVersion, Timestamp.text(date)]
         )
     }
 
     public func audit(actor: String, action: String, subject: String?, detail: String?, at date: Date) throws {
-        try self.db.execute(
-            sql: "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+        try self.db.cachedStatement(
+            sql: "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)"
+        ).execute(
             arguments: [Timestamp.text(date), actor, action, subject, detail]
         )
     }

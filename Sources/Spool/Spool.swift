@@ -88,13 +88,41 @@ public struct Spool: Sendable {
 
     /// Moves a committed work file, unchanged, to `archive/<relativePath>` and makes the move durable.
     public func archive(workName: String, relativePath: String) throws(SpoolError) {
-        let source = FileSystem.join(self.work, workName)
-        let target = FileSystem.join(self.archive, relativePath)
-        let folder = FileSystem.parent(of: target)
-        try FileSystem.makeDirectories(folder)
-        try FileSystem.move(source, to: target)
-        try FileSystem.syncDirectory(folder)
-        try FileSystem.syncDirectory(FileSystem.parent(of: source))
+        if let error = self.archive([(workName, relativePath)])[0] { throw error }
+    }
+
+    /// Moves committed work files, unchanged, to `archive/<relativePath>`, then makes the moves durable with one
+    /// fsync per folder touched (a batch of files shares them). Returns one error (or nil) per file, in order. A
+    /// file already moved (an earlier attempt's fsync failed) is only synced again, so a retry is always safe.
+    public func archive(_ moves: [(workName: String, relativePath: String)]) -> [SpoolError?] {
+        var errors = [SpoolError?](repeating: nil, count: moves.count)
+        var created: Set<String> = []
+        var touched: [String: [Int]] = [:]
+        for (index, move) in moves.enumerated() {
+            let source = FileSystem.join(self.work, move.workName)
+            let target = FileSystem.join(self.archive, move.relativePath)
+            let folder = FileSystem.parent(of: target)
+            do {
+                if created.insert(folder).inserted { try FileSystem.makeDirectories(folder) }
+                do {
+                    try FileSystem.move(source, to: target)
+                } catch let error where error.isMissing && FileSystem.exists(target) {
+                    // Moved by an earlier attempt whose folder fsync failed: only the fsync is left to do.
+                }
+                touched[folder, default: []].append(index)
+                touched[FileSystem.parent(of: source), default: []].append(index)
+            } catch {
+                errors[index] = error
+            }
+        }
+        for (folder, indexes) in touched {
+            do {
+                try FileSystem.syncDirectory(folder)
+            } catch {
+                for index in indexes where errors[index] == nil { errors[index] = error }
+            }
+        }
+        return errors
     }
 
     /// Moves a work file to `quarantine/` with `<name>.error.txt` beside it saying what went wrong and where.
