@@ -325,7 +325,8 @@ public final class InboundPipeline: Sendable {
         switch item.work {
         case .edi(let parsed): return try self.commitEDI(item.file, parsed, tx: tx)
         case .xml(let parsed): return try self.commitXML(item.file, parsed, tx: tx)
-        case .quarantine(let bytes, let reason): return try self.commitQuarantine(item.file, bytes: bytes, reason: reason, tx: tx)
+        case .quarantine(let bytes, let reason):
+            return try self.commitQuarantine(item.file, bytes: bytes, reason: reason, tx: tx)
         case .finish, .failed: throw SpoolError("commit", item.file.workName, errno: EINVAL)
         }
     }
@@ -528,16 +529,34 @@ public final class InboundPipeline: Sendable {
             record.duplicateOf = earlier
             record.error = "the same bytes as file \(earlier)"
             let id = try tx.insertFile(record)
-            try tx.audit(actor: "daemon", action: "duplicate-file", subject: "file:\(id)", detail: record.error, at: now)
+            try tx.audit(
+                actor: "daemon",
+                action: "duplicate-file",
+                subject: "file:\(id)",
+                detail: record.error,
+                at: now
+            )
             return Committed(
-                outcome: FileOutcome(fileID: id, state: .duplicate, orders: 0, acknowledgements: 0, reason: record.error),
+                outcome: FileOutcome(
+                    fileID: id,
+                    state: .duplicate,
+                    orders: 0,
+                    acknowledgements: 0,
+                    reason: record.error
+                ),
                 move: move
             )
         }
         if !parsed.issues.isEmpty { record.error = parsed.issues.map(\.message).joined(separator: "\n") }
         let fileID = try tx.insertFile(record)
         var committed = Committed(
-            outcome: FileOutcome(fileID: fileID, state: .processed, orders: 0, acknowledgements: 0, reason: record.error),
+            outcome: FileOutcome(
+                fileID: fileID,
+                state: .processed,
+                orders: 0,
+                acknowledgements: 0,
+                reason: record.error
+            ),
             move: move
         )
         for (index, document) in parsed.documents.enumerated() {

@@ -4,13 +4,15 @@ import OrderMapping
 import OrderStore
 import Spool
 
-/// Watches the partners' inbox folders and feeds ready files through the pipeline, one at a time, on its own thread
+/// Watches the partners' inbox folders and feeds ready files through the pipeline in batches, on its own thread
 /// (everything it does blocks: stat, rename, SQLite, fsync).
 ///
 /// Each pass lists every partner folder. A file is claimed when it is syntactically complete (trailer present,
-/// XML root closed) and its size and mtime have not changed for the settle time; one still incomplete after the
+/// XML root closed) and either its size and mtime have not changed for the settle time, or inotify reported that
+/// its writer closed it (or that it was moved in whole) — then it is taken at once. One still incomplete after the
 /// configured wait is quarantined with an alert. inotify wakes the loop at once when a file is closed or moved in;
-/// the rescan interval (and an inotify overflow) catch whatever inotify missed.
+/// the rescan interval (and an inotify overflow) catch whatever inotify missed. Files the machine failed on
+/// (database, disk) stay in `work/` and are tried again on the rescan interval.
 final class InboxLoop: @unchecked Sendable {
     let pipeline: InboundPipeline
     let outboxSignal: Signal
@@ -24,6 +26,8 @@ final class InboxLoop: @unchecked Sendable {
     /// Claimed files the machine failed on (database, disk): they wait in work/ for the next rescan interval. The
     /// reason is set for a file that is to be quarantined (still incomplete), not read.
     private var retry: [(file: ClaimedFile, quarantineReason: String?)] = []
+    /// Paths inotify reported closed by their writer or moved in, since the last wait.
+    private var closedFiles: Set<String> = []
     private var lastRetry = DispatchTime.now()
 
     init(pipeline: InboundPipeline, outboxSignal: Signal, logger: Logger) {
@@ -86,7 +90,11 @@ final class InboxLoop: @unchecked Sendable {
             if stop.isSet { break }
             let milliseconds = Int32(max(1, min(nextWait / 1_000_000, 1000)))
             if let watcher = self.watcher {
-                _ = watcher.wait(timeoutMilliseconds: milliseconds)
+                if case .changed(_, let closedFiles) = watcher.wait(timeoutMilliseconds: milliseconds) {
+                    self.closedFiles = closedFiles
+                } else {
+                    self.closedFiles = []
+                }
             } else {
                 usleep(UInt32(milliseconds) * 1000)
             }
@@ -113,15 +121,22 @@ final class InboxLoop: @unchecked Sendable {
         var batch: [InboxFile] = []
         for file in candidates {
             if stop.isSet { break }
+            let wasClosed = self.closedFiles.remove(file.path) != nil
+            var completeness: Completeness?
             switch self.tracker.observe(file, now: now, wallClock: wallClock) {
             case .wait(let nanoseconds):
+                // A file its writer closed (or moved in whole) and that is syntactically complete needs no settle
+                // time: inotify said so. Anything else waits until its size and mtime have been stable.
+                if wasClosed {
+                    completeness = (try? Completeness.check(path: file.path, size: file.size)) ?? .unrecognized
+                    if completeness == .complete { break }
+                }
                 nextWait = min(nextWait, nanoseconds)
                 continue
             case .ready:
                 break
             }
-            let completeness = (try? Completeness.check(path: file.path, size: file.size)) ?? .unrecognized
-            switch completeness {
+            switch completeness ?? (try? Completeness.check(path: file.path, size: file.size)) ?? .unrecognized {
             case .complete, .unrecognized:
                 batch.append(file)
                 if batch.count == Self.batchLimit {

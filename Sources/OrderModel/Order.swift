@@ -139,4 +139,3 @@ public struct OrderLine: Hashable, Sendable, Codable {
 
     public init() {}
 }
-

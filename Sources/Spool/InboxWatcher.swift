@@ -10,8 +10,8 @@ public final class InboxWatcher: @unchecked Sendable {
 
     /// What a wait saw.
     public enum Wake: Hashable, Sendable {
-        /// Files were written, moved in or deleted in these folders.
-        case changed(Set<String>)
+        /// Something changed in `folders`; `closedFiles` (paths) were closed by their writer or moved in whole.
+        case changed(folders: Set<String>, closedFiles: Set<String>)
         /// The kernel's queue overflowed: rescan everything.
         case overflow
         case timeout
@@ -42,6 +42,7 @@ public final class InboxWatcher: @unchecked Sendable {
         let ready = poll(&descriptor, 1, timeoutMilliseconds)
         if ready <= 0 { return .timeout }
         var folders: Set<String> = []
+        var closedFiles: Set<String> = []
         var overflow = false
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -56,12 +57,21 @@ public final class InboxWatcher: @unchecked Sendable {
                 }
                 if mask & UInt32(IN_Q_OVERFLOW) != 0 { overflow = true }
                 if mask & UInt32(IN_IGNORED) != 0 { self.watches[wd] = nil }
-                if let folder = self.watches[wd] { folders.insert(folder) }
+                if let folder = self.watches[wd] {
+                    folders.insert(folder)
+                    let closing = UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO)
+                    if mask & closing != 0, length > 0, offset + headerSize + length <= count {
+                        // The name follows the header, padded with NULs.
+                        let start = offset + headerSize
+                        let name = buffer[start..<(start + length)].prefix { $0 != 0 }
+                        if !name.isEmpty { closedFiles.insert(folder + "/" + String(decoding: name, as: UTF8.self)) }
+                    }
+                }
                 offset += headerSize + length
             }
         }
         if overflow { return .overflow }
-        return folders.isEmpty ? .timeout : .changed(folders)
+        return folders.isEmpty ? .timeout : .changed(folders: folders, closedFiles: closedFiles)
     }
 }
 #endif

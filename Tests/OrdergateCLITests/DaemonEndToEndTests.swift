@@ -210,6 +210,64 @@ import Testing
     }
 }
 
+extension DaemonEndToEndTests {
+    /// A partner that writes straight into its inbox folder (no temporary name): the file is taken as soon as its
+    /// writer closes it and it is complete, without waiting out the settle time; an incomplete one is not taken.
+    @Test(.timeLimit(.minutes(1)))
+    func aCompleteFileClosedByItsWriterIsTakenWithoutWaitingOutTheSettleTime() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ordergate-e2e-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let repository = OrdergateCLITests.packageRoot
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            at: repository.appendingPathComponent("mappings"),
+            to: root.appendingPathComponent("mappings")
+        )
+        // A settle time far longer than the test waits: only the writer's close can make the file ready.
+        try "inbox:\n  settleMilliseconds: 60000\nlog:\n  level: info\n".write(
+            to: root.appendingPathComponent("ordergate.yaml"),
+            atomically: false,
+            encoding: .utf8
+        )
+        let process = Process()
+        process.executableURL = repository.appendingPathComponent(".build/debug/ordergate")
+        process.arguments = ["serve", "--config", root.appendingPathComponent("ordergate.yaml").path]
+        let logURL = root.appendingPathComponent("serve.log")
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        defer {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        func logText() -> String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(30)
+        while !logText().contains("ordergate is ready") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+
+        let sample = try Data(contentsOf: repository.appendingPathComponent("examples/acme/850-po-7731045.edi"))
+        let inbox = root.appendingPathComponent("inbox/acme")
+        let text = String(decoding: sample, as: UTF8.self)
+        let truncated = Data(text[..<text.range(of: "IEA")!.lowerBound].utf8)
+        try truncated.write(to: inbox.appendingPathComponent("incomplete.edi"))
+        try sample.write(to: inbox.appendingPathComponent("complete.edi"))
+        let started = Date()
+        let outbox = root.appendingPathComponent("outbox/acme")
+        func acknowledgements() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: outbox.path)) ?? []).filter { !$0.hasPrefix(".") }
+        }
+        while acknowledgements().isEmpty && Date().timeIntervalSince(started) < 20 {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        #expect(acknowledgements().count == 1, "\(logText())")
+        #expect(Date().timeIntervalSince(started) < 10)
+        Thread.sleep(forTimeInterval: 1)
+        #expect(FileManager.default.fileExists(atPath: inbox.appendingPathComponent("incomplete.edi").path))
+        #expect(!FileManager.default.fileExists(atPath: inbox.appendingPathComponent("complete.edi").path))
+    }
+}
+
 extension UInt8 {
     fileprivate var isASCIILetterOrDigit: Bool {
         (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self)
