@@ -83,8 +83,8 @@ public final class Daemon: Sendable {
         return recovery
     }
 
-    /// One pass over every inbox folder, then the outbox (for tests and tools; `run` loops this). Returns how many
-    /// files reached a final state.
+    /// One pass over every inbox folder (after retrying the files the machine failed on), then the outbox (for
+    /// tests and tools; `run` loops this). Returns how many files were claimed.
     @discardableResult
     public func pollOnce() throws -> Int {
         let handled = self.inbox.passOnce()

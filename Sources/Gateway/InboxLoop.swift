@@ -55,9 +55,11 @@ final class InboxLoop: @unchecked Sendable {
         }.sorted { $0.folder < $1.folder }
     }
 
-    /// One pass over every partner folder; returns the number of files claimed.
+    /// Retries the files the machine failed on, then one pass over every partner folder; returns the number of
+    /// files claimed.
     func passOnce() -> Int {
         let before = self.claimed
+        if !self.retry.isEmpty { self.retryFailed() }
         for (folder, partnerID) in self.partnerFolders() {
             try? FileSystem.makeDirectories(folder)
             _ = self.scan(folder: folder, partnerID: partnerID, stop: StopFlag())

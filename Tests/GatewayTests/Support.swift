@@ -16,9 +16,12 @@ final class TestGateway {
     /// - Parameters:
     ///   - extraPartners: partner profile files (name → YAML) added to a copy of `mappings/`.
     ///   - settings: extra YAML appended to the configuration.
-    init(extraPartners: [String: String] = [:], settings: String = "") throws {
-        let root = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ordergate-gateway-\(UUID().uuidString)").path
+    ///   - root: the folder to run in (default: a new temporary folder).
+    init(extraPartners: [String: String] = [:], settings: String = "", root: String? = nil) throws {
+        let root =
+            root
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("ordergate-gateway-\(UUID().uuidString)")
+            .path
         self.root = root
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
