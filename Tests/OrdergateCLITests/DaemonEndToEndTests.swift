@@ -265,6 +265,14 @@ extension DaemonEndToEndTests {
         Thread.sleep(forTimeInterval: 1)
         #expect(FileManager.default.fileExists(atPath: inbox.appendingPathComponent("incomplete.edi").path))
         #expect(!FileManager.default.fileExists(atPath: inbox.appendingPathComponent("complete.edi").path))
+
+        // SIGHUP reloads the mapping folder while the daemon runs.
+        kill(process.processIdentifier, SIGHUP)
+        let reloadDeadline = Date().addingTimeInterval(10)
+        while !logText().contains("mappings reloaded") && Date() < reloadDeadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(logText().contains("mappings reloaded"), "\(logText())")
     }
 }
 
