@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "XMLSyntax", targets: ["XMLSyntax"]),
         .library(name: "OrderModel", targets: ["OrderModel"]),
         .library(name: "OrderMapping", targets: ["OrderMapping"]),
+        .library(name: "OrderRules", targets: ["OrderRules"]),
         .library(name: "OrderStore", targets: ["OrderStore"]),
         .library(name: "Spool", targets: ["Spool"]),
         .library(name: "Gateway", targets: ["Gateway"]),
@@ -38,6 +39,7 @@ let package = Package(
             dependencies: ["CLibXML2"]
         ),
         .target(name: "OrderModel"),
+        .target(name: "OrderRules", dependencies: ["OrderModel"]),
         .target(
             name: "OrderMapping",
             dependencies: [
@@ -83,6 +85,7 @@ let package = Package(
             dependencies: ["XMLSyntax"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "OrderRulesTests", dependencies: ["OrderRules", "OrderModel"]),
         .testTarget(
             name: "OrderModelTests",
             dependencies: ["OrderModel"]

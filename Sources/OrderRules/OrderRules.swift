@@ -1,0 +1,486 @@
+import Foundation
+import OrderModel
+
+/// The business rules: items, pricing, availability and routing, credit. `evaluate` decides an order; it is pure
+/// (the caller passes the date, the data, and the value of the partner's open orders not yet invoiced).
+public struct OrderRules: Sendable {
+    public var data: BusinessData
+
+    public init(data: BusinessData) {
+        self.data = data
+    }
+
+    /// Decides every line of `order` and the order as a whole.
+    ///
+    /// - Parameters:
+    ///   - openOrders: the value of the partner's orders not yet invoiced (including those received and not yet
+    ///     acknowledged), in the credit account's currency.
+    ///   - today: the date prices are taken at when the order gives none.
+    public func evaluate(
+        _ order: Order,
+        partnerID: String,
+        settings: RuleSettings,
+        openOrders: Decimal,
+        today: DocumentDate
+    ) -> OrderDecision {
+        let date = order.orderDate ?? today
+        var lines = order.lines.enumerated().map { index, line in
+            self.decideItemAndPrice(
+                line,
+                index: index,
+                order: order,
+                partnerID: partnerID,
+                settings: settings,
+                at: date
+            )
+        }
+        self.allocate(&lines, order: order, partnerID: partnerID, policy: settings.fulfilment)
+        let credit = self.checkCredit(lines, order: order, settings: settings, openOrders: openOrders)
+        var reasons: [String] = []
+        let status: AcknowledgementStatus
+        if lines.allSatisfy({ $0.rejection != nil }) {
+            status = .rejected
+            reasons.append(lines.isEmpty ? "the order has no lines" : "every line is rejected")
+        } else if credit.isHeld {
+            status = .onHold
+            reasons.append(credit.reason)
+        } else if lines.contains(where: { $0.rejection != nil || $0.backordered > 0 || $0.cancelled > 0 })
+            || lines.contains(where: { $0.price.map { $0.acceptedUnitPrice != $0.orderedUnitPrice } ?? false })
+        {
+            status = .acceptedWithChanges
+        } else {
+            status = .accepted
+        }
+        var reservations: [Reservation] = []
+        if status == .accepted || status == .acceptedWithChanges {
+            for line in lines {
+                guard let sku = line.sku else { continue }
+                for (node, quantity) in line.allocations.sorted(by: { $0.key < $1.key }) where quantity > 0 {
+                    reservations.append(Reservation(nodeID: node, sku: sku, quantity: quantity))
+                }
+            }
+        }
+        return OrderDecision(lines: lines, credit: credit, status: status, reservations: reservations, reasons: reasons)
+    }
+
+    // MARK: Items and prices
+
+    /// The SKUs a line's identifiers resolve to (buyer part for this partner, GTIN, vendor part, SKU).
+    func skus(for identifiers: ItemIdentifiers, partnerID: String) -> [String: [String]] {
+        var found: [String: [String]] = [:]
+        if let buyerPart = identifiers.buyerPart {
+            for reference in self.data.buyerParts
+            where reference.partnerID == partnerID && reference.buyerPart == buyerPart {
+                found[reference.sku, default: []].append("buyer part \(buyerPart)")
+            }
+        }
+        for item in self.data.items.values {
+            if let gtin = identifiers.gtin, item.gtin.map({ Self.sameGTIN($0, gtin) }) == true {
+                found[item.sku, default: []].append("GTIN \(gtin)")
+            }
+            if let vendorPart = identifiers.vendorPart, item.vendorPart == vendorPart {
+                found[item.sku, default: []].append("vendor part \(vendorPart)")
+            }
+        }
+        if let sku = identifiers.sku, self.data.items[sku] != nil { found[sku, default: []].append("SKU \(sku)") }
+        return found
+    }
+
+    /// GTINs compare without leading zeros (a UPC-A and its GTIN-14 are one item).
+    static func sameGTIN(_ left: String, _ right: String) -> Bool {
+        left.drop { $0 == "0" } == right.drop { $0 == "0" }
+    }
+
+    private func decideItemAndPrice(
+        _ line: OrderLine,
+        index: Int,
+        order: Order,
+        partnerID: String,
+        settings: RuleSettings,
+        at date: DocumentDate
+    ) -> LineDecision {
+        let ordered = line.quantity?.value ?? 0
+        var decision = LineDecision(
+            index: index,
+            sku: nil,
+            orderedQuantity: ordered,
+            unit: line.quantity?.unit,
+            baseQuantity: ordered,
+            price: nil,
+            allocations: [:],
+            backordered: 0,
+            backorderDate: nil,
+            cancelled: 0,
+            rejection: nil,
+            nodes: [],
+            reasons: []
+        )
+        func reject(_ reason: String) -> LineDecision {
+            decision.rejection = reason
+            decision.cancelled = decision.baseQuantity
+            decision.reasons.append(reason)
+            return decision
+        }
+        let candidates = self.skus(for: line.item, partnerID: partnerID)
+        guard !candidates.isEmpty else {
+            return reject("unknown item (\(Self.describe(line.item)))")
+        }
+        guard candidates.count == 1, let (sku, evidence) = candidates.first, let item = self.data.items[sku] else {
+            let list = candidates.sorted { $0.key < $1.key }.map { "\($0.key) by \($0.value.joined(separator: ", "))" }
+            return reject("ambiguous item: \(list.joined(separator: "; "))")
+        }
+        decision.sku = sku
+        decision.reasons.append("item \(sku) by \(evidence.joined(separator: ", "))")
+        guard ordered > 0 else { return reject("no quantity ordered") }
+        guard let factor = item.factor(of: line.quantity?.unit) else {
+            return reject("\(sku) is not sold in \(line.quantity?.unit ?? "")")
+        }
+        decision.baseQuantity = ordered * factor
+        decision.cancelled = 0
+        if factor != 1 {
+            decision.reasons.append(
+                "\(DecimalText.format(ordered)) \(line.quantity?.unit ?? "") = "
+                    + "\(DecimalText.format(decision.baseQuantity)) \(item.baseUnit)"
+            )
+        }
+        // Our price: a valid contract price first, else the price list's break for the quantity.
+        var price:
+            (source: PriceDecision.Source, base: Decimal, currency: String, breakQuantity: Decimal?, text: String)
+        if let contract = self.data.contracts.filter({
+            $0.partnerID == partnerID && $0.sku == sku && $0.validity.contains(date)
+        }).max(by: { ($0.validity.from?.description ?? "") < ($1.validity.from?.description ?? "") }) {
+            price = (.contract, contract.unitPrice, contract.currency, nil, "contract price")
+        } else if let listed = self.data.priceBreaks.filter({
+            $0.priceList == settings.priceList && $0.sku == sku && $0.validity.contains(date)
+                && $0.minimumQuantity <= decision.baseQuantity
+        }).max(by: { $0.minimumQuantity < $1.minimumQuantity }) {
+            let breakText =
+                listed.minimumQuantity > 1 ? ", break from \(DecimalText.format(listed.minimumQuantity))" : ""
+            price = (
+                .priceList, listed.unitPrice, listed.currency, listed.minimumQuantity,
+                "price list \(settings.priceList)\(breakText)"
+            )
+        } else {
+            return reject("no valid price for \(sku) on price list \(settings.priceList) on \(date)")
+        }
+        if let currency = order.currency, currency != price.currency {
+            return reject("\(sku) is priced in \(price.currency), the order is in \(currency)")
+        }
+        let ours = price.base * factor
+        let orderedPrice = line.unitPrice?.amount
+        var accepted = ours
+        var reason = "\(price.text): \(DecimalText.format(ours))"
+        if let orderedPrice {
+            let deviation: Decimal =
+                ours == 0 ? (orderedPrice == 0 ? 0 : 100) : abs(orderedPrice - ours) / ours * 100
+            let tolerance = settings.priceTolerancePercent
+            let described =
+                "ordered \(DecimalText.format(orderedPrice)), \(DecimalText.format(deviation, places: 1)) % "
+                + "\(orderedPrice < ours ? "below" : "above"), tolerance \(DecimalText.format(tolerance)) %"
+            if deviation <= tolerance {
+                accepted = orderedPrice
+                reason += orderedPrice == ours ? " (as ordered)" : " (\(described): accepted as ordered)"
+            } else if settings.pricePolicy == .reject {
+                decision.price = PriceDecision(
+                    source: price.source,
+                    basePrice: price.base,
+                    ourUnitPrice: ours,
+                    orderedUnitPrice: orderedPrice,
+                    acceptedUnitPrice: orderedPrice,
+                    currency: price.currency,
+                    breakQuantity: price.breakQuantity,
+                    reason: reason + " (\(described))"
+                )
+                return reject("price \(DecimalText.format(orderedPrice)) rejected: \(reason) (\(described))")
+            } else {
+                reason += " (\(described): our price)"
+            }
+        } else {
+            reason += " (the order gives no price)"
+        }
+        decision.price = PriceDecision(
+            source: price.source,
+            basePrice: price.base,
+            ourUnitPrice: ours,
+            orderedUnitPrice: orderedPrice,
+            acceptedUnitPrice: accepted,
+            currency: price.currency,
+            breakQuantity: price.breakQuantity,
+            reason: reason
+        )
+        decision.reasons.append(reason)
+        return decision
+    }
+
+    static func describe(_ item: ItemIdentifiers) -> String {
+        var parts: [String] = []
+        if let value = item.buyerPart { parts.append("buyer part \(value)") }
+        if let value = item.gtin { parts.append("GTIN \(value)") }
+        if let value = item.vendorPart { parts.append("vendor part \(value)") }
+        if let value = item.sku { parts.append("SKU \(value)") }
+        return parts.isEmpty ? "no identifier" : parts.joined(separator: ", ")
+    }
+
+    // MARK: Availability and routing
+
+    private struct Candidate {
+        var node: FulfilmentNode
+        var kilometres: Double?
+    }
+
+    /// Allocates the lines that are not rejected to nodes, per the partner's fulfilment policy.
+    private func allocate(
+        _ lines: inout [LineDecision],
+        order: Order,
+        partnerID: String,
+        policy: RuleSettings.Fulfilment
+    ) {
+        let active = lines.indices.filter { lines[$0].rejection == nil && lines[$0].sku != nil }
+        guard !active.isEmpty else { return }
+        let shipTo = order.parties.first { $0.role == .shipTo }
+        let destination = self.data.location(of: shipTo, partnerID: partnerID)
+        let candidates = self.data.nodes.filter { $0.serves(partnerID) }.map { node in
+            Candidate(
+                node: node,
+                kilometres: node.location.flatMap { point in destination.map { point.kilometres(to: $0) } }
+            )
+        }.sorted { left, right in
+            // Nearest first; nodes without a known distance after, by ID.
+            switch (left.kilometres, right.kilometres) {
+            case let (l?, r?) where l != r: return l < r
+            case (.some, nil): return true
+            case (nil, .some): return false
+            default: return left.node.id < right.node.id
+            }
+        }
+        var available: [String: [String: Decimal]] = [:]
+        for level in self.data.stock { available[level.nodeID, default: [:]][level.sku] = level.availableToPromise }
+        func atp(_ node: String, _ sku: String) -> Decimal { available[node]?[sku] ?? 0 }
+        // Base units the order needs per SKU (two lines may order one item).
+        var needed: [String: Decimal] = [:]
+        for index in active { needed[lines[index].sku!, default: 0] += lines[index].baseQuantity }
+        let whole = candidates.first { candidate in
+            needed.allSatisfy { atp(candidate.node.id, $0.key) >= $0.value }
+        }
+        if let whole {
+            for index in active {
+                let sku = lines[index].sku!
+                lines[index].allocations[whole.node.id] = lines[index].baseQuantity
+                lines[index].nodes = candidates.map { candidate in
+                    NodeConsideration(
+                        nodeID: candidate.node.id,
+                        availableToPromise: atp(candidate.node.id, sku),
+                        kilometres: candidate.kilometres,
+                        allocated: candidate.node.id == whole.node.id ? lines[index].baseQuantity : 0,
+                        reason: candidate.node.id == whole.node.id
+                            ? "nearest node that can ship the whole order" : Self.notChosen(candidate, whole)
+                    )
+                }
+                lines[index].reasons.append("ships from \(whole.node.id), the nearest node with the whole order")
+            }
+            return
+        }
+        switch policy {
+        case .fillOrKill:
+            for index in active {
+                let reason = "fill or kill: no single node can ship the whole order now"
+                lines[index].rejection = reason
+                lines[index].cancelled = lines[index].baseQuantity
+                lines[index].reasons.append(reason)
+                lines[index].nodes = self.considerations(candidates, sku: lines[index].sku!, atp: atp, reason: reason)
+            }
+        case .noSplits:
+            // The node that can ship the most of the order now (nearest on a tie); the rest is cancelled.
+            var best: (candidate: Candidate, covered: Decimal)?
+            for candidate in candidates {
+                var remaining = available[candidate.node.id] ?? [:]
+                var covered: Decimal = 0
+                for index in active {
+                    let sku = lines[index].sku!
+                    let take = min(lines[index].baseQuantity, remaining[sku] ?? 0)
+                    remaining[sku] = (remaining[sku] ?? 0) - take
+                    covered += take
+                }
+                if covered > (best?.covered ?? 0) { best = (candidate, covered) }
+            }
+            for index in active {
+                let sku = lines[index].sku!
+                var reason = "no node has any of the order (no splits)"
+                if let best {
+                    let take = min(lines[index].baseQuantity, atp(best.candidate.node.id, sku))
+                    available[best.candidate.node.id, default: [:]][sku] = atp(best.candidate.node.id, sku) - take
+                    if take > 0 { lines[index].allocations[best.candidate.node.id] = take }
+                    reason = "no splits: \(best.candidate.node.id) ships the most of the order"
+                }
+                lines[index].cancelled = lines[index].baseQuantity - lines[index].allocated
+                lines[index].reasons.append(reason)
+                if lines[index].cancelled > 0 {
+                    lines[index].reasons.append("\(DecimalText.format(lines[index].cancelled)) cancelled (no splits)")
+                }
+                lines[index].nodes = self.considerations(candidates, sku: sku, atp: atp, reason: reason)
+                if let best {
+                    for position in lines[index].nodes.indices
+                    where lines[index].nodes[position].nodeID == best.candidate.node.id {
+                        lines[index].nodes[position].allocated = lines[index].allocated
+                    }
+                }
+                if lines[index].allocated == 0 {
+                    lines[index].rejection = "not available at \(best?.candidate.node.id ?? "any node") (no splits)"
+                }
+            }
+        case .splitsAllowed, .backordersAllowed:
+            for index in active {
+                let sku = lines[index].sku!
+                var remaining = lines[index].baseQuantity
+                var considered: [NodeConsideration] = []
+                for candidate in candidates {
+                    let free = atp(candidate.node.id, sku)
+                    let take = min(remaining, free)
+                    var reason: String
+                    if take > 0 {
+                        lines[index].allocations[candidate.node.id] = take
+                        available[candidate.node.id, default: [:]][sku] = free - take
+                        remaining -= take
+                        reason =
+                            take == lines[index].baseQuantity
+                            ? "nearest node with the whole line" : "ships \(DecimalText.format(take)) (split)"
+                    } else {
+                        reason = free == 0 ? "no stock" : "not needed: the line is covered by nearer nodes"
+                    }
+                    considered.append(
+                        NodeConsideration(
+                            nodeID: candidate.node.id,
+                            availableToPromise: free,
+                            kilometres: candidate.kilometres,
+                            allocated: take,
+                            reason: reason
+                        )
+                    )
+                }
+                lines[index].nodes = considered
+                guard remaining > 0 else { continue }
+                let replenishment = self.data.stock.filter { level in
+                    level.sku == sku && level.nextReplenishment != nil
+                        && candidates.contains { $0.node.id == level.nodeID }
+                }.min { $0.nextReplenishment! < $1.nextReplenishment! }
+                if policy == .backordersAllowed, let replenishment, let date = replenishment.nextReplenishment {
+                    lines[index].backordered = remaining
+                    lines[index].backorderDate = date
+                    lines[index].reasons.append(
+                        "\(DecimalText.format(remaining)) backordered to \(date) (replenishment at \(replenishment.nodeID))"
+                    )
+                } else {
+                    lines[index].cancelled = remaining
+                    let why =
+                        policy == .backordersAllowed ? "no stock and no replenishment date" : "backorders not allowed"
+                    lines[index].reasons.append("\(DecimalText.format(remaining)) cancelled: \(why)")
+                    if lines[index].allocated == 0 {
+                        lines[index].rejection = "not available: \(why)"
+                    }
+                }
+            }
+        }
+    }
+
+    private static func notChosen(_ candidate: Candidate, _ chosen: Candidate) -> String {
+        if let mine = candidate.kilometres, let theirs = chosen.kilometres, mine > theirs {
+            return "farther than \(chosen.node.id)"
+        }
+        return "cannot ship the whole order"
+    }
+
+    private func considerations(
+        _ candidates: [Candidate],
+        sku: String,
+        atp: (String, String) -> Decimal,
+        reason: String
+    ) -> [NodeConsideration] {
+        candidates.map {
+            NodeConsideration(
+                nodeID: $0.node.id,
+                availableToPromise: atp($0.node.id, sku),
+                kilometres: $0.kilometres,
+                allocated: 0,
+                reason: reason
+            )
+        }
+    }
+
+    // MARK: Credit
+
+    private func checkCredit(
+        _ lines: [LineDecision],
+        order: Order,
+        settings: RuleSettings,
+        openOrders: Decimal
+    ) -> CreditDecision {
+        var value: Decimal = 0
+        for line in lines where line.rejection == nil {
+            guard let price = line.price, line.baseQuantity > 0 else { continue }
+            // The accepted price is per ordered unit; ship now and later both count.
+            value +=
+                (line.allocated + line.backordered) * line.orderedQuantity / line.baseQuantity
+                * price.acceptedUnitPrice
+        }
+        guard let accountID = settings.creditAccount else {
+            return CreditDecision(
+                account: nil,
+                limit: nil,
+                openBalance: 0,
+                pastDue: 0,
+                pastDueDays: 0,
+                openOrders: openOrders,
+                orderValue: value,
+                exposure: openOrders + value,
+                isHeld: false,
+                reason: "no credit account in the partner's rules"
+            )
+        }
+        guard let account = self.data.creditAccounts[accountID] else {
+            return CreditDecision(
+                account: accountID,
+                limit: nil,
+                openBalance: 0,
+                pastDue: 0,
+                pastDueDays: 0,
+                openOrders: openOrders,
+                orderValue: value,
+                exposure: openOrders + value,
+                isHeld: true,
+                reason: "credit account \(accountID) is unknown: held for review"
+            )
+        }
+        let exposure = account.openBalance + account.pastDue + openOrders + value
+        let numbers =
+            "exposure \(DecimalText.format(exposure, places: 2)) = open balance "
+            + "\(DecimalText.format(account.openBalance, places: 2)) + past due "
+            + "\(DecimalText.format(account.pastDue, places: 2)) + open orders \(DecimalText.format(openOrders, places: 2))"
+            + " + this order \(DecimalText.format(value, places: 2)); limit \(DecimalText.format(account.limit, places: 2))"
+        var reason: String
+        var isHeld = false
+        if account.pastDue > 0 && account.pastDueDays > account.allowedPastDueDays {
+            isHeld = true
+            reason =
+                "credit hold: \(DecimalText.format(account.pastDue, places: 2)) past due for \(account.pastDueDays) days "
+                + "(terms allow \(account.allowedPastDueDays)); \(numbers)"
+        } else if exposure > account.limit {
+            isHeld = true
+            reason =
+                "credit hold: over the limit by \(DecimalText.format(exposure - account.limit, places: 2)); \(numbers)"
+        } else {
+            reason = "credit ok: \(numbers)"
+        }
+        return CreditDecision(
+            account: accountID,
+            limit: account.limit,
+            openBalance: account.openBalance,
+            pastDue: account.pastDue,
+            pastDueDays: account.pastDueDays,
+            openOrders: openOrders,
+            orderValue: value,
+            exposure: exposure,
+            isHeld: isHeld,
+            reason: reason
+        )
+    }
+}
