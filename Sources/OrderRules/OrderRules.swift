@@ -422,9 +422,10 @@ public struct OrderRules: Sendable {
                 (line.allocated + line.backordered) * line.orderedQuantity / line.baseQuantity
                 * price.acceptedUnitPrice
         }
-        guard let accountID = settings.creditAccount else {
-            return CreditDecision(
-                account: nil,
+        /// A decision without account figures: no account in the rules, or one we do not know.
+        func withoutAccount(_ account: String?, isHeld: Bool, reason: String) -> CreditDecision {
+            CreditDecision(
+                account: account,
                 limit: nil,
                 openBalance: 0,
                 pastDue: 0,
@@ -432,20 +433,16 @@ public struct OrderRules: Sendable {
                 openOrders: openOrders,
                 orderValue: value,
                 exposure: openOrders + value,
-                isHeld: false,
-                reason: "no credit account in the partner's rules"
+                isHeld: isHeld,
+                reason: reason
             )
         }
+        guard let accountID = settings.creditAccount else {
+            return withoutAccount(nil, isHeld: false, reason: "no credit account in the partner's rules")
+        }
         guard let account = self.data.creditAccounts[accountID] else {
-            return CreditDecision(
-                account: accountID,
-                limit: nil,
-                openBalance: 0,
-                pastDue: 0,
-                pastDueDays: 0,
-                openOrders: openOrders,
-                orderValue: value,
-                exposure: openOrders + value,
+            return withoutAccount(
+                accountID,
                 isHeld: true,
                 reason: "credit account \(accountID) is unknown: held for review"
             )
