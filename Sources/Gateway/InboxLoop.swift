@@ -159,7 +159,9 @@ final class InboxLoop: @unchecked Sendable {
         return nextWait
     }
 
-    private func claimedFile(_ file: InboxFile, partnerID: String, folder: String) -> ClaimedFile {
+    /// Claims an inbox file by renaming it into `work/` under a new work name; nil when it is gone (taken elsewhere)
+    /// or cannot be renamed (logged; it stays in the inbox for the next pass).
+    private func claim(_ file: InboxFile, partnerID: String, folder: String) -> ClaimedFile? {
         self.tag &+= 0x9E37_79B9_7F4A_7C15
         let receivedAt = Date()
         let workName = Spool.workName(
@@ -168,6 +170,17 @@ final class InboxLoop: @unchecked Sendable {
             at: Int64(receivedAt.timeIntervalSince1970),
             tag: self.tag
         )
+        do {
+            guard try self.pipeline.spool.claim(file, workName: workName) != nil else { return nil }
+        } catch {
+            self.logger.error(
+                "cannot claim a file; it stays in the inbox",
+                metadata: ["partner.id": "\(partnerID)", "file.name": "\(file.name)", "error": "\(error)"]
+            )
+            return nil
+        }
+        self.tracker.forget(file.path)
+        self.claimed += 1
         return ClaimedFile(
             workName: workName,
             originalName: file.name,
@@ -180,23 +193,7 @@ final class InboxLoop: @unchecked Sendable {
 
     /// Claims a batch of ready files (a rename each) and runs them through the pipeline together.
     private func claimAndProcess(_ files: [InboxFile], partnerID: String, folder: String) {
-        var claimed: [ClaimedFile] = []
-        for file in files {
-            let claim = self.claimedFile(file, partnerID: partnerID, folder: folder)
-            do {
-                guard try self.pipeline.spool.claim(file, workName: claim.workName) != nil else { continue }
-            } catch {
-                self.logger.error(
-                    "cannot claim a file; it stays in the inbox",
-                    metadata: ["partner.id": "\(partnerID)", "file.name": "\(file.name)", "error": "\(error)"]
-                )
-                continue
-            }
-            self.tracker.forget(file.path)
-            self.claimed += 1
-            claimed.append(claim)
-        }
-        self.process(claimed)
+        self.process(files.compactMap { self.claim($0, partnerID: partnerID, folder: folder) })
     }
 
     /// Runs claimed files through the pipeline; those the machine failed on are kept for a retry.
@@ -235,18 +232,7 @@ final class InboxLoop: @unchecked Sendable {
     }
 
     private func quarantineIncomplete(_ file: InboxFile, partnerID: String, folder: String, what: String) {
-        let claim = self.claimedFile(file, partnerID: partnerID, folder: folder)
-        do {
-            guard try self.pipeline.spool.claim(file, workName: claim.workName) != nil else { return }
-        } catch {
-            self.logger.error(
-                "cannot claim a file; it stays in the inbox",
-                metadata: ["partner.id": "\(partnerID)", "file.name": "\(file.name)", "error": "\(error)"]
-            )
-            return
-        }
-        self.tracker.forget(file.path)
-        self.claimed += 1
+        guard let claim = self.claim(file, partnerID: partnerID, folder: folder) else { return }
         self.quarantine(
             claim,
             reason: "ALERT: the file was still incomplete (\(what)) after "

@@ -90,7 +90,12 @@ struct CanonicalJSONWriter {
     }
 
     mutating func number(_ value: Int) {
-        var text = String(value)
+        self.literal(String(value))
+    }
+
+    /// A number, `true`, `false` or `null`, written as it is.
+    mutating func literal(_ text: String) {
+        var text = text
         text.withUTF8 { self.bytes.append(contentsOf: $0) }
     }
 
@@ -177,13 +182,7 @@ extension DocumentDate: CanonicalJSONWritable {
 extension FieldOrigins: CanonicalJSONWritable {
     /// An object keyed by field name, sorted; a field recorded more than once keeps its last origin.
     func write(to writer: inout CanonicalJSONWriter) {
-        var kept: [(field: String, origin: FieldOrigin)] = []
-        kept.reserveCapacity(self.entries.count)
-        for (index, entry) in self.entries.enumerated()
-        where !self.entries[(index + 1)...].contains(where: { $0.field == entry.field }) {
-            kept.append(entry)
-        }
-        kept.sort { left, right in
+        let kept = self.lastPerField.sorted { left, right in
             left.field.utf8.lexicographicallyPrecedes(right.field.utf8)
         }
         writer.beginObject()

@@ -23,8 +23,8 @@ public enum CanonicalJSON {
         }
         let encoder = NodeEncoder(codingPath: [])
         try value.encode(to: encoder)
-        var writer = JSONTextWriter()
-        writer.write(encoder.node ?? .object(ObjectNode()), indent: 0)
+        var writer = CanonicalJSONWriter()
+        write(encoder.node ?? .object(ObjectNode()), to: &writer)
         return writer.bytes
     }
 
@@ -289,90 +289,26 @@ private struct IndexKey: CodingKey {
 
 // MARK: - Writing
 
-private struct JSONTextWriter {
-    var bytes: [UInt8] = []
-
-    init() {
-        self.bytes.reserveCapacity(16 * 1024)
-    }
-
-    mutating func write(_ node: Node, indent: Int) {
-        switch node {
-        case .string(let text): self.writeString(text)
-        case .number(let text): self.append(text)
-        case .bool(let flag): self.append(flag ? "true" : "false")
-        case .null: self.append("null")
-        case .array(let array):
-            self.bytes.append(UInt8(ascii: "["))
-            self.bytes.append(UInt8(ascii: "\n"))
-            for (index, item) in array.items.enumerated() {
-                if index > 0 {
-                    self.bytes.append(UInt8(ascii: ","))
-                    self.bytes.append(UInt8(ascii: "\n"))
-                }
-                self.pad(indent + 2)
-                self.write(item, indent: indent + 2)
-            }
-            self.bytes.append(UInt8(ascii: "\n"))
-            self.pad(indent)
-            self.bytes.append(UInt8(ascii: "]"))
-        case .object(let object):
-            self.bytes.append(UInt8(ascii: "{"))
-            self.bytes.append(UInt8(ascii: "\n"))
-            for (position, index) in object.sortedIndexes().enumerated() {
-                if position > 0 {
-                    self.bytes.append(UInt8(ascii: ","))
-                    self.bytes.append(UInt8(ascii: "\n"))
-                }
-                self.pad(indent + 2)
-                self.writeString(object.keys[index])
-                self.bytes.append(UInt8(ascii: " "))
-                self.bytes.append(UInt8(ascii: ":"))
-                self.bytes.append(UInt8(ascii: " "))
-                self.write(object.values[index], indent: indent + 2)
-            }
-            self.bytes.append(UInt8(ascii: "\n"))
-            self.pad(indent)
-            self.bytes.append(UInt8(ascii: "}"))
+/// Writes a node tree through the same writer as the direct path: one layout and one string escaper for both.
+private func write(_ node: Node, to writer: inout CanonicalJSONWriter) {
+    switch node {
+    case .string(let text): writer.string(text)
+    case .number(let text): writer.literal(text)
+    case .bool(let flag): writer.literal(flag ? "true" : "false")
+    case .null: writer.literal("null")
+    case .array(let array):
+        writer.beginArray()
+        for item in array.items {
+            writer.element()
+            write(item, to: &writer)
         }
-    }
-
-    private mutating func append(_ text: String) {
-        var text = text
-        text.withUTF8 { self.bytes.append(contentsOf: $0) }
-    }
-
-    private mutating func pad(_ count: Int) {
-        for _ in 0..<count { self.bytes.append(UInt8(ascii: " ")) }
-    }
-
-    private static let hex = Array("0123456789abcdef".utf8)
-
-    private mutating func writeString(_ text: String) {
-        self.bytes.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            var start = 0
-            for (index, byte) in utf8.enumerated()
-            where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                start = index + 1
-                self.bytes.append(UInt8(ascii: "\\"))
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): self.bytes.append(byte)
-                case 0x0A: self.bytes.append(UInt8(ascii: "n"))
-                case 0x0D: self.bytes.append(UInt8(ascii: "r"))
-                case 0x09: self.bytes.append(UInt8(ascii: "t"))
-                case 0x08: self.bytes.append(UInt8(ascii: "b"))
-                case 0x0C: self.bytes.append(UInt8(ascii: "f"))
-                default:
-                    self.bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                    self.bytes.append(Self.hex[Int(byte >> 4)])
-                    self.bytes.append(Self.hex[Int(byte & 0x0F)])
-                }
-            }
-            self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+        writer.endArray()
+    case .object(let object):
+        writer.beginObject()
+        for index in object.sortedIndexes() {
+            writer.key(object.keys[index])
+            write(object.values[index], to: &writer)
         }
-        self.bytes.append(UInt8(ascii: "\""))
+        writer.endObject()
     }
 }

@@ -83,10 +83,16 @@ public struct FieldOrigins: Hashable, Sendable, Codable {
     /// A JSON object keyed by field; a field recorded more than once keeps its last origin.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: FieldKey.self)
-        for (index, entry) in self.entries.enumerated()
-        where !self.entries[(index + 1)...].contains(where: { $0.field == entry.field }) {
+        for entry in self.lastPerField {
             try container.encode(entry.origin, forKey: FieldKey(stringValue: entry.field))
         }
+    }
+
+    /// One entry per field, the last recorded (what JSON keeps), in recording order.
+    var lastPerField: [(field: String, origin: FieldOrigin)] {
+        self.entries.enumerated().filter { index, entry in
+            !self.entries[(index + 1)...].contains { $0.field == entry.field }
+        }.map(\.element)
     }
 
     private struct FieldKey: CodingKey {

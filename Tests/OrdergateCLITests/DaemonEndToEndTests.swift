@@ -42,14 +42,9 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func corpusAndSampleFilesAreStoredArchivedAndAcknowledgedByTheRunningDaemon() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ordergate-e2e-\(UUID().uuidString)")
+        let root = try Self.makeRoot()
         defer { try? FileManager.default.removeItem(at: root) }
         let repository = OrdergateCLITests.packageRoot
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(
-            at: repository.appendingPathComponent("mappings"),
-            to: root.appendingPathComponent("mappings")
-        )
         // One partner per corpus sender: the corpus's X12 850s, with the map for their version.
         let corpus = OrdergateCLITests.corpus.appendingPathComponent("x12")
         let names = try FileManager.default.contentsOfDirectory(atPath: corpus.path).filter { $0.hasPrefix("850") }
@@ -98,22 +93,8 @@ import Testing
         let config = root.appendingPathComponent("ordergate.yaml").path
 
         // Start the daemon and wait until it says it is ready.
-        let process = Process()
-        process.executableURL = repository.appendingPathComponent(".build/debug/ordergate")
-        process.arguments = ["serve", "--config", config]
-        let logURL = root.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logURL)
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
-        var stopped = false
-        defer {
-            if !stopped { kill(process.processIdentifier, SIGKILL) }
-        }
-        func logText() -> String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
-        let deadline = Date().addingTimeInterval(30)
-        while !logText().contains("ordergate is ready") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let daemon = try ServedDaemon(root: root)
+        func logText() -> String { daemon.logText }
         #expect(logText().contains("ordergate is ready"), "\(logText())")
 
         // Drop everything the way partners do (temporary name, then rename).
@@ -157,11 +138,7 @@ import Testing
             if left.isEmpty { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        stopped = true
-        try log.close()
-        #expect(process.terminationStatus == 0, "\(logText())")
+        #expect(daemon.stop() == 0, "\(logText())")
         #expect(logText().contains("ordergate stopped cleanly"))
 
         // What it stored: every file once, archived byte for byte, the junk quarantined with its report.
@@ -215,36 +192,17 @@ extension DaemonEndToEndTests {
     /// writer closes it and it is complete, without waiting out the settle time; an incomplete one is not taken.
     @Test(.timeLimit(.minutes(1)))
     func aCompleteFileClosedByItsWriterIsTakenWithoutWaitingOutTheSettleTime() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ordergate-e2e-\(UUID().uuidString)")
+        let root = try Self.makeRoot()
         defer { try? FileManager.default.removeItem(at: root) }
         let repository = OrdergateCLITests.packageRoot
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(
-            at: repository.appendingPathComponent("mappings"),
-            to: root.appendingPathComponent("mappings")
-        )
         // A settle time far longer than the test waits: only the writer's close can make the file ready.
         try "inbox:\n  settleMilliseconds: 60000\nlog:\n  level: info\n".write(
             to: root.appendingPathComponent("ordergate.yaml"),
             atomically: false,
             encoding: .utf8
         )
-        let process = Process()
-        process.executableURL = repository.appendingPathComponent(".build/debug/ordergate")
-        process.arguments = ["serve", "--config", root.appendingPathComponent("ordergate.yaml").path]
-        let logURL = root.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logURL)
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
-        defer {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
-        func logText() -> String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
-        let deadline = Date().addingTimeInterval(30)
-        while !logText().contains("ordergate is ready") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let daemon = try ServedDaemon(root: root)
+        func logText() -> String { daemon.logText }
 
         let sample = try Data(contentsOf: repository.appendingPathComponent("examples/acme/850-po-7731045.edi"))
         let inbox = root.appendingPathComponent("inbox/acme")
@@ -267,12 +225,66 @@ extension DaemonEndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: inbox.appendingPathComponent("complete.edi").path))
 
         // SIGHUP reloads the mapping folder while the daemon runs.
-        kill(process.processIdentifier, SIGHUP)
+        kill(daemon.process.processIdentifier, SIGHUP)
         let reloadDeadline = Date().addingTimeInterval(10)
         while !logText().contains("mappings reloaded") && Date() < reloadDeadline {
             Thread.sleep(forTimeInterval: 0.05)
         }
         #expect(logText().contains("mappings reloaded"), "\(logText())")
+        #expect(daemon.stop() == 0, "\(logText())")
+    }
+}
+
+extension DaemonEndToEndTests {
+    /// A new temporary folder holding a copy of the repository's `mappings/`.
+    static func makeRoot() throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ordergate-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            at: OrdergateCLITests.packageRoot.appendingPathComponent("mappings"),
+            to: root.appendingPathComponent("mappings")
+        )
+        return root
+    }
+}
+
+/// `ordergate serve --config <root>/ordergate.yaml` (debug build), logging to `<root>/serve.log`; the initializer
+/// returns once the daemon says it is ready (or after 30 s). Killed with SIGKILL if a test ends without `stop()`.
+final class ServedDaemon {
+    let process = Process()
+    let logURL: URL
+    private let log: FileHandle
+    private var isStopped = false
+
+    init(root: URL) throws {
+        self.process.executableURL = OrdergateCLITests.packageRoot.appendingPathComponent(".build/debug/ordergate")
+        self.process.arguments = ["serve", "--config", root.appendingPathComponent("ordergate.yaml").path]
+        self.logURL = root.appendingPathComponent("serve.log")
+        FileManager.default.createFile(atPath: self.logURL.path, contents: nil)
+        self.log = try FileHandle(forWritingTo: self.logURL)
+        self.process.standardError = self.log
+        self.process.standardOutput = self.log
+        try self.process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while !self.logText.contains("ordergate is ready") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    }
+
+    deinit {
+        if !self.isStopped {
+            kill(self.process.processIdentifier, SIGKILL)
+            self.process.waitUntilExit()
+        }
+    }
+
+    var logText: String { (try? String(contentsOf: self.logURL, encoding: .utf8)) ?? "" }
+
+    /// SIGTERM, as systemd stops it; returns the exit status.
+    func stop() -> Int32 {
+        kill(self.process.processIdentifier, SIGTERM)
+        self.process.waitUntilExit()
+        self.isStopped = true
+        try? self.log.close()
+        return self.process.terminationStatus
     }
 }
 
