@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "OrderStore",
             dependencies: [
-                "OrderModel",
+                "OrderModel", "OrderRules",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "EDISyntax", "XMLSyntax", "OrderModel", "OrderMapping", "OrderStore", "Spool",
+                "EDISyntax", "XMLSyntax", "OrderModel", "OrderMapping", "OrderRules", "OrderStore", "Spool",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "OrderStore", "Spool", "OrderMapping", "OrderModel", "EDISyntax"]
+            dependencies: ["Gateway", "OrderStore", "Spool", "OrderMapping", "OrderModel", "OrderRules", "EDISyntax"]
         ),
         .testTarget(
             name: "OrdergateCLITests",

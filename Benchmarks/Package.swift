@@ -31,6 +31,17 @@ let package = Package(
             path: "Benchmarks/EDIBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // ordo-one/benchmark suite: the business rules alone (OrderRules.evaluate), in order lines per second.
+        .executableTarget(
+            name: "RulesBenchmarks",
+            dependencies: [
+                .product(name: "OrderRules", package: "ordergate"),
+                .product(name: "OrderModel", package: "ordergate"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/RulesBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // Streams one file through the Translator with a mappings folder: orders/s and MB/s; peak RSS under time -v.
         .executableTarget(
             name: "translate-file",

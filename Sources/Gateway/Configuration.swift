@@ -45,6 +45,9 @@ public struct Configuration: Sendable, Hashable {
     public var logLevel: Logger.Level = .info
     /// When the same interchange counts as a duplicate when its partner's profile does not say.
     public var defaultDuplicateWindowDays = 30
+    /// Whether stored orders go through the business rules (and get purchase-order acknowledgements). Off: orders
+    /// are stored and validated only, for a gateway that leaves the decisions to the ERP.
+    public var rulesEnabled = true
 
     public init(baseFolder: String = FileManager.default.currentDirectoryPath) {
         self.baseFolder = baseFolder
@@ -98,7 +101,7 @@ public struct Configuration: Sendable, Hashable {
             throw ConfigurationError(file: file, line: 1, column: 1, message: "not valid YAML: \(error)")
         }
         let reader = SettingsReader(file: file)
-        let top = try reader.mapping(root, allowed: ["paths", "inbox", "xml", "log", "duplicates"])
+        let top = try reader.mapping(root, allowed: ["paths", "inbox", "xml", "log", "duplicates", "rules"])
         if let paths = top["paths"] {
             let keys = try reader.mapping(paths, allowed: ["inbox", "outbox", "mappings", "data"])
             self.inbox = try keys["inbox"].map(reader.path) ?? self.inbox
@@ -156,6 +159,10 @@ public struct Configuration: Sendable, Hashable {
                 }
                 self.logLevel = level
             }
+        }
+        if let rules = top["rules"] {
+            let keys = try reader.mapping(rules, allowed: ["enabled"])
+            if let node = keys["enabled"] { self.rulesEnabled = try reader.boolean(node) }
         }
         if let duplicates = top["duplicates"] {
             let keys = try reader.mapping(duplicates, allowed: ["defaultWindowDays"])

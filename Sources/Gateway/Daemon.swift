@@ -19,8 +19,13 @@ public final class Daemon: Sendable {
     let outboxSignal = Signal()
     let inbox: InboxLoop
 
-    /// Opens everything; a broken mapping folder or configuration stops the start with the reason.
-    public init(configuration: Configuration, logger: Logger) throws {
+    /// Opens everything; a broken mapping folder or configuration stops the start with the reason. `clock` is the
+    /// time stamped on rows and documents (tests pass a fixed one).
+    public init(
+        configuration: Configuration,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         let dataFolder = configuration.resolve(configuration.data)
@@ -37,12 +42,16 @@ public final class Daemon: Sendable {
             store: self.store,
             spool: spool,
             mappings: self.mappings,
-            logger: logger
+            logger: logger,
+            clock: clock
         )
         self.outbox = OutboxWriter(configuration: configuration, store: self.store, logger: logger)
         self.inbox = InboxLoop(pipeline: self.pipeline, outboxSignal: self.outboxSignal, logger: logger)
         try self.recordPartners(mappingSet)
     }
+
+    /// The mapping files and partner profiles in use.
+    public var mappingSet: MappingSet { self.mappings.current }
 
     /// What the recovery scan found.
     public struct Recovery: Sendable, Hashable {

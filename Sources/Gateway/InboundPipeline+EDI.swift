@@ -43,6 +43,7 @@ extension InboundPipeline {
             let fileID = try tx.insertFile(record)
             var orders = 0
             var acknowledgements = 0
+            var orderAcknowledgements = 0
             for interchange in report.interchanges {
                 guard let header = interchange.header else { continue }
                 var duplicateOf: Int64?
@@ -57,6 +58,7 @@ extension InboundPipeline {
                     )
                 }
                 let isDuplicate = duplicateOf != nil || fileDuplicateOf != nil
+                var pending: [PendingDecision] = []
                 let interchangeID = try tx.insertInterchange(
                     InterchangeRecord(
                         fileID: fileID,
@@ -106,7 +108,8 @@ extension InboundPipeline {
                         fileID: fileID,
                         tx: tx,
                         now: now,
-                        log: &log
+                        log: &log,
+                        pending: &pending
                     )
                 }
                 let duplicate: AcknowledgementRenderer.Duplicate? =
@@ -133,13 +136,22 @@ extension InboundPipeline {
                     )
                     acknowledgements += 1
                 }
+                // The rules run after the interchange's functional acknowledgement is queued, so that it goes first.
+                orderAcknowledgements += try self.decide(
+                    pending,
+                    partner: partner,
+                    fileID: fileID,
+                    tx: tx,
+                    now: now,
+                    log: &log
+                )
             }
             try tx.audit(
                 actor: "daemon",
                 action: record.state == .duplicate ? "duplicate-file" : "file-processed",
                 subject: "file:\(fileID)",
                 detail: "\(file.originalName): \(report.interchanges.count) interchanges, \(orders) orders, "
-                    + "\(acknowledgements) acknowledgements",
+                    + "\(acknowledgements) acknowledgements, \(orderAcknowledgements) order acknowledgements",
                 at: now
             )
             log.append(
@@ -161,7 +173,8 @@ extension InboundPipeline {
                     state: record.state,
                     orders: orders,
                     acknowledgements: acknowledgements,
-                    reason: record.error
+                    reason: record.error,
+                    orderAcknowledgements: orderAcknowledgements
                 ),
                 move: .archive(relativePath: String(storedPath.dropFirst("archive/".count))),
                 log: log
@@ -188,7 +201,8 @@ extension InboundPipeline {
         fileID: Int64,
         tx: StoreTransaction,
         now: Date,
-        log: inout [LogEntry]
+        log: inout [LogEntry],
+        pending: inout [PendingDecision]
     ) throws -> Int {
         var orders = 0
         func store(_ set: TransactionSetReport, groupID: Int64?, groupAccepted: Bool) throws {
@@ -223,7 +237,8 @@ extension InboundPipeline {
                 setID: setID,
                 tx: tx,
                 now: now,
-                log: &log
+                log: &log,
+                pending: &pending
             ) {
                 orders += 1
             }

@@ -49,6 +49,8 @@ public struct FileOutcome: Sendable, Hashable {
     public var acknowledgements: Int
     /// Why a file was quarantined or flagged.
     public var reason: String?
+    /// Purchase-order acknowledgements (855, ORDRSP, ...) queued for the file's orders.
+    public var orderAcknowledgements: Int = 0
 }
 
 /// The pipeline from claimed files to committed rows: detect the format, validate (X12/EDIFACT), map, check for
@@ -69,6 +71,7 @@ public final class InboundPipeline: Sendable {
     public let store: OrderStore
     public let spool: Spool
     let mappings: MappingsHolder
+    public let desk: OrderDesk
     let logger: Logger
     let clock: @Sendable () -> Date
 
@@ -84,6 +87,7 @@ public final class InboundPipeline: Sendable {
         self.store = store
         self.spool = spool
         self.mappings = mappings
+        self.desk = OrderDesk(configuration: configuration)
         self.logger = logger
         self.clock = clock
     }
@@ -559,6 +563,7 @@ public final class InboundPipeline: Sendable {
             ),
             move: move
         )
+        var pending: [PendingDecision] = []
         for (index, document) in parsed.documents.enumerated() {
             guard case .order(let order) = document.value, let canonical = parsed.canonical[index] else { continue }
             if try self.storeOrder(
@@ -569,11 +574,20 @@ public final class InboundPipeline: Sendable {
                 setID: nil,
                 tx: tx,
                 now: now,
-                log: &committed.log
+                log: &committed.log,
+                pending: &pending
             ) {
                 committed.outcome.orders += 1
             }
         }
+        committed.outcome.orderAcknowledgements = try self.decide(
+            pending,
+            partner: partner,
+            fileID: fileID,
+            tx: tx,
+            now: now,
+            log: &committed.log
+        )
         try tx.audit(
             actor: "daemon",
             action: "file-processed",
@@ -583,76 +597,6 @@ public final class InboundPipeline: Sendable {
             at: now
         )
         return committed
-    }
-
-    /// Stores an order unless it is a second original of a PO number: that one is stored flagged as a duplicate.
-    /// Returns whether a new (non-duplicate) order was stored.
-    func storeOrder(
-        _ order: Order,
-        canonical: [UInt8],
-        partner: PartnerProfile,
-        fileID: Int64,
-        setID: Int64?,
-        tx: StoreTransaction,
-        now: Date,
-        log: inout [LogEntry]
-    ) throws -> Bool {
-        if order.purpose == .original,
-            let earlier = try tx.reader.originalOrder(
-                partnerID: partner.id,
-                purchaseOrderNumber: order.purchaseOrderNumber
-            )
-        {
-            let id = try tx.insertOrder(
-                order,
-                canonical: canonical,
-                partnerID: partner.id,
-                fileID: fileID,
-                setID: setID,
-                status: .duplicate,
-                duplicateOf: earlier,
-                note: "PO \(order.purchaseOrderNumber) was already received as order \(earlier)",
-                at: now
-            )
-            try tx.audit(
-                actor: "daemon",
-                action: "duplicate-order",
-                subject: "order:\(id)",
-                detail: "PO \(order.purchaseOrderNumber) repeats order \(earlier); not processed",
-                at: now
-            )
-            log.append(
-                (
-                    .warning,
-                    "duplicate purchase order",
-                    [
-                        "partner.id": "\(partner.id)", "order.id": "\(id)",
-                        "order.po": "\(order.purchaseOrderNumber)", "order.duplicate_of": "\(earlier)",
-                    ]
-                )
-            )
-            return false
-        }
-        let id = try tx.insertOrder(
-            order,
-            canonical: canonical,
-            partnerID: partner.id,
-            fileID: fileID,
-            setID: setID,
-            status: .received,
-            at: now
-        )
-        log.append(
-            (
-                .info,
-                "order received",
-                [
-                    "partner.id": "\(partner.id)", "order.id": "\(id)", "order.po": "\(order.purchaseOrderNumber)",
-                    "interchange.control_number": "\(order.source?.interchangeControlNumber ?? "")",
-                ]
-            )
-        )
-        return true
     }
 
     /// Records a file that cannot be processed; after the commit its bytes move to quarantine with a report.

@@ -1,5 +1,6 @@
 import Foundation
 import OrderMapping
+import OrderRules
 
 /// A `mappings/` folder that cannot be read.
 public struct MappingFolderError: Error, CustomStringConvertible, Sendable {
@@ -39,6 +40,18 @@ public enum MappingFolder {
     /// `MappingFolderError`.
     public static func load(_ folder: String) throws -> MappingSet {
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
-        return try MappingSet.load(files: try self.files(in: folder), displayPrefix: prefix)
+        let set = try MappingSet.load(files: try self.files(in: folder), displayPrefix: prefix)
+        var diagnostics: [MappingDiagnostic] = []
+        for partner in set.partners.values.sorted(by: { $0.id < $1.id }) {
+            let checked = Result { () throws(RuleSettingsError) in try partner.ruleSettings() }
+            if case .failure(let error) = checked {
+                let line = partner.ruleLines[error.setting] ?? partner.ruleLines["rules"] ?? 1
+                diagnostics.append(
+                    MappingDiagnostic(file: partner.file, line: line, column: 1, message: error.description)
+                )
+            }
+        }
+        if !diagnostics.isEmpty { throw MappingDiagnostics(diagnostics: diagnostics) }
+        return set
     }
 }

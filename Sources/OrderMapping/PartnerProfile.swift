@@ -90,6 +90,8 @@ public struct PartnerProfile: Sendable {
     public var poll: Endpoint?
     /// Rule settings: price list, tolerance, credit account, fulfilment policy... (read by the rules).
     public var rules: [String: String]
+    /// The line of each `rules:` key in the profile file (`rules` itself: the line of the section), for diagnostics.
+    public var ruleLines: [String: Int] = [:]
     /// The profile file and a hash of its text.
     public var file: String
     public var version: String
@@ -222,8 +224,12 @@ extension PartnerProfile {
             profile.push = try keyed["push"].map(Self.endpoint)
             profile.poll = try keyed["poll"].map(Self.endpoint)
         }
-        for (key, _, value) in try top["rules"]?.pairs("rules") ?? [] {
-            profile.rules[key] = try value.scalar(key)
+        if let rules = top["rules"] {
+            profile.ruleLines["rules"] = rules.line
+            for (key, keyNode, value) in try rules.pairs("rules") {
+                profile.rules[key] = try value.scalar(key)
+                profile.ruleLines[key] = keyNode.line
+            }
         }
         return profile
     }

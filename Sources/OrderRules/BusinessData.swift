@@ -126,8 +126,9 @@ public struct ContractPrice: Hashable, Sendable, Codable {
 public struct CreditAccount: Hashable, Sendable, Codable {
     public var id: String
     public var limit: Decimal
+    /// Invoiced and unpaid, not yet due.
     public var openBalance: Decimal
-    /// The part of the open balance that is past its due date.
+    /// What is unpaid and past its due date (not part of `openBalance`: exposure adds the two).
     public var pastDue: Decimal
     /// Days the oldest unpaid past-due invoice is past due.
     public var pastDueDays: Int
@@ -244,16 +245,29 @@ public struct StockLevel: Hashable, Sendable, Codable {
 }
 
 /// Everything the rules judge an order against.
+///
+/// Lookups go through indexes built when a collection is set (by SKU, GTIN, vendor part, buyer part, price list and
+/// contract), so that deciding a line costs the same with ten items or a hundred thousand. The catalogue part (items,
+/// prices, contracts, nodes, locations) changes rarely and is shared; stock and credit are set per decision.
 public struct BusinessData: Sendable {
-    public var items: [String: Item]
-    public var buyerParts: [BuyerPartReference]
-    public var priceBreaks: [PriceBreak]
-    public var contracts: [ContractPrice]
+    public var items: [String: Item] { didSet { self.indexItems() } }
+    public var buyerParts: [BuyerPartReference] { didSet { self.indexBuyerParts() } }
+    public var priceBreaks: [PriceBreak] { didSet { self.indexPrices() } }
+    public var contracts: [ContractPrice] { didSet { self.indexContracts() } }
     public var creditAccounts: [String: CreditAccount]
     public var nodes: [FulfilmentNode]
-    public var stock: [StockLevel]
+    public var stock: [StockLevel] { didSet { self.indexStock() } }
     /// Where ship-to parties are: `<partner>:<party identifier>` or `postal:<country>:<postal code>`.
     public var locations: [String: GeoPoint]
+
+    /// SKUs by GTIN without leading zeros, by vendor part, and by `<partner> <buyer part>`.
+    private(set) var skusByGTIN: [Substring: [String]] = [:]
+    private(set) var skusByVendorPart: [String: [String]] = [:]
+    private(set) var skusByBuyerPart: [String: [String]] = [:]
+    /// Price breaks by `<price list> <sku>`, contracts by `<partner> <sku>`, stock by SKU.
+    private(set) var breaksByListAndSKU: [String: [PriceBreak]] = [:]
+    private(set) var contractsByPartnerAndSKU: [String: [ContractPrice]] = [:]
+    private(set) var stockBySKU: [String: [StockLevel]] = [:]
 
     public init(
         items: [Item] = [],
@@ -273,6 +287,47 @@ public struct BusinessData: Sendable {
         self.nodes = nodes
         self.stock = stock
         self.locations = locations
+        self.indexItems()
+        self.indexBuyerParts()
+        self.indexPrices()
+        self.indexContracts()
+        self.indexStock()
+    }
+
+    static func key(_ first: String, _ second: String) -> String { first + "\u{1F}" + second }
+
+    /// A GTIN without its leading zeros: a UPC-A and its GTIN-14 are one item.
+    static func gtinKey(_ gtin: String) -> Substring { gtin.drop { $0 == "0" } }
+
+    private mutating func indexItems() {
+        var byGTIN: [Substring: [String]] = [:]
+        var byVendorPart: [String: [String]] = [:]
+        for item in self.items.values.sorted(by: { $0.sku < $1.sku }) {
+            if let gtin = item.gtin { byGTIN[Self.gtinKey(gtin), default: []].append(item.sku) }
+            if let vendorPart = item.vendorPart { byVendorPart[vendorPart, default: []].append(item.sku) }
+        }
+        self.skusByGTIN = byGTIN
+        self.skusByVendorPart = byVendorPart
+    }
+
+    private mutating func indexBuyerParts() {
+        var index: [String: [String]] = [:]
+        for reference in self.buyerParts {
+            index[Self.key(reference.partnerID, reference.buyerPart), default: []].append(reference.sku)
+        }
+        self.skusByBuyerPart = index
+    }
+
+    private mutating func indexPrices() {
+        self.breaksByListAndSKU = Dictionary(grouping: self.priceBreaks) { Self.key($0.priceList, $0.sku) }
+    }
+
+    private mutating func indexContracts() {
+        self.contractsByPartnerAndSKU = Dictionary(grouping: self.contracts) { Self.key($0.partnerID, $0.sku) }
+    }
+
+    private mutating func indexStock() {
+        self.stockBySKU = Dictionary(grouping: self.stock, by: \.sku)
     }
 
     /// Where a ship-to party is: by the partner's identifier for it (a store number), else by postal code.

@@ -46,6 +46,13 @@ public struct RuleSettings: Hashable, Sendable {
 
     /// Reads the `rules:` map of a partner profile; a missing or unknown setting is reported by name.
     public init(profileRules rules: [String: String]) throws(RuleSettingsError) {
+        let known = ["priceList", "priceTolerancePercent", "pricePolicy", "creditAccount", "fulfilment"]
+        if let unknown = rules.keys.sorted().first(where: { !known.contains($0) }) {
+            throw RuleSettingsError(
+                setting: unknown,
+                message: "is not a rule setting (\(known.joined(separator: ", ")))"
+            )
+        }
         guard let priceList = rules["priceList"], !priceList.isEmpty else {
             throw RuleSettingsError(setting: "priceList", message: "is required")
         }
@@ -154,6 +161,12 @@ public struct Reservation: Hashable, Sendable, Codable {
     public var nodeID: String
     public var sku: String
     public var quantity: Decimal
+
+    public init(nodeID: String, sku: String, quantity: Decimal) {
+        self.nodeID = nodeID
+        self.sku = sku
+        self.quantity = quantity
+    }
 }
 
 /// Everything the rules decided about an order.

@@ -1,30 +1,57 @@
 import Foundation
 import OrderModel
 
+extension Acknowledgement {
+    /// The header of an answer to `order`: its PO number, date, currency, parties and references, and ours.
+    init(answering order: Order, number: String, date: DocumentDate, status: AcknowledgementStatus) {
+        self.init()
+        self.acknowledgementNumber = number
+        self.date = date
+        self.status = status
+        self.purchaseOrderNumber = order.purchaseOrderNumber
+        self.orderDate = order.orderDate
+        self.currency = order.currency
+        self.parties = order.parties
+        self.references = order.references
+        self.source = order.source
+    }
+
+    /// An answer that rejects the whole order, every line with `reason` (a duplicate PO, an order we cannot take).
+    public static func rejecting(_ order: Order, number: String, date: DocumentDate, reason: String) -> Acknowledgement
+    {
+        var acknowledgement = Acknowledgement(answering: order, number: number, date: date, status: .rejected)
+        acknowledgement.notes = [Note(code: "GEN", text: reason)]
+        for line in order.lines {
+            var answered = AcknowledgedLine(answering: line)
+            answered.dispositions = [LineDisposition(status: .rejected, quantity: line.quantity, reason: reason)]
+            acknowledgement.lines.append(answered)
+        }
+        return acknowledgement
+    }
+}
+
+extension AcknowledgedLine {
+    /// The ordered line, as the answer repeats it.
+    init(answering line: OrderLine) {
+        self.init()
+        self.lineNumber = line.lineNumber
+        self.item = line.item
+        self.description = line.description
+        self.orderedQuantity = line.quantity
+        self.orderedUnitPrice = line.unitPrice
+    }
+}
+
 extension OrderDecision {
     /// The purchase-order acknowledgement this decision answers the order with: the order-level status, and for
     /// each line what ships now (at which price), what is backordered to when, and what is rejected, held or
     /// cancelled, each with its reason. Quantities are in the units the partner ordered in.
     public func acknowledgement(of order: Order, number: String, date: DocumentDate) -> Acknowledgement {
-        var acknowledgement = Acknowledgement()
-        acknowledgement.acknowledgementNumber = number
-        acknowledgement.date = date
-        acknowledgement.status = self.status
-        acknowledgement.purchaseOrderNumber = order.purchaseOrderNumber
-        acknowledgement.orderDate = order.orderDate
-        acknowledgement.currency = order.currency
-        acknowledgement.parties = order.parties
-        acknowledgement.references = order.references
-        acknowledgement.source = order.source
+        var acknowledgement = Acknowledgement(answering: order, number: number, date: date, status: self.status)
         if self.status == .onHold { acknowledgement.notes = [Note(code: "GEN", text: self.credit.reason)] }
         for (line, decision) in zip(order.lines, self.lines) {
-            var answered = AcknowledgedLine()
-            answered.lineNumber = line.lineNumber
-            answered.item = line.item
+            var answered = AcknowledgedLine(answering: line)
             if let sku = decision.sku, answered.item.sku == nil { answered.item.sku = sku }
-            answered.description = line.description
-            answered.orderedQuantity = line.quantity
-            answered.orderedUnitPrice = line.unitPrice
             answered.dispositions = self.dispositions(of: decision, line: line, order: order)
             acknowledgement.lines.append(answered)
         }
@@ -52,6 +79,11 @@ extension OrderDecision {
         var result: [LineDisposition] = []
         let price = decision.price
         let priceChanged = price.map { $0.acceptedUnitPrice != $0.orderedUnitPrice && $0.orderedUnitPrice != nil }
+        // A price is stated where it is news to the buyer: it differs from theirs, or they gave none.
+        let statedPrice = price.flatMap { price in
+            price.orderedUnitPrice == nil || priceChanged == true
+                ? Money(price.acceptedUnitPrice, currency: currency) : nil
+        }
         let shipDate = line.requestedShipDate ?? order.requestedShipDate
         if decision.allocated > 0 {
             var status: LineDispositionStatus = .accepted
@@ -67,7 +99,7 @@ extension OrderDecision {
                 LineDisposition(
                     status: status,
                     quantity: quantity(decision.allocated),
-                    unitPrice: price.map { Money($0.acceptedUnitPrice, currency: currency) },
+                    unitPrice: statedPrice,
                     scheduledShipDate: shipDate,
                     reason: reason
                 )
@@ -78,7 +110,7 @@ extension OrderDecision {
                 LineDisposition(
                     status: .backordered,
                     quantity: quantity(decision.backordered),
-                    unitPrice: price.map { Money($0.acceptedUnitPrice, currency: currency) },
+                    unitPrice: statedPrice,
                     scheduledShipDate: decision.backorderDate,
                     reason: decision.reasons.last
                 )

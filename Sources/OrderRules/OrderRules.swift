@@ -16,12 +16,15 @@ public struct OrderRules: Sendable {
     ///   - openOrders: the value of the partner's orders not yet invoiced (including those received and not yet
     ///     acknowledged), in the credit account's currency.
     ///   - today: the date prices are taken at when the order gives none.
+    ///   - creditRelease: set when an admin released the order's credit hold: the credit figures are still computed
+    ///     and recorded, but do not hold the order again; the text (who and why) goes into the reason.
     public func evaluate(
         _ order: Order,
         partnerID: String,
         settings: RuleSettings,
         openOrders: Decimal,
-        today: DocumentDate
+        today: DocumentDate,
+        creditRelease: String? = nil
     ) -> OrderDecision {
         let date = order.orderDate ?? today
         var lines = order.lines.enumerated().map { index, line in
@@ -35,7 +38,11 @@ public struct OrderRules: Sendable {
             )
         }
         self.allocate(&lines, order: order, partnerID: partnerID, policy: settings.fulfilment)
-        let credit = self.checkCredit(lines, order: order, settings: settings, openOrders: openOrders)
+        var credit = self.checkCredit(lines, order: order, settings: settings, openOrders: openOrders)
+        if let creditRelease, credit.isHeld {
+            credit.isHeld = false
+            credit.reason = "hold released (\(creditRelease)); \(credit.reason)"
+        }
         var reasons: [String] = []
         let status: AcknowledgementStatus
         if lines.allSatisfy({ $0.rejection != nil }) {
@@ -65,30 +72,39 @@ public struct OrderRules: Sendable {
 
     // MARK: Items and prices
 
-    /// The SKUs a line's identifiers resolve to (buyer part for this partner, GTIN, vendor part, SKU).
+    /// The SKUs a line's identifiers resolve to (buyer part for this partner, GTIN, vendor part, SKU), each with the
+    /// identifiers that led to it.
     func skus(for identifiers: ItemIdentifiers, partnerID: String) -> [String: [String]] {
         var found: [String: [String]] = [:]
         if let buyerPart = identifiers.buyerPart {
-            for reference in self.data.buyerParts
-            where reference.partnerID == partnerID && reference.buyerPart == buyerPart {
-                found[reference.sku, default: []].append("buyer part \(buyerPart)")
+            for sku in self.data.skusByBuyerPart[BusinessData.key(partnerID, buyerPart)] ?? [] {
+                found[sku, default: []].append("buyer part \(buyerPart)")
             }
         }
-        for item in self.data.items.values {
-            if let gtin = identifiers.gtin, item.gtin.map({ Self.sameGTIN($0, gtin) }) == true {
-                found[item.sku, default: []].append("GTIN \(gtin)")
+        if let gtin = identifiers.gtin {
+            for sku in self.data.skusByGTIN[BusinessData.gtinKey(gtin)] ?? [] {
+                found[sku, default: []].append("GTIN \(gtin)")
             }
-            if let vendorPart = identifiers.vendorPart, item.vendorPart == vendorPart {
-                found[item.sku, default: []].append("vendor part \(vendorPart)")
+        }
+        if let vendorPart = identifiers.vendorPart {
+            for sku in self.data.skusByVendorPart[vendorPart] ?? [] {
+                found[sku, default: []].append("vendor part \(vendorPart)")
             }
         }
         if let sku = identifiers.sku, self.data.items[sku] != nil { found[sku, default: []].append("SKU \(sku)") }
         return found
     }
 
+    /// Every SKU the order's lines could resolve to: the stock a decision needs to see.
+    public func candidateSKUs(of order: Order, partnerID: String) -> Set<String> {
+        var result: Set<String> = []
+        for line in order.lines { result.formUnion(self.skus(for: line.item, partnerID: partnerID).keys) }
+        return result
+    }
+
     /// GTINs compare without leading zeros (a UPC-A and its GTIN-14 are one item).
     static func sameGTIN(_ left: String, _ right: String) -> Bool {
-        left.drop { $0 == "0" } == right.drop { $0 == "0" }
+        BusinessData.gtinKey(left) == BusinessData.gtinKey(right)
     }
 
     private func decideItemAndPrice(
@@ -146,13 +162,12 @@ public struct OrderRules: Sendable {
         // Our price: a valid contract price first, else the price list's break for the quantity.
         var price:
             (source: PriceDecision.Source, base: Decimal, currency: String, breakQuantity: Decimal?, text: String)
-        if let contract = self.data.contracts.filter({
-            $0.partnerID == partnerID && $0.sku == sku && $0.validity.contains(date)
+        if let contract = (self.data.contractsByPartnerAndSKU[BusinessData.key(partnerID, sku)] ?? []).filter({
+            $0.validity.contains(date)
         }).max(by: { ($0.validity.from?.description ?? "") < ($1.validity.from?.description ?? "") }) {
             price = (.contract, contract.unitPrice, contract.currency, nil, "contract price")
-        } else if let listed = self.data.priceBreaks.filter({
-            $0.priceList == settings.priceList && $0.sku == sku && $0.validity.contains(date)
-                && $0.minimumQuantity <= decision.baseQuantity
+        } else if let listed = (self.data.breaksByListAndSKU[BusinessData.key(settings.priceList, sku)] ?? []).filter({
+            $0.validity.contains(date) && $0.minimumQuantity <= decision.baseQuantity
         }).max(by: { $0.minimumQuantity < $1.minimumQuantity }) {
             let breakText =
                 listed.minimumQuantity > 1 ? ", break from \(DecimalText.format(listed.minimumQuantity))" : ""
@@ -254,7 +269,11 @@ public struct OrderRules: Sendable {
             }
         }
         var available: [String: [String: Decimal]] = [:]
-        for level in self.data.stock { available[level.nodeID, default: [:]][level.sku] = level.availableToPromise }
+        for sku in Set(active.compactMap { lines[$0].sku }) {
+            for level in self.data.stockBySKU[sku] ?? [] {
+                available[level.nodeID, default: [:]][level.sku] = level.availableToPromise
+            }
+        }
         func atp(_ node: String, _ sku: String) -> Decimal { available[node]?[sku] ?? 0 }
         // Base units the order needs per SKU (two lines may order one item).
         var needed: [String: Decimal] = [:]
@@ -343,7 +362,9 @@ public struct OrderRules: Sendable {
                         remaining -= take
                         reason =
                             take == lines[index].baseQuantity
-                            ? "nearest node with the whole line" : "ships \(DecimalText.format(take)) (split)"
+                            ? "nearest node with the whole line"
+                            : "ships \(DecimalText.format(take)) of \(DecimalText.format(lines[index].baseQuantity)): "
+                                + "all it has"
                     } else {
                         reason = free == 0 ? "no stock" : "not needed: the line is covered by nearer nodes"
                     }
@@ -359,8 +380,8 @@ public struct OrderRules: Sendable {
                 }
                 lines[index].nodes = considered
                 guard remaining > 0 else { continue }
-                let replenishment = self.data.stock.filter { level in
-                    level.sku == sku && level.nextReplenishment != nil
+                let replenishment = (self.data.stockBySKU[sku] ?? []).filter { level in
+                    level.nextReplenishment != nil
                         && candidates.contains { $0.node.id == level.nodeID }
                 }.min { $0.nextReplenishment! < $1.nextReplenishment! }
                 if policy == .backordersAllowed, let replenishment, let date = replenishment.nextReplenishment {

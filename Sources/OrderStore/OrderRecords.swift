@@ -6,6 +6,10 @@ import OrderModel
 public enum OrderStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case received, validated, accepted, acceptedWithChanges, held, rejected, allocated, shipped, delivered, returned
     case cancelled, duplicate
+    /// The order was replaced or changed by a later document (its history says what changed).
+    case changed
+    /// A replace, change or cancel document that was applied to the order it names.
+    case applied
 }
 
 extension StoreTransaction {
@@ -48,6 +52,29 @@ extension StoreTransaction {
             ]
         )
         let id = self.db.lastInsertedRowID
+        try self.insertLines(orderID: id, order)
+        try self.recordStatus(orderID: id, status, note: note, at: date)
+        return id
+    }
+
+    /// Rewrites a stored order's content after a replace or change: its canonical JSON, header columns and lines.
+    public func replaceOrderContent(orderID: Int64, _ order: Order, canonical: [UInt8], at date: Date) throws {
+        try self.db.cachedStatement(
+            sql: """
+                UPDATE orders SET canonical = ?, currency = ?, ordered_on = ?, line_count = ?, updated_at = ?
+                WHERE id = ?
+                """
+        ).execute(
+            arguments: [
+                String(decoding: canonical, as: UTF8.self), order.currency, order.orderDate?.description,
+                order.lines.count, Timestamp.text(date), orderID,
+            ]
+        )
+        try self.db.cachedStatement(sql: "DELETE FROM order_lines WHERE order_id = ?").execute(arguments: [orderID])
+        try self.insertLines(orderID: orderID, order)
+    }
+
+    private func insertLines(orderID id: Int64, _ order: Order) throws {
         for (position, line) in order.lines.enumerated() {
             try self.db.cachedStatement(
                 sql: """
@@ -63,8 +90,6 @@ extension StoreTransaction {
                 ]
             )
         }
-        try self.recordStatus(orderID: id, status, note: note, at: date)
-        return id
     }
 
     /// Appends to an order's status history and sets its current status.

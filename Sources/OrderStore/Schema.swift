@@ -12,8 +12,141 @@ enum Schema {
             // serve it, so every file scanned the whole ledger.
             try db.execute(sql: "CREATE INDEX files_hash ON files(partner_id, sha256)")
         }
+        migrator.registerMigration("v3-business-data") { db in
+            try db.execute(sql: v3)
+        }
         return migrator
     }
+
+    /// Business data (imported, or pushed by the ERP) and what the rules decided. Quantities and money are decimal
+    /// text, never floating point; stock `reserved` is Ordergate's own (the sum of active reservations), as is a
+    /// credit account's `open_orders` (the value of accepted orders not yet invoiced or cancelled).
+    private static let v3 = """
+        CREATE TABLE items (
+            sku TEXT PRIMARY KEY,
+            description TEXT,
+            gtin TEXT,
+            vendor_part TEXT,
+            base_unit TEXT NOT NULL,
+            conversions TEXT NOT NULL,
+            lead_time_days INTEGER,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE buyer_parts (
+            partner_id TEXT NOT NULL,
+            buyer_part TEXT NOT NULL,
+            sku TEXT NOT NULL REFERENCES items(sku),
+            PRIMARY KEY (partner_id, buyer_part, sku)
+        );
+        CREATE INDEX buyer_parts_sku ON buyer_parts(sku);
+        -- `valid_from` is '' for an open start, so that it can be part of the key.
+        CREATE TABLE price_breaks (
+            price_list TEXT NOT NULL,
+            sku TEXT NOT NULL REFERENCES items(sku),
+            min_quantity TEXT NOT NULL,
+            unit_price TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (price_list, sku, min_quantity, valid_from)
+        );
+        CREATE TABLE contract_prices (
+            partner_id TEXT NOT NULL,
+            sku TEXT NOT NULL REFERENCES items(sku),
+            unit_price TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (partner_id, sku, valid_from)
+        );
+        CREATE TABLE credit_accounts (
+            id TEXT PRIMARY KEY,
+            credit_limit TEXT NOT NULL,
+            open_balance TEXT NOT NULL,
+            past_due TEXT NOT NULL,
+            past_due_days INTEGER NOT NULL,
+            allowed_past_due_days INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            open_orders TEXT NOT NULL DEFAULT '0',
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE nodes (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('warehouse', 'store')),
+            latitude REAL,
+            longitude REAL,
+            partners TEXT NOT NULL,
+            ship_from_store INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE stock (
+            node_id TEXT NOT NULL REFERENCES nodes(id),
+            sku TEXT NOT NULL REFERENCES items(sku),
+            on_hand TEXT NOT NULL,
+            reserved TEXT NOT NULL DEFAULT '0',
+            safety_stock TEXT NOT NULL,
+            next_replenishment TEXT,
+            replenishment_quantity TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (node_id, sku)
+        );
+        CREATE INDEX stock_sku ON stock(sku);
+        -- Where ship-to parties are: `<partner>:<party identifier>` or `postal:<country>:<postal code>`.
+        CREATE TABLE locations (
+            key TEXT PRIMARY KEY,
+            latitude REAL NOT NULL,
+            longitude REAL NOT NULL
+        );
+        -- Bumped by every import, so that the daemon reloads its copy of the catalogue.
+        CREATE TABLE data_version (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            value INTEGER NOT NULL
+        );
+        INSERT INTO data_version (id, value) VALUES (1, 0);
+
+        -- Every decision of the rules about an order (the first, and each one after a release or a change).
+        CREATE TABLE order_decisions (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            status TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            explanation TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX order_decisions_order ON order_decisions(order_id, id);
+        CREATE TABLE reservations (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            node_id TEXT NOT NULL,
+            sku TEXT NOT NULL,
+            quantity TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('active', 'released', 'shipped')),
+            created_at TEXT NOT NULL,
+            closed_at TEXT
+        );
+        CREATE INDEX reservations_order ON reservations(order_id, state);
+        CREATE TABLE holds (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            credit_account TEXT,
+            reason TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('open', 'released', 'closed')),
+            created_at TEXT NOT NULL,
+            released_at TEXT,
+            released_by TEXT,
+            note TEXT
+        );
+        CREATE UNIQUE INDEX holds_open ON holds(order_id) WHERE state = 'open';
+        CREATE INDEX holds_account ON holds(credit_account, state);
+
+        -- The value an accepted order adds to its credit account's open orders, so that a change, a cancel or an
+        -- invoice takes off exactly what was added.
+        ALTER TABLE orders ADD COLUMN credit_account TEXT;
+        ALTER TABLE orders ADD COLUMN open_value TEXT;
+        """
 
     private static let v1 = """
         CREATE TABLE partners (

@@ -173,12 +173,12 @@ public struct InboxFile: Hashable, Sendable {
 
 /// A UTC calendar date and time from Unix seconds (for folder and file names and envelope stamps; no Foundation).
 public struct CalendarDate: Sendable {
-    var year: Int
-    var month: Int
-    var day: Int
-    var hour: Int
-    var minute: Int
-    var second: Int
+    public var year: Int
+    public var month: Int
+    public var day: Int
+    public var hour: Int
+    public var minute: Int
+    public var second: Int
 
     public init(unixSeconds: Int64) {
         let days = Int(unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400)

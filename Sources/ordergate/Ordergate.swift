@@ -10,7 +10,8 @@ struct Ordergate: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ServeCommand.self, StatusCommand.self, FilesCommand.self, InspectCommand.self, ValidateCommand.self,
-            TranslateCommand.self, RenderCommand.self, MappingsCommand.self,
+            TranslateCommand.self, RenderCommand.self, MappingsCommand.self, ImportCommand.self, OrdersCommand.self,
+            HoldsCommand.self,
         ]
     )
 }

@@ -23,8 +23,13 @@ struct ConfigurationOptions: ParsableArguments {
         let configuration = try self.load()
         var logger = Logger(label: "ordergate")
         logger.logLevel = logLevel ?? configuration.logLevel
+        return try Self.reportingMappingErrors { try Daemon(configuration: configuration, logger: logger) }
+    }
+
+    /// Runs `body`; a broken mapping folder is reported and exits 78.
+    static func reportingMappingErrors<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try Daemon(configuration: configuration, logger: logger)
+            return try body()
         } catch let error as MappingFolderError {
             printError("ordergate: \(error)")
             throw ExitStatus.configurationError

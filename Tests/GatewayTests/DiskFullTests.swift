@@ -100,7 +100,7 @@ struct DiskFullTests {
         let files = try gateway.fileList()
         #expect(files.count == orders.count)
         #expect(files.allSatisfy { $0.state == "processed" })
-        #expect(try gateway.store.read { try $0.summary() }.orders == ["received": orders.count])
+        #expect(try gateway.store.read { try $0.summary() }.orders == ["validated": orders.count])
         #expect(gateway.outbox("acme").count == orders.count)
         #expect(gateway.files(under: "work").isEmpty)
         for (index, bytes) in orders.enumerated() {

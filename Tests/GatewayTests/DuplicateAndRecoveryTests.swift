@@ -62,7 +62,7 @@ struct DuplicateTests {
         try gateway.drop(acmeOrder(interchange: 15, po: "PO-SAME"), as: "b.edi", into: "acme")
         try gateway.daemon.pollOnce()
         let summary = try gateway.store.read { try $0.summary() }
-        #expect(summary.orders == ["received": 1, "duplicate": 1])
+        #expect(summary.orders == ["validated": 1, "duplicate": 1])
         // Syntax is fine, so both interchanges are acknowledged as accepted.
         #expect(gateway.outbox("acme").allSatisfy { segments($0.text).contains("AK9*A*1*1*1") })
     }
@@ -189,6 +189,6 @@ struct RecoveryTests {
         #expect(throws: ReprocessError.self) { try gateway.daemon.reprocess(fileID: 1, force: false) }
         let outcome = try gateway.daemon.reprocess(fileID: 1, force: true)
         #expect(outcome.state == .processed)
-        #expect(try gateway.store.read { try $0.summary() }.orders == ["received": 1, "duplicate": 1])
+        #expect(try gateway.store.read { try $0.summary() }.orders == ["validated": 1, "duplicate": 1])
     }
 }

@@ -21,7 +21,7 @@ struct InboxPipelineTests {
         #expect(gateway.files(under: "work").isEmpty)
 
         let summary = try gateway.store.read { try $0.summary() }
-        #expect(summary.orders["received"] == 1)
+        #expect(summary.orders["validated"] == 1)
         #expect(summary.outbound["written"] == 1)
 
         let outbox = gateway.outbox("acme")
@@ -45,7 +45,7 @@ struct InboxPipelineTests {
         let contrl = segments(outbox[0].text, terminator: "'")
         #expect(contrl.contains { $0.hasPrefix("UNH+1+CONTRL") })
         #expect(contrl.contains { $0.hasPrefix("UCI+") && $0.hasSuffix("+7") })
-        #expect(try gateway.store.read { try $0.summary() }.orders["received"] == 1)
+        #expect(try gateway.store.read { try $0.summary() }.orders["validated"] == 1)
     }
 
     @Test func cxmlOrderIsStoredWithoutAnEDIAcknowledgement() throws {
@@ -54,7 +54,7 @@ struct InboxPipelineTests {
         try gateway.daemon.pollOnce()
         let files = try gateway.fileList()
         #expect(files.map(\.state) == ["processed"])
-        #expect(try gateway.store.read { try $0.summary() }.orders["received"] == 1)
+        #expect(try gateway.store.read { try $0.summary() }.orders["validated"] == 1)
         #expect(gateway.outbox("procurenet").isEmpty)
     }
 

@@ -12,17 +12,28 @@ final class TestGateway {
 
     let root: String
     let daemon: Daemon
+    let clock: @Sendable () -> Date
 
     /// - Parameters:
     ///   - extraPartners: partner profile files (name → YAML) added to a copy of `mappings/`.
     ///   - settings: extra YAML appended to the configuration.
     ///   - root: the folder to run in (default: a new temporary folder).
-    init(extraPartners: [String: String] = [:], settings: String = "", root: String? = nil) throws {
+    ///   - rules: whether the business rules run (off by default: most tests are about the inbound pipeline, and the
+    ///     repository's partners would have every order rejected for want of business data).
+    ///   - clock: the time stamped on rows and documents.
+    init(
+        extraPartners: [String: String] = [:],
+        settings: String = "",
+        root: String? = nil,
+        rules: Bool = false,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
         let root =
             root
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("ordergate-gateway-\(UUID().uuidString)")
             .path
         self.root = root
+        self.clock = clock
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
             atPath: Self.repository.appendingPathComponent("mappings").path,
@@ -37,13 +48,15 @@ final class TestGateway {
               incompleteAfterSeconds: 1
             log:
               level: critical
+            rules:
+              enabled: \(rules)
             \(settings)
             """
         try yaml.write(toFile: root + "/ordergate.yaml", atomically: true, encoding: .utf8)
         let configuration = try Configuration.load(path: root + "/ordergate.yaml")
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        self.daemon = try Daemon(configuration: configuration, logger: logger)
+        self.daemon = try Daemon(configuration: configuration, logger: logger, clock: clock)
     }
 
     deinit {
@@ -92,6 +105,23 @@ final class TestGateway {
     func bytes(atDataPath path: String) throws -> [UInt8] {
         Array(try Data(contentsOf: URL(fileURLWithPath: self.root + "/data/" + path)))
     }
+
+    /// Loads the sample business data of `examples/data/` (items, nodes, prices, contracts, credit, stock,
+    /// locations).
+    func importSampleData() throws {
+        for kind in [ImportKind.items, .nodes, .prices, .contracts, .credit, .stock, .locations] {
+            let url = Self.repository.appendingPathComponent("examples/data/\(kind.rawValue).csv")
+            _ = try self.importData(kind, Array(try Data(contentsOf: url)), file: url.lastPathComponent)
+        }
+    }
+
+    func importData(_ kind: ImportKind, _ bytes: [UInt8], file: String) throws -> ImportSummary {
+        try BusinessImport(store: self.store, desk: self.daemon.pipeline.desk, mappings: self.daemon.mappingSet)
+            .load(kind, bytes: bytes, file: file, now: self.now)
+    }
+
+    /// The gateway's clock (the one the tests pass, or the real one).
+    var now: Date { self.clock() }
 
     func fileList() throws -> [FileSummary] {
         try self.store.read { try $0.files(limit: 1000) }.reversed()

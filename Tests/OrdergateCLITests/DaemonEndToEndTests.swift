@@ -91,6 +91,12 @@ import Testing
             encoding: .utf8
         )
         let config = root.appendingPathComponent("ordergate.yaml").path
+        // The sample business data, so that the sample partners' orders are decided and acknowledged.
+        for kind in ["items", "nodes", "prices", "contracts", "credit", "stock", "locations"] {
+            let file = repository.appendingPathComponent("examples/data/\(kind).csv").path
+            let loaded = try OrdergateCLITests.run(["import", kind, file, "--config", config])
+            #expect(loaded.status == 0, "\(kind): \(loaded.error)")
+        }
 
         // Start the daemon and wait until it says it is ready.
         let daemon = try ServedDaemon(root: root)
@@ -108,8 +114,10 @@ import Testing
             )
         }
         // Every X12 interchange gets one acknowledgement interchange (997 with TA1, or a TA1 alone for a duplicate);
-        // the EDIFACT sample gets a CONTRL; cXML and the junk get none.
-        var expected: [String: Int] = ["nordhandel": 1]
+        // the EDIFACT sample gets a CONTRL; the junk gets none. The sample partners have rules: each of their orders
+        // also gets its purchase-order acknowledgement (855, ORDRSP, cXML ConfirmationRequest). The corpus senders
+        // have no rules and get none.
+        var expected: [String: Int] = ["nordhandel": 2, "procurenet": 1, "acme": 1]
         for drop in drops where drop.partner.hasPrefix("corpus") || drop.name.hasPrefix("850-po-7731045") {
             expected[drop.partner, default: 0] += Self.interchangeCount(drop.bytes)
         }
@@ -175,10 +183,32 @@ import Testing
         #expect(status.output.contains("\"pending\"") == false)
         // The acme sample's 997 acknowledges its group and set.
         let acme = root.appendingPathComponent("outbox/acme")
-        let ackName = try #require(try FileManager.default.contentsOfDirectory(atPath: acme.path).first)
+        let acmeNames = try FileManager.default.contentsOfDirectory(atPath: acme.path).sorted()
+        let ackName = try #require(acmeNames.first { $0.hasPrefix("997-") })
         let ack = try String(contentsOf: acme.appendingPathComponent(ackName), encoding: .utf8)
         #expect(ack.contains("AK1*PO*101~"))
         #expect(ack.contains("AK9*A*1*1*1~"))
+        // Its 855 says line by line what ships: WW-1003 is 80 now and 40 backordered to the replenishment date.
+        let poaName = try #require(acmeNames.first { $0.hasPrefix("855-") })
+        let poa = try String(contentsOf: acme.appendingPathComponent(poaName), encoding: .utf8)
+        #expect(poa.contains("BAK*00*AC*7731045*20261102"), "\(poa)")
+        #expect(poa.contains("ACK*IA*80*EA*068*20261112~\nACK*IB*40*EA*068*20261204~"), "\(poa)")
+        // The EDIFACT answer is an ORDRSP; both pass our validator.
+        let nordhandel = root.appendingPathComponent("outbox/nordhandel")
+        let ordrsp = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: nordhandel.path).first { $0.hasPrefix("ORDRSP-") }
+        )
+        let validated = try OrdergateCLITests.run([
+            "validate", acme.appendingPathComponent(poaName).path, nordhandel.appendingPathComponent(ordrsp).path,
+        ])
+        #expect(validated.status == 0, "\(validated.output)\(validated.error)")
+        // The admin commands explain the decision.
+        let listed = try OrdergateCLITests.run(["orders", "list", "--partner", "acme", "--config", config])
+        let acmeOrder = try #require(listed.output.split(separator: "\t").first.map(String.init), "\(listed.error)")
+        let shown = try OrdergateCLITests.run(["orders", "show", acmeOrder, "--config", config])
+        #expect(shown.status == 0, "\(shown.error)")
+        #expect(shown.output.contains("40 backordered to 2026-12-04"), "\(shown.output)")
+        #expect(shown.output.contains("credit ok: exposure 48142.80"), "\(shown.output)")
         // No temporary file is left anywhere.
         let leftovers =
             FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String }
@@ -196,7 +226,7 @@ extension DaemonEndToEndTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let repository = OrdergateCLITests.packageRoot
         // A settle time far longer than the test waits: only the writer's close can make the file ready.
-        try "inbox:\n  settleMilliseconds: 60000\nlog:\n  level: info\n".write(
+        try "inbox:\n  settleMilliseconds: 60000\nlog:\n  level: info\nrules:\n  enabled: false\n".write(
             to: root.appendingPathComponent("ordergate.yaml"),
             atomically: false,
             encoding: .utf8

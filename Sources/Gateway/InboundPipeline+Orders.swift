@@ -1,0 +1,336 @@
+import Foundation
+import Logging
+import OrderMapping
+import OrderModel
+import OrderStore
+
+/// Storing mapped orders and handing them to the rules. Storing comes first (so that the functional acknowledgement
+/// of an interchange is queued before the purchase-order acknowledgements of its orders); `decide` then runs the rules
+/// on what was stored, in the same transaction.
+extension InboundPipeline {
+    /// An order stored by this file that the rules still have to see.
+    enum PendingDecision {
+        /// A new order: decide it.
+        case decide(orderID: Int64, Order)
+        /// A second original of a PO number: answer it as a duplicate.
+        case duplicate(orderID: Int64, Order, earlier: Int64)
+        /// A replace, change or cancel of a stored order.
+        case change(orderID: Int64, Order, target: Int64)
+        /// A change or cancel for a PO number we do not have.
+        case orphan(orderID: Int64, Order)
+    }
+
+    /// Stores an order. A second original of a PO number is stored flagged as a duplicate; a replace, change or cancel
+    /// is stored as its own row and later applied to the order it changes. Returns whether a new (non-duplicate)
+    /// order was stored; what the rules must do is appended to `pending`.
+    func storeOrder(
+        _ order: Order,
+        canonical: [UInt8],
+        partner: PartnerProfile,
+        fileID: Int64,
+        setID: Int64?,
+        tx: StoreTransaction,
+        now: Date,
+        log: inout [LogEntry],
+        pending: inout [PendingDecision]
+    ) throws -> Bool {
+        let earlier = try tx.reader.originalOrder(partnerID: partner.id, purchaseOrderNumber: order.purchaseOrderNumber)
+        if order.purpose == .original, let earlier {
+            let id = try tx.insertOrder(
+                order,
+                canonical: canonical,
+                partnerID: partner.id,
+                fileID: fileID,
+                setID: setID,
+                status: .duplicate,
+                duplicateOf: earlier,
+                note: "PO \(order.purchaseOrderNumber) was already received as order \(earlier)",
+                at: now
+            )
+            try tx.audit(
+                actor: "daemon",
+                action: "duplicate-order",
+                subject: "order:\(id)",
+                detail: "PO \(order.purchaseOrderNumber) repeats order \(earlier); not processed",
+                at: now
+            )
+            log.append(
+                (
+                    .warning,
+                    "duplicate purchase order",
+                    [
+                        "partner.id": "\(partner.id)", "order.id": "\(id)",
+                        "order.po": "\(order.purchaseOrderNumber)", "order.duplicate_of": "\(earlier)",
+                    ]
+                )
+            )
+            pending.append(.duplicate(orderID: id, order, earlier: earlier))
+            return false
+        }
+        // A replace for a PO we never had is the order itself: it is stored as the original.
+        var stored = order
+        var storedCanonical = canonical
+        if order.purpose == .replace && earlier == nil {
+            stored.purpose = .original
+            storedCanonical = try Self.canonicalJSON(stored, partnerID: partner.id)
+        }
+        let id = try tx.insertOrder(
+            stored,
+            canonical: storedCanonical,
+            partnerID: partner.id,
+            fileID: fileID,
+            setID: setID,
+            status: .received,
+            at: now
+        )
+        log.append(
+            (
+                .info,
+                "order received",
+                [
+                    "partner.id": "\(partner.id)", "order.id": "\(id)", "order.po": "\(order.purchaseOrderNumber)",
+                    "order.purpose": "\(order.purpose.rawValue)",
+                    "interchange.control_number": "\(order.source?.interchangeControlNumber ?? "")",
+                ]
+            )
+        )
+        switch stored.purpose {
+        case .original, .confirmation: pending.append(.decide(orderID: id, stored))
+        case .replace, .change, .cancel:
+            if let earlier {
+                pending.append(.change(orderID: id, stored, target: earlier))
+            } else {
+                pending.append(.orphan(orderID: id, stored))
+            }
+        }
+        return true
+    }
+
+    /// Runs the rules on the orders a file stored, in order. Returns the purchase-order acknowledgements queued.
+    func decide(
+        _ pending: [PendingDecision],
+        partner: PartnerProfile,
+        fileID: Int64,
+        tx: StoreTransaction,
+        now: Date,
+        log: inout [LogEntry]
+    ) throws -> Int {
+        guard !pending.isEmpty else { return 0 }
+        let mappings = self.mappings.current
+        var sent = 0
+        for item in pending {
+            switch item {
+            case .decide(let orderID, let order):
+                try tx.recordStatus(orderID: orderID, .validated, note: Self.validatedNote(order), at: now)
+                guard self.configuration.rulesEnabled else { continue }
+                if let decided = try self.desk.decide(
+                    orderID: orderID,
+                    order: order,
+                    partner: partner,
+                    mappings: mappings,
+                    fileID: fileID,
+                    tx: tx,
+                    now: now
+                ) {
+                    sent += decided.acknowledgements
+                    log += decided.log
+                }
+            case .duplicate(let orderID, let order, let earlier):
+                if self.configuration.rulesEnabled,
+                    try self.desk.answerDuplicate(
+                        orderID: orderID,
+                        order: order,
+                        earlier: earlier,
+                        partner: partner,
+                        mappings: mappings,
+                        fileID: fileID,
+                        tx: tx,
+                        now: now,
+                        log: &log
+                    )
+                {
+                    sent += 1
+                }
+            case .orphan(let orderID, let order):
+                let reason = "there is no order \(order.purchaseOrderNumber) to \(order.purpose.rawValue)"
+                try tx.recordStatus(orderID: orderID, .rejected, note: reason, at: now)
+                log.append(
+                    (
+                        .warning,
+                        "order change for an unknown PO",
+                        ["partner.id": "\(partner.id)", "order.id": "\(orderID)", "reason": "\(reason)"]
+                    )
+                )
+            case .change(let orderID, let change, let target):
+                sent += try self.applyChange(
+                    orderID: orderID,
+                    change,
+                    to: target,
+                    partner: partner,
+                    mappings: mappings,
+                    fileID: fileID,
+                    tx: tx,
+                    now: now,
+                    log: &log
+                )
+            }
+        }
+        return sent
+    }
+
+    static func validatedNote(_ order: Order) -> String {
+        var note = "\(order.lines.count) lines"
+        if let mapping = order.source?.mapping { note += ", mapped with \(mapping)" }
+        return note
+    }
+
+    /// Applies a replace, change or cancel to the stored order: a cancel withdraws it (reservations, open value,
+    /// hold); a replace or change rewrites it (the difference goes into its history) and decides it again, which
+    /// sends the partner a new acknowledgement.
+    private func applyChange(
+        orderID: Int64,
+        _ change: Order,
+        to target: Int64,
+        partner: PartnerProfile,
+        mappings: MappingSet,
+        fileID: Int64,
+        tx: StoreTransaction,
+        now: Date,
+        log: inout [LogEntry]
+    ) throws -> Int {
+        guard let current = try tx.reader.order(id: target), let header = try tx.reader.orderHeader(id: target) else {
+            return 0
+        }
+        if header.status == OrderStatus.cancelled.rawValue {
+            let reason =
+                "order \(target) (PO \(change.purchaseOrderNumber)) was cancelled; the \(change.purpose) is ignored"
+            try tx.recordStatus(orderID: orderID, .rejected, note: reason, at: now)
+            log.append((.warning, "change to a cancelled order", ["order.id": "\(orderID)", "reason": "\(reason)"]))
+            return 0
+        }
+        let metadata: Logger.Metadata = [
+            "partner.id": "\(partner.id)", "order.id": "\(target)", "order.po": "\(change.purchaseOrderNumber)",
+            "order.change_id": "\(orderID)",
+        ]
+        if change.purpose == .cancel {
+            try self.desk.withdraw(
+                orderID: target,
+                actor: "daemon",
+                note: "cancelled by order \(orderID)",
+                tx: tx,
+                now: now
+            )
+            try tx.recordStatus(orderID: target, .cancelled, note: "cancelled by the buyer (order \(orderID))", at: now)
+            try tx.recordStatus(orderID: orderID, .applied, note: "cancels order \(target)", at: now)
+            log.append((.notice, "order cancelled", metadata))
+            return 0
+        }
+        var merged = change.purpose == .replace ? change : OrderChanges.merge(change, into: current)
+        merged.id = nil
+        merged.purpose = .original
+        let difference = OrderChanges.describe(from: current, to: merged)
+        try tx.replaceOrderContent(
+            orderID: target,
+            merged,
+            canonical: try Self.canonicalJSON(merged, partnerID: partner.id),
+            at: now
+        )
+        try tx.recordStatus(
+            orderID: target,
+            .changed,
+            note: "\(change.purpose.rawValue) (order \(orderID)): \(difference)",
+            at: now
+        )
+        try tx.recordStatus(orderID: orderID, .applied, note: "applied to order \(target): \(difference)", at: now)
+        try self.desk.withdraw(orderID: target, actor: "daemon", note: "changed by order \(orderID)", tx: tx, now: now)
+        log.append((.notice, "order changed", metadata.merging(["change": "\(difference)"]) { $1 }))
+        let decided = try self.desk.decide(
+            orderID: target,
+            order: merged,
+            partner: partner,
+            mappings: mappings,
+            fileID: fileID,
+            tx: tx,
+            now: now
+        )
+        log += decided?.log ?? []
+        return decided?.acknowledgements ?? 0
+    }
+}
+
+/// How a change applies to a stored order, and what it changed.
+enum OrderChanges {
+    /// A change (X12 BEG01 04): its lines replace the lines with the same line number or are added, a line with a
+    /// zero quantity is deleted; the dates, parties and references it gives replace the stored ones.
+    static func merge(_ change: Order, into current: Order) -> Order {
+        var merged = current
+        for line in change.lines {
+            let index = merged.lines.firstIndex { $0.lineNumber != nil && $0.lineNumber == line.lineNumber }
+            let deletes = line.quantity.map { $0.value == 0 } ?? false
+            switch (index, deletes) {
+            case (let index?, true): merged.lines.remove(at: index)
+            case (let index?, false): merged.lines[index] = line
+            case (nil, false): merged.lines.append(line)
+            case (nil, true): break
+            }
+        }
+        if let date = change.requestedDeliveryDate { merged.requestedDeliveryDate = date }
+        if let date = change.requestedShipDate { merged.requestedShipDate = date }
+        if let date = change.cancelAfter { merged.cancelAfter = date }
+        if !change.parties.isEmpty { merged.parties = change.parties }
+        if !change.references.isEmpty { merged.references = change.references }
+        if let date = change.orderDate { merged.orderDate = date }
+        merged.source = change.source ?? merged.source
+        return merged
+    }
+
+    /// The difference between two versions of an order, line by line (by line number, else by position).
+    static func describe(from old: Order, to new: Order) -> String {
+        var parts: [String] = []
+        func key(_ line: OrderLine, _ index: Int) -> String { line.lineNumber ?? "#\(index + 1)" }
+        func item(_ line: OrderLine) -> String {
+            line.item.sku ?? line.item.vendorPart ?? line.item.buyerPart ?? line.item.gtin ?? "?"
+        }
+        func quantity(_ line: OrderLine) -> String {
+            line.quantity.map { DecimalText.format($0.value) } ?? "?"
+        }
+        if old.requestedDeliveryDate != new.requestedDeliveryDate {
+            parts.append(
+                "delivery date \(old.requestedDeliveryDate?.description ?? "none") -> "
+                    + (new.requestedDeliveryDate?.description ?? "none")
+            )
+        }
+        if old.requestedShipDate != new.requestedShipDate {
+            parts.append(
+                "ship date \(old.requestedShipDate?.description ?? "none") -> "
+                    + (new.requestedShipDate?.description ?? "none")
+            )
+        }
+        let oldLines = Dictionary(
+            old.lines.enumerated().map { (key($1, $0), $1) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        let newKeys = Set(new.lines.enumerated().map { key($1, $0) })
+        for (index, line) in new.lines.enumerated() {
+            let name = "line \(key(line, index))"
+            guard let before = oldLines[key(line, index)] else {
+                parts.append("\(name) added (\(item(line)) \(quantity(line)))")
+                continue
+            }
+            if item(before) != item(line) { parts.append("\(name) item \(item(before)) -> \(item(line))") }
+            if before.quantity != line.quantity {
+                parts.append("\(name) \(item(line)) quantity \(quantity(before)) -> \(quantity(line))")
+            }
+            if before.unitPrice != line.unitPrice {
+                parts.append(
+                    "\(name) price \(before.unitPrice.map { DecimalText.format($0.amount) } ?? "none") -> "
+                        + (line.unitPrice.map { DecimalText.format($0.amount) } ?? "none")
+                )
+            }
+        }
+        for (index, line) in old.lines.enumerated() where !newKeys.contains(key(line, index)) {
+            parts.append("line \(key(line, index)) removed (\(item(line)))")
+        }
+        return parts.isEmpty ? "no changes" : parts.joined(separator: "; ")
+    }
+}

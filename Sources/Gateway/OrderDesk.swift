@@ -1,0 +1,461 @@
+import EDISyntax
+import Foundation
+import Logging
+import OrderMapping
+import OrderModel
+import OrderRules
+import OrderStore
+import Spool
+
+extension PartnerProfile {
+    /// The partner's rule settings; nil when its profile has no `rules:` (its orders are stored and validated, not
+    /// decided, and get no purchase-order acknowledgement).
+    func ruleSettings() throws(RuleSettingsError) -> RuleSettings? {
+        self.rules.isEmpty ? nil : try RuleSettings(profileRules: self.rules)
+    }
+}
+
+/// A request the desk cannot carry out (an order that is not on hold, an unknown order).
+public struct OrderDeskError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+/// The business side of a stored order: runs the rules on it inside the caller's transaction and commits what they
+/// decided with the order — the decision with its explanation, the status history, the stock reservations, the
+/// credit hold or the open-order value, and the purchase-order acknowledgement (855, ORDRSP, cXML, UBL, per the
+/// partner's outbound map), rendered and checked before it is queued. Holds are released here (by an admin, or when a
+/// credit import lowers the exposure), and changes and cancels are applied here.
+///
+/// The catalogue (items, prices, contracts, nodes, locations) is kept in memory and read again when an import has
+/// changed it; stock and credit are read in the transaction, so that each decision sees the reservations of the ones
+/// before it.
+public final class OrderDesk: @unchecked Sendable {
+    let configuration: Configuration
+    private let lock = NSLock()
+    private var cachedCatalog: (version: Int, data: BusinessData)?
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// The catalogue as of the transaction.
+    func catalog(_ reader: StoreReader) throws -> BusinessData {
+        let version = try reader.dataVersion()
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        if let cached = self.cachedCatalog, cached.version == version { return cached.data }
+        let data = try reader.catalog()
+        self.cachedCatalog = (version, data)
+        return data
+    }
+
+    /// What deciding an order did.
+    struct Decided {
+        var decision: OrderDecision
+        /// Acknowledgements queued (0 or 1).
+        var acknowledgements: Int
+        var log: [InboundPipeline.LogEntry]
+    }
+
+    /// Evaluates an order against the data as of the transaction, without writing anything.
+    func evaluate(
+        _ order: Order,
+        partner: PartnerProfile,
+        settings: RuleSettings,
+        tx: StoreTransaction,
+        now: Date,
+        creditRelease: String? = nil
+    ) throws -> OrderDecision {
+        var data = try self.catalog(tx.reader)
+        data.stock = try tx.reader.stock(skus: OrderRules(data: data).candidateSKUs(of: order, partnerID: partner.id))
+        var openOrders: Decimal = 0
+        if let accountID = settings.creditAccount, let (account, open) = try tx.reader.creditAccount(id: accountID) {
+            data.creditAccounts = [accountID: account]
+            openOrders = open
+        }
+        return OrderRules(data: data).evaluate(
+            order,
+            partnerID: partner.id,
+            settings: settings,
+            openOrders: openOrders,
+            today: Self.documentDate(now).dateOnly,
+            creditRelease: creditRelease
+        )
+    }
+
+    /// Runs the rules on a stored order and commits the decision with it. Returns nil when the partner has no rules.
+    func decide(
+        orderID: Int64,
+        order: Order,
+        partner: PartnerProfile,
+        mappings: MappingSet,
+        fileID: Int64?,
+        tx: StoreTransaction,
+        now: Date,
+        actor: String = "rules",
+        creditRelease: String? = nil
+    ) throws -> Decided? {
+        guard let settings = try partner.ruleSettings() else { return nil }
+        let decision = try self.evaluate(
+            order,
+            partner: partner,
+            settings: settings,
+            tx: tx,
+            now: now,
+            creditRelease: creditRelease
+        )
+        return try self.apply(
+            decision,
+            orderID: orderID,
+            order: order,
+            partner: partner,
+            settings: settings,
+            mappings: mappings,
+            fileID: fileID,
+            tx: tx,
+            now: now,
+            actor: actor
+        )
+    }
+
+    /// Commits a decision: the decision row, the status history, reservations, hold or open-order value, and the
+    /// acknowledgement.
+    func apply(
+        _ decision: OrderDecision,
+        orderID: Int64,
+        order: Order,
+        partner: PartnerProfile,
+        settings: RuleSettings,
+        mappings: MappingSet,
+        fileID: Int64?,
+        tx: StoreTransaction,
+        now: Date,
+        actor: String
+    ) throws -> Decided {
+        let explanation = decision.explanation(of: order)
+        try tx.recordDecision(
+            orderID: orderID,
+            status: decision.status.rawValue,
+            actor: actor,
+            decision: try CanonicalJSON.encode(decision),
+            explanation: explanation,
+            at: now
+        )
+        let summary = Self.summary(decision)
+        var log: [InboundPipeline.LogEntry] = []
+        let metadata: Logger.Metadata = [
+            "partner.id": "\(partner.id)", "order.id": "\(orderID)", "order.po": "\(order.purchaseOrderNumber)",
+            "order.decision": "\(decision.status.rawValue)",
+        ]
+        switch decision.status {
+        case .accepted, .acceptedWithChanges:
+            try tx.recordStatus(
+                orderID: orderID,
+                decision.status == .accepted ? .accepted : .acceptedWithChanges,
+                note: summary,
+                at: now
+            )
+            try tx.setOpenValue(orderID: orderID, account: settings.creditAccount, value: decision.credit.orderValue)
+            if !decision.reservations.isEmpty {
+                try tx.reserve(orderID: orderID, decision.reservations, at: now)
+                let reserved = decision.reservations.map {
+                    "\(DecimalText.format($0.quantity)) \($0.sku) at \($0.nodeID)"
+                }
+                try tx.recordStatus(
+                    orderID: orderID,
+                    .allocated,
+                    note: "reserved " + reserved.joined(separator: ", "),
+                    at: now
+                )
+            }
+            log.append((.info, "order decided", metadata))
+        case .onHold:
+            try tx.recordStatus(orderID: orderID, .held, note: decision.credit.reason, at: now)
+            try tx.setOpenValue(orderID: orderID, account: nil, value: nil)
+            try tx.openHold(
+                orderID: orderID,
+                creditAccount: settings.creditAccount,
+                reason: decision.credit.reason,
+                at: now
+            )
+            log.append((.warning, "order held", metadata.merging(["reason": "\(decision.credit.reason)"]) { $1 }))
+        case .rejected:
+            try tx.recordStatus(orderID: orderID, .rejected, note: summary, at: now)
+            try tx.setOpenValue(orderID: orderID, account: nil, value: nil)
+            log.append((.warning, "order rejected", metadata.merging(["reason": "\(summary)"]) { $1 }))
+        }
+        let acknowledgement = decision.acknowledgement(
+            of: order,
+            number: String(orderID),
+            date: Self.documentDate(now).dateOnly
+        )
+        let sent = try self.sendAcknowledgement(
+            acknowledgement,
+            orderID: orderID,
+            partner: partner,
+            mappings: mappings,
+            fileID: fileID,
+            tx: tx,
+            now: now,
+            log: &log
+        )
+        return Decided(decision: decision, acknowledgements: sent ? 1 : 0, log: log)
+    }
+
+    /// Answers a second original of a PO number with an acknowledgement that rejects it, when the partner's duplicate
+    /// policy is to reject.
+    func answerDuplicate(
+        orderID: Int64,
+        order: Order,
+        earlier: Int64,
+        partner: PartnerProfile,
+        mappings: MappingSet,
+        fileID: Int64?,
+        tx: StoreTransaction,
+        now: Date,
+        log: inout [InboundPipeline.LogEntry]
+    ) throws -> Bool {
+        guard partner.duplicatePolicy == "reject", try partner.ruleSettings() != nil else { return false }
+        let reason = "duplicate: PO \(order.purchaseOrderNumber) was already received (order \(earlier))"
+        let acknowledgement = Acknowledgement.rejecting(
+            order,
+            number: String(orderID),
+            date: Self.documentDate(now).dateOnly,
+            reason: reason
+        )
+        return try self.sendAcknowledgement(
+            acknowledgement,
+            orderID: orderID,
+            partner: partner,
+            mappings: mappings,
+            fileID: fileID,
+            tx: tx,
+            now: now,
+            log: &log
+        )
+    }
+
+    /// Renders, checks and queues a purchase-order acknowledgement, when the partner takes them and has a map for
+    /// them. A document that fails our own check is not sent: the failure is audited and logged (it is a mapping
+    /// defect to fix, and the decision stands).
+    private func sendAcknowledgement(
+        _ acknowledgement: Acknowledgement,
+        orderID: Int64,
+        partner: PartnerProfile,
+        mappings: MappingSet,
+        fileID: Int64?,
+        tx: StoreTransaction,
+        now: Date,
+        log: inout [InboundPipeline.LogEntry]
+    ) throws -> Bool {
+        guard partner.sendsPurchaseOrderAcknowledgement else { return false }
+        let renderer = DocumentRenderer(mappings: mappings)
+        guard let map = renderer.map(for: partner, record: .acknowledgement) else { return false }
+        let interchange = try tx.nextControlNumber(partnerID: partner.id, kind: "interchange")
+        let group = map.format == .x12 ? try tx.nextControlNumber(partnerID: partner.id, kind: "group") : 1
+        let problem: String?
+        var bytes: [UInt8] = []
+        do {
+            bytes = try renderer.render(
+                .acknowledgement(acknowledgement),
+                with: map,
+                for: partner,
+                controlNumbers: ControlNumbers(interchange: interchange, group: group, transactionSet: 1),
+                now: Self.documentDate(now)
+            )
+            problem = Self.check(bytes, format: map.format)
+        } catch {
+            problem = "\(error)"
+        }
+        if let problem {
+            try tx.audit(
+                actor: "rules",
+                action: "acknowledgement-not-sent",
+                subject: "order:\(orderID)",
+                detail: "\(map.id): \(problem)",
+                at: now
+            )
+            log.append(
+                (
+                    .error,
+                    "purchase-order acknowledgement failed its check and was not sent",
+                    [
+                        "partner.id": "\(partner.id)", "order.id": "\(orderID)", "map": "\(map.id)",
+                        "error": "\(problem)",
+                    ]
+                )
+            )
+            return false
+        }
+        let fileExtension =
+            switch map.format {
+            case .x12: "x12"
+            case .edifact: "edi"
+            case .xml: "xml"
+            }
+        let outboundID = try tx.enqueueOutbound(
+            partnerID: partner.id,
+            kind: map.document,
+            folder: self.configuration.outboxFolder(of: partner),
+            fileExtension: fileExtension,
+            content: bytes,
+            controlNumber: String(interchange),
+            fileID: fileID,
+            orderID: orderID,
+            at: now
+        )
+        try tx.insertAcknowledgement(
+            kind: map.document,
+            partnerID: partner.id,
+            fileID: fileID,
+            interchangeID: nil,
+            orderID: orderID,
+            status: acknowledgement.status.rawValue,
+            outboundID: outboundID,
+            at: now
+        )
+        return true
+    }
+
+    /// Our own check of a rendered document: X12 and EDIFACT against their schemas.
+    static func check(_ bytes: [UInt8], format: MapFormat) -> String? {
+        guard format != .xml else { return nil }
+        let report = EDIValidator().validate(bytes: bytes)
+        guard !report.isValid else { return nil }
+        return report.allErrors.prefix(5).map { "\($0)" }.joined(separator: "; ")
+    }
+
+    // MARK: Holds
+
+    /// Releases an order's credit hold and decides it again with the hold lifted; the partner gets the updated
+    /// acknowledgement.
+    public func release(
+        orderID: Int64,
+        actor: String,
+        note: String,
+        mappings: MappingSet,
+        tx: StoreTransaction,
+        now: Date
+    ) throws -> OrderDecision {
+        guard let header = try tx.reader.orderHeader(id: orderID), let order = try tx.reader.order(id: orderID) else {
+            throw OrderDeskError(description: "there is no order \(orderID)")
+        }
+        guard header.status == OrderStatus.held.rawValue,
+            try tx.closeHold(orderID: orderID, state: "released", by: actor, note: note, at: now)
+        else {
+            throw OrderDeskError(description: "order \(orderID) is not on hold (its status is \(header.status))")
+        }
+        guard let partner = mappings.partners[header.partnerID] else {
+            throw OrderDeskError(description: "order \(orderID): no profile for partner \(header.partnerID)")
+        }
+        try tx.audit(actor: actor, action: "hold-released", subject: "order:\(orderID)", detail: note, at: now)
+        guard
+            let decided = try self.decide(
+                orderID: orderID,
+                order: order,
+                partner: partner,
+                mappings: mappings,
+                fileID: nil,
+                tx: tx,
+                now: now,
+                actor: actor,
+                creditRelease: "by \(actor): \(note)"
+            )
+        else { throw OrderDeskError(description: "partner \(partner.id) has no rules") }
+        return decided.decision
+    }
+
+    /// Decides again the held orders of the given credit accounts (after a credit import) and releases those whose
+    /// exposure is now within the terms, oldest first. Returns the released order IDs.
+    public func recheckHolds(
+        accounts: Set<String>,
+        mappings: MappingSet,
+        tx: StoreTransaction,
+        now: Date
+    ) throws -> [Int64] {
+        var released: [Int64] = []
+        for account in accounts.sorted() {
+            for hold in try tx.reader.holds(state: "open", account: account) {
+                guard let partner = mappings.partners[hold.partnerID], let settings = try partner.ruleSettings(),
+                    let order = try tx.reader.order(id: hold.orderID)
+                else { continue }
+                let decision = try self.evaluate(order, partner: partner, settings: settings, tx: tx, now: now)
+                guard decision.status != .onHold else { continue }
+                let note = "exposure within the terms after a credit update: \(decision.credit.reason)"
+                try tx.closeHold(orderID: hold.orderID, state: "released", by: "credit-recheck", note: note, at: now)
+                try tx.audit(
+                    actor: "credit-recheck",
+                    action: "hold-released",
+                    subject: "order:\(hold.orderID)",
+                    detail: note,
+                    at: now
+                )
+                _ = try self.apply(
+                    decision,
+                    orderID: hold.orderID,
+                    order: order,
+                    partner: partner,
+                    settings: settings,
+                    mappings: mappings,
+                    fileID: nil,
+                    tx: tx,
+                    now: now,
+                    actor: "credit-recheck"
+                )
+                released.append(hold.orderID)
+            }
+        }
+        return released
+    }
+
+    // MARK: Changes and cancels
+
+    /// Undoes what an order's last decision committed (reservations, open-order value, an open hold), before a
+    /// change is decided or a cancel is recorded.
+    func withdraw(orderID: Int64, actor: String, note: String, tx: StoreTransaction, now: Date) throws {
+        try tx.releaseReservations(orderID: orderID, at: now)
+        try tx.setOpenValue(orderID: orderID, account: nil, value: nil)
+        try tx.closeHold(orderID: orderID, state: "closed", by: actor, note: note, at: now)
+    }
+
+    // MARK: Helpers
+
+    /// A one-line summary of a decision for the status history.
+    static func summary(_ decision: OrderDecision) -> String {
+        var counts: [String: Int] = [:]
+        for line in decision.lines {
+            let word =
+                if line.rejection != nil && line.allocated == 0 && line.backordered == 0 {
+                    "rejected"
+                } else if line.backordered > 0 {
+                    "backordered"
+                } else if line.cancelled > 0 {
+                    "short"
+                } else if let price = line.price, price.orderedUnitPrice != nil,
+                    price.acceptedUnitPrice != price.orderedUnitPrice
+                {
+                    "price changed"
+                } else {
+                    "accepted"
+                }
+            counts[word, default: 0] += 1
+        }
+        let parts = ["accepted", "price changed", "short", "backordered", "rejected"].compactMap { word in
+            counts[word].map { "\($0) \(word)" }
+        }
+        return "\(decision.lines.count) lines: " + parts.joined(separator: ", ")
+    }
+
+    /// A UTC date and time as a document date.
+    static func documentDate(_ date: Date) -> DocumentDate {
+        let stamp = CalendarDate(unixSeconds: Int64(date.timeIntervalSince1970))
+        return DocumentDate(
+            year: stamp.year,
+            month: stamp.month,
+            day: stamp.day,
+            hour: stamp.hour,
+            minute: stamp.minute,
+            second: stamp.second
+        )!
+    }
+}

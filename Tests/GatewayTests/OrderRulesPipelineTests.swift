@@ -1,0 +1,269 @@
+import EDISyntax
+import Foundation
+import Gateway
+import OrderModel
+import OrderStore
+import Testing
+
+/// The business rules inside the daemon: the sample partners' orders, decided against the sample business data of
+/// `examples/data/`, answered with 855 / ORDRSP / cXML ConfirmationRequest in the same transaction, with
+/// reservations, holds, releases, replacements and cancels. See examples/data/README.md for the expected decisions.
+@Suite("Order rules in the pipeline")
+struct OrderRulesPipelineTests {
+    /// 2026-11-10 12:00:00 UTC: a fixed clock, so that the documents are byte for byte the same on every run.
+    static let clock: @Sendable () -> Date = { Date(timeIntervalSince1970: 1_794_312_000) }
+
+    /// The sample files in the order the demo sends them.
+    static let samples: [(partner: String, file: String)] = [
+        ("acme", "examples/acme/850-po-7731045.edi"),
+        ("nordhandel", "examples/nordhandel/orders-4500098765.edi"),
+        ("procurenet", "examples/procurenet/orderrequest-PN-PO-2026-000871.xml"),
+        ("nordhandel", "examples/nordhandel/orders-4500098765-replacement.edi"),
+        ("acme", "examples/acme/850-two-pos-unknown-item.edi"),
+        ("procurenet", "examples/procurenet/orderrequest-PN-PO-2026-000904-price-differs.xml"),
+    ]
+
+    static func gatewayWithSamples() throws -> TestGateway {
+        let gateway = try TestGateway(rules: true, clock: Self.clock)
+        try gateway.importSampleData()
+        for sample in Self.samples {
+            try gateway.drop(example: sample.file, into: sample.partner)
+            #expect(try gateway.daemon.pollOnce() == 1)
+        }
+        return gateway
+    }
+
+    static func orderID(_ gateway: TestGateway, partner: String, po: String) throws -> Int64 {
+        try #require(
+            try gateway.store.read { reader in
+                try reader.orderSummaries(status: nil, partnerID: partner, limit: 100).last {
+                    $0.purchaseOrderNumber == po && $0.purpose == "original"
+                }?.id
+            }
+        )
+    }
+
+    static func history(_ gateway: TestGateway, _ orderID: Int64) throws -> [String] {
+        try gateway.store.read { try $0.statusHistory(orderID: orderID) }.map(\.status)
+    }
+
+    static let goldenFolder = TestGateway.repository.appendingPathComponent("Tests/GatewayTests/Golden")
+
+    @Test func samplePartnersGetTheAcknowledgementsOfTheGoldenFilesAndTheyPassValidation() throws {
+        let gateway = try Self.gatewayWithSamples()
+        let update = ProcessInfo.processInfo.environment["ORDERGATE_UPDATE_GOLDEN"] != nil
+        var checked = 0
+        for partner in ["acme", "nordhandel", "procurenet"] {
+            for document in gateway.outbox(partner)
+            where ["855-", "ORDRSP-", "ConfirmationRequest-"].contains(where: document.name.hasPrefix) {
+                let golden = Self.goldenFolder.appendingPathComponent("\(partner)/\(document.name)")
+                if update {
+                    try FileManager.default.createDirectory(
+                        at: golden.deletingLastPathComponent(),
+                        withIntermediateDirectories: true
+                    )
+                    try document.text.write(to: golden, atomically: true, encoding: .utf8)
+                }
+                let expected = try String(contentsOf: golden, encoding: .utf8)
+                #expect(document.text == expected, "\(document.name) differs from its golden file")
+                if !document.name.hasPrefix("ConfirmationRequest") {
+                    let report = EDIValidator().validate(bytes: Array(document.text.utf8))
+                    #expect(report.isValid, "\(document.name): \(report.allErrors)")
+                }
+                checked += 1
+            }
+        }
+        // acme: 3 orders (7731045, 7731112, 7731113); nordhandel: original and replacement; procurenet: 2.
+        #expect(checked == 7)
+        let goldenCount = try ["acme", "nordhandel", "procurenet"].reduce(0) {
+            $0 + (try FileManager.default.contentsOfDirectory(atPath: Self.goldenFolder.path + "/" + $1).count)
+        }
+        #expect(goldenCount == checked, "every golden file is produced")
+    }
+
+    @Test func eachSampleOrderIsDecidedAsTheSampleDataIntends() throws {
+        let gateway = try Self.gatewayWithSamples()
+        // acme 7731045: WW-1003 80 now from DC-EAST, 40 backordered; accepted with changes, then allocated.
+        let acme = try Self.orderID(gateway, partner: "acme", po: "7731045")
+        #expect(try Self.history(gateway, acme) == ["received", "validated", "acceptedWithChanges", "allocated"])
+        let reservations = try gateway.store.read { try $0.reservations(orderID: acme) }
+        #expect(reservations.first { $0.sku == "WW-1003" }?.quantity == 80)
+        #expect(reservations.allSatisfy { $0.nodeID == "DC-EAST" && $0.state == "active" })
+        // 7731113: the unknown item is rejected, the rest accepted.
+        let unknown = try Self.orderID(gateway, partner: "acme", po: "7731113")
+        let decision = try #require(try gateway.store.read { try $0.decisions(orderID: unknown) }.last)
+        #expect(decision.status == "acceptedWithChanges")
+        #expect(decision.explanation.contains("unknown item (buyer part 20457397, GTIN 614141100996"))
+        // procurenet PN-PO-2026-000904: over its credit limit, held with the numbers, nothing reserved.
+        let held = try Self.orderID(gateway, partner: "procurenet", po: "PN-PO-2026-000904")
+        #expect(try Self.history(gateway, held).last == "held")
+        #expect(try gateway.store.read { try $0.reservations(orderID: held) }.isEmpty)
+        let hold = try #require(try gateway.store.read { try $0.holds() }.first)
+        #expect(hold.orderID == held)
+        #expect(hold.reason.contains("over the limit by 641.20"))
+        #expect(hold.reason.contains("open orders 840.80"))
+    }
+
+    @Test func aReplacementAppliesItsDifferenceAndMovesTheReservations() throws {
+        let gateway = try Self.gatewayWithSamples()
+        let order = try Self.orderID(gateway, partner: "nordhandel", po: "4500098765")
+        let history = try gateway.store.read { try $0.statusHistory(orderID: order) }
+        let changed = try #require(history.first { $0.status == "changed" })
+        #expect(changed.note?.contains("delivery date 2026-11-17 -> 2026-11-19") == true)
+        #expect(changed.note?.contains("line 2 WW-1002 quantity 120 -> 180") == true)
+        #expect(changed.note?.contains("line 4 removed (WW-2002)") == true)
+        #expect(changed.note?.contains("line 5 added (WW-1004 96)") == true)
+        let reservations = try gateway.store.read { try $0.reservations(orderID: order) }
+        // The original's reservations are released (WW-2002 with them), the replacement's are active.
+        #expect(reservations.filter { $0.state == "released" }.contains { $0.sku == "WW-2002" })
+        #expect(!reservations.filter { $0.state == "active" }.contains { $0.sku == "WW-2002" })
+        #expect(reservations.filter { $0.state == "active" }.first { $0.sku == "WW-1002" }?.quantity == 180)
+        // Stock reserved equals the active reservations: nothing leaked from the first decision.
+        let stock = try gateway.store.read { try $0.allStock() }
+        let west = try #require(stock.first { $0.nodeID == "DC-WEST" && $0.sku == "WW-2002" })
+        #expect(west.reserved == 0)
+        // The stored order is the replacement, and a second ORDRSP went out.
+        let stored = try #require(try gateway.store.read { try $0.order(id: order) })
+        #expect(stored.lines.map(\.lineNumber) == ["1", "2", "3", "5"])
+        #expect(gateway.outbox("nordhandel").filter { $0.name.hasPrefix("ORDRSP-") }.count == 2)
+    }
+
+    @Test func anAdminReleaseDecidesTheHeldOrderAgainAndSendsTheUpdate() throws {
+        let gateway = try Self.gatewayWithSamples()
+        let held = try Self.orderID(gateway, partner: "procurenet", po: "PN-PO-2026-000904")
+        let before = gateway.outbox("procurenet").count
+        let decision = try gateway.store.write { tx in
+            try gateway.daemon.pipeline.desk.release(
+                orderID: held,
+                actor: "admin:test",
+                note: "paid by wire",
+                mappings: gateway.daemon.mappingSet,
+                tx: tx,
+                now: gateway.now
+            )
+        }
+        #expect(decision.status == .acceptedWithChanges)  // line 1 at our price
+        #expect(decision.credit.reason.hasPrefix("hold released (by admin:test: paid by wire)"))
+        #expect(try Self.history(gateway, held).suffix(3) == ["held", "acceptedWithChanges", "allocated"])
+        #expect(try gateway.store.read { try $0.holds() }.isEmpty)
+        #expect(try gateway.store.read { try $0.holds(state: "released") }.first?.note == "paid by wire")
+        try gateway.daemon.pollOnce()
+        let confirmations = gateway.outbox("procurenet")
+        #expect(confirmations.count == before + 1)
+        #expect(confirmations.last?.text.contains("type=\"detail\"") == true)
+        // Releasing again is refused: the order is no longer on hold.
+        #expect(throws: OrderDeskError.self) {
+            try gateway.store.write { tx in
+                try gateway.daemon.pipeline.desk.release(
+                    orderID: held,
+                    actor: "admin:test",
+                    note: "again",
+                    mappings: gateway.daemon.mappingSet,
+                    tx: tx,
+                    now: gateway.now
+                )
+            }
+        }
+    }
+
+    @Test func aPaymentImportReleasesTheHoldsItBringsWithinTheLimit() throws {
+        let gateway = try Self.gatewayWithSamples()
+        let held = try Self.orderID(gateway, partner: "procurenet", po: "PN-PO-2026-000904")
+        // A payment that is not enough keeps the hold.
+        let partial = "account,limit,openBalance,currency\nPROCURENET,5000.00,3800.00,USD\n"
+        #expect(try gateway.importData(.credit, Array(partial.utf8), file: "credit.csv").releasedHolds.isEmpty)
+        #expect(try Self.history(gateway, held).last == "held")
+        // Enough: 1000.00 + 840.80 + 900.40 = 2741.20 <= 5000.
+        let paid = "account,limit,openBalance,currency\nPROCURENET,5000.00,1000.00,USD\n"
+        #expect(try gateway.importData(.credit, Array(paid.utf8), file: "credit.csv").releasedHolds == [held])
+        #expect(try Self.history(gateway, held).suffix(2) == ["acceptedWithChanges", "allocated"])
+        let hold = try #require(try gateway.store.read { try $0.holds(state: "released") }.first)
+        #expect(hold.releasedBy == "credit-recheck")
+        #expect(hold.note?.contains("exposure 2741.20") == true)
+    }
+
+    @Test func aCancelReleasesTheReservationsAndTheOpenOrderValue() throws {
+        let gateway = try TestGateway(rules: true, clock: Self.clock)
+        try gateway.importSampleData()
+        try gateway.drop(example: "examples/acme/850-po-7731045.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        let order = try Self.orderID(gateway, partner: "acme", po: "7731045")
+        #expect(try gateway.store.read { try $0.creditAccount(id: "ACME") }?.openOrders == Decimal(string: "6892.8"))
+        var text = String(
+            decoding: try Data(
+                contentsOf: TestGateway.repository.appendingPathComponent(
+                    "examples/acme/850-po-7731045.edi"
+                )
+            ),
+            as: UTF8.self
+        )
+        text = text.replacingOccurrences(of: "BEG*00*SA*7731045", with: "BEG*01*SA*7731045")
+            .replacingOccurrences(of: "000000101", with: "000000201")
+        try gateway.drop(Array(text.utf8), as: "cancel.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        #expect(try Self.history(gateway, order).last == "cancelled")
+        let reservations = try gateway.store.read { try $0.reservations(orderID: order) }
+        #expect(!reservations.isEmpty && reservations.allSatisfy { $0.state == "released" })
+        #expect(try gateway.store.read { try $0.allStock() }.allSatisfy { $0.reserved == 0 })
+        #expect(try gateway.store.read { try $0.creditAccount(id: "ACME") }?.openOrders == 0)
+    }
+
+    @Test func aSecondOriginalOfAPONumberIsAnsweredWithARejection() throws {
+        let gateway = try TestGateway(rules: true, clock: Self.clock)
+        try gateway.importSampleData()
+        try gateway.drop(acmeOrder(interchange: 301, po: "PO-TWICE"), as: "first.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        try gateway.drop(acmeOrder(interchange: 302, po: "PO-TWICE"), as: "second.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        let answers = gateway.outbox("acme").filter { $0.name.hasPrefix("855-") }.map { segments($0.text) }
+        #expect(answers.count == 2)
+        #expect(answers[0].contains { $0.hasPrefix("BAK*00*AC*PO-TWICE") || $0.hasPrefix("BAK*00*AD*PO-TWICE") })
+        #expect(answers[1].contains { $0.hasPrefix("BAK*00*RJ*PO-TWICE") })
+        #expect(answers[1].filter { $0.hasPrefix("ACK*IR") }.count == 2)
+    }
+
+    @Test func reservationsNeverPromiseMoreThanIsAvailable() throws {
+        let gateway = try TestGateway(rules: true, clock: Self.clock)
+        try gateway.importSampleData()
+        // Twelve orders of 36 WW-1003 each against 80 available at DC-EAST (acme does not use DC-WEST).
+        for number in 1...12 {
+            let text = """
+                ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*WIDGETWORKS    *261120*0930*U*00401*\
+                \(String(format: "%09d", 400 + number))*0*P*>~GS*PO*ACMERETAIL*WIDGETWORKS*20261120*0930*\(number)*X*004010~\
+                ST*850*0001~BEG*00*SA*PO-ATP-\(number)**20261120~N1*ST*ACME RETAIL DC 0800*92*0800~\
+                PO1*1*36*EA*12.50*PE*VP*WW-1003~CTT*1*36~SE*6*0001~GE*1*\(number)~IEA*1*\(String(format: "%09d", 400 + number))~
+                """
+            try gateway.drop(Array(text.utf8), as: "atp-\(number).edi", into: "acme")
+        }
+        try gateway.daemon.pollOnce()
+        let stock = try gateway.store.read { try $0.allStock() }
+        for level in stock {
+            #expect(level.reserved <= level.onHand - level.safetyStock, "\(level.nodeID) \(level.sku)")
+        }
+        let east = try #require(stock.first { $0.nodeID == "DC-EAST" && $0.sku == "WW-1003" })
+        #expect(east.reserved == 80)  // 36 + 36, then the last 8 (the rest is backordered)
+    }
+
+    @Test func aMistakeInAPartnersRuleSettingsIsReportedWithItsLineWhenTheMappingsLoad() throws {
+        let profile = """
+            partner: typo
+            name: Typo Inc.
+            identities:
+              x12: { qualifier: ZZ, id: TYPO }
+            us:
+              x12: { qualifier: ZZ, id: WIDGETWORKS }
+            inbound:
+              - map: x12/850-004010
+            rules:
+              priceList: RETAIL-A
+              fulfilment: splitAllowed
+
+            """
+        #expect {
+            _ = try TestGateway(extraPartners: ["typo": profile], rules: true)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("typo.yaml:11:1: rules.fulfilment: \"splitAllowed\" is not one of fillOrKill")
+        }
+    }
+}
