@@ -10,7 +10,8 @@ inbox, stopped with SIGTERM (it must exit 0), and the folders and the database a
 - every dropped file name has exactly one `files` row (reprocess_of NULL): good files processed, bad files
   quarantined (with an .error.txt report), re-sends duplicate; the stored copy is byte-identical to what was dropped;
 - exactly one live order per good PO number, and no other orders;
-- one 997 per processed file (answering its interchange and its group), one TA1 R 025 per duplicate, none for a
+- one 997 and one 855 per processed file (the 997 answering its interchange and its group, the 855 its order, both
+  committed with it), one TA1 R 025 per duplicate, none for a
   quarantined file;
 - every outbound row written, its outbox file present with the same bytes, no other file in the outbox;
 - no .tmp file under outbox/ or data/, data/work/ empty, no stray file in archive/ or quarantine/;
@@ -553,6 +554,11 @@ def check_run(root: Path, plan: list[Fixture], report: Report) -> None:
                 continue
             want = "997" if fixture.kind == "good" else "TA1"
             other = "TA1" if want == "997" else "997"
+            # The rules answer each good file's order with exactly one 855 (committed with the order and its 997).
+            wanted_855 = 1 if fixture.kind == "good" else 0
+            if kinds["855"] != wanted_855:
+                bucket = "doubled" if kinds["855"] > wanted_855 else "missing"
+                report.fail(f"855 acknowledgements {bucket}", f"{name}: {dict(kinds)}")
             if kinds[want] != 1 or kinds[other] != 0:
                 bucket = "doubled" if kinds[want] > 1 else "missing or wrong"
                 report.fail(f"{want} acknowledgements {bucket}", f"{name}: {dict(kinds)}")
@@ -641,8 +647,9 @@ def check_status(binary: Path, config: Path, plan: list[Fixture], report: Report
     expected = {
         "files": {k: v for k, v in (("processed", kinds["good"]), ("duplicate", kinds["resend"]),
                                      ("quarantined", kinds["bad"])) if v},
-        "acknowledgements": {k: v for k, v in (("997", kinds["good"]), ("TA1", kinds["resend"])) if v},
-        "outbound": {"written": kinds["good"] + kinds["resend"]},
+        "acknowledgements": {k: v for k, v in (("997", kinds["good"]), ("855", kinds["good"]),
+                                                ("TA1", kinds["resend"])) if v},
+        "outbound": {"written": 2 * kinds["good"] + kinds["resend"]},
     }
     try:
         done = subprocess.run([str(binary), "status", "--json", "--config", str(config)], capture_output=True,

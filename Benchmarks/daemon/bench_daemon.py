@@ -6,8 +6,13 @@ throughput: N files (one 20-line acme 850 each) are renamed into inbox/acme at o
 latency:    files arrive at RATE per second for SECONDS; for each file, the time from its rename into the inbox to
             its 997 appearing in the outbox; p50 and p99.
 
+With --rules on (the default) the daemon runs the business rules on every order against a generated catalogue
+(the 20 items the orders name, one price list, one warehouse with ample stock, a large credit limit), and every file
+also gets its 855: the figure counts a file as done when both its 997 and its 855 are in the outbox. --rules off
+stores and validates the orders only (997 alone), for the comparison.
+
     swift build -c release --product ordergate
-    python3 Benchmarks/daemon/bench_daemon.py throughput --files 10000
+    python3 Benchmarks/daemon/bench_daemon.py throughput --files 10000 [--rules off]
     python3 Benchmarks/daemon/bench_daemon.py latency --rate 100 --seconds 20
 """
 import argparse
@@ -40,14 +45,34 @@ def order(number: int, lines: int = 20) -> bytes:
     return ("~\n".join(segments) + "~\n").encode()
 
 
+BUSINESS_DATA = {
+    "items": "sku,description,vendorPart,baseUnit\n"
+    + "".join(f"WW-{1000 + n},Bench item {n},WW-{1000 + n},EA\n" for n in range(1, 21)),
+    "nodes": "node,kind,latitude,longitude\nDC-EAST,warehouse,39.9612,-82.9988\n",
+    "prices": "priceList,sku,minQuantity,unitPrice,currency\n"
+    + "".join(f"RETAIL-A,WW-{1000 + n},1,4.25,USD\n" for n in range(1, 21)),
+    "credit": "account,limit,openBalance,currency\nACME,1000000000000,0,USD\n",
+    "stock": "node,sku,onHand,safetyStock\n" + "".join(f"DC-EAST,WW-{1000 + n},100000000,0\n" for n in range(1, 21)),
+}
+
+
 class Daemon:
-    def __init__(self, root: str, binary: str):
+    def __init__(self, root: str, binary: str, rules: bool = False):
         self.root = root
-        with open(os.path.join(root, "ordergate.yaml"), "w") as config:
+        config_path = os.path.join(root, "ordergate.yaml")
+        with open(config_path, "w") as config:
             config.write(
                 f"paths:\n  mappings: {os.path.join(REPOSITORY, 'mappings')}\n"
                 "log:\n  level: warning\n"
+                f"rules:\n  enabled: {'true' if rules else 'false'}\n"
             )
+        if rules:
+            for kind, text in BUSINESS_DATA.items():
+                path = os.path.join(root, f"{kind}.csv")
+                with open(path, "w") as file:
+                    file.write(text)
+                subprocess.run([binary, "import", kind, path, "--config", config_path], check=True,
+                               stdout=subprocess.DEVNULL)
         self.log = open(os.path.join(root, "serve.log"), "w")
         self.process = subprocess.Popen(
             [binary, "serve", "--config", os.path.join(root, "ordergate.yaml")],
@@ -79,20 +104,24 @@ def throughput(arguments):
         for number in range(1, arguments.files + 1):
             with open(os.path.join(staging, f"po-{number}.edi"), "wb") as file:
                 file.write(order(number))
-        daemon = Daemon(root, arguments.binary)
+        rules = arguments.rules == "on"
+        daemon = Daemon(root, arguments.binary, rules=rules)
         inbox = os.path.join(root, "inbox", "acme")
         outbox = os.path.join(root, "outbox", "acme")
+        expected = arguments.files * (2 if rules else 1)
         start = time.time()
         for number in range(1, arguments.files + 1):
             os.rename(os.path.join(staging, f"po-{number}.edi"), os.path.join(inbox, f"po-{number}.edi"))
         dropped = time.time()
-        while outbox_count(outbox) < arguments.files and time.time() - start < arguments.timeout:
+        while outbox_count(outbox) < expected and time.time() - start < arguments.timeout:
             time.sleep(0.01)
         elapsed = time.time() - start
-        done = outbox_count(outbox)
+        done = outbox_count(outbox) // (2 if rules else 1)
         daemon.stop()
-        print(f"throughput: {done}/{arguments.files} files, each one order with {20} lines, 997 written and fsynced: "
-              f"{elapsed:.2f} s ({done / elapsed:.0f} orders/s; dropping took {dropped - start:.2f} s)")
+        answers = "997 and 855" if rules else "997"
+        print(f"throughput (rules {arguments.rules}): {done}/{arguments.files} files, each one order with {20} lines, "
+              f"{answers} written and fsynced: {elapsed:.2f} s ({done / elapsed:.0f} orders/s; "
+              f"dropping took {dropped - start:.2f} s)")
     finally:
         if not arguments.keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -173,6 +202,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--folder", default=None, help="where the temporary folder goes (default: the system's)")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--rules", choices=["on", "off"], default="on",
+                        help="throughput: run the business rules (997 and 855 per file) or not (997 only)")
     arguments = parser.parse_args()
     if not os.path.exists(arguments.binary):
         sys.exit(f"no {arguments.binary}: swift build -c release --product ordergate")

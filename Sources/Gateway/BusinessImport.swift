@@ -181,8 +181,12 @@ private struct RecordChecker {
         positive: Bool = false
     ) -> Decimal? {
         guard let text = self.text(record, field, required: required) else { return nil }
-        guard let value = DecimalText.parse(text), text.utf8.allSatisfy({ !"eE".utf8.contains($0) }) else {
-            self.fail(record, field, "\"\(text)\" is not a decimal number")
+        // Plain notation with a dot: `1234.5`. No thousands separators, no decimal comma, no exponent.
+        let plain =
+            text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
+            && text.utf8.filter { $0 == UInt8(ascii: ".") }.count <= 1
+        guard plain, let value = DecimalText.parse(text) else {
+            self.fail(record, field, "\"\(text)\" is not a decimal number (plain, with a dot: 1234.50)")
             return nil
         }
         if value < 0 || (positive && value == 0) {

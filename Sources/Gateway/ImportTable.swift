@@ -37,34 +37,20 @@ enum ImportTable {
         let first = text.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
         let records: [ImportRecord]
         var issues: [ImportIssue] = []
+        func unknown(_ name: String, line: Int) {
+            let message = "unknown column (known: \(columns.joined(separator: ", ")))"
+            issues.append(ImportIssue(file: file, line: line, field: name, message: message))
+        }
         if first == UInt8(ascii: "[") || first == UInt8(ascii: "{") {
             var parser = JSONRecords(bytes: Array(text), file: file)
             records = try parser.records()
+            for record in records {
+                for key in record.fields.keys.sorted() where !columns.contains(key) { unknown(key, line: record.line) }
+            }
         } else {
-            let (names, rows) = try self.csv(Array(text), file: file)
+            let (names, rows, headerLine) = try self.csv(Array(text), file: file)
             records = rows
-            for name in names where !columns.contains(name) {
-                issues.append(
-                    ImportIssue(
-                        file: file,
-                        line: 1,
-                        field: name,
-                        message: "unknown column (known: \(columns.joined(separator: ", ")))"
-                    )
-                )
-            }
-        }
-        for record in records where issues.isEmpty {
-            for key in record.fields.keys.sorted() where !columns.contains(key) {
-                issues.append(
-                    ImportIssue(
-                        file: file,
-                        line: record.line,
-                        field: key,
-                        message: "unknown column (known: \(columns.joined(separator: ", ")))"
-                    )
-                )
-            }
+            for name in names where !columns.contains(name) { unknown(name, line: headerLine) }
         }
         if !issues.isEmpty { throw ImportErrors(issues: issues) }
         return records
@@ -72,7 +58,10 @@ enum ImportTable {
 
     /// RFC 4180: a header line of names, then records; quoted fields may hold commas, quotes (doubled) and line
     /// breaks. Empty lines are skipped.
-    static func csv(_ bytes: [UInt8], file: String) throws(ImportErrors) -> (names: [String], [ImportRecord]) {
+    static func csv(
+        _ bytes: [UInt8],
+        file: String
+    ) throws(ImportErrors) -> (names: [String], [ImportRecord], headerLine: Int) {
         var rows: [(line: Int, fields: [String])] = []
         var fields: [String] = []
         var field: [UInt8] = []
@@ -100,6 +89,17 @@ enum ImportTable {
                         index += 1
                     } else {
                         quoted = false
+                        let next = index + 1 < bytes.count ? bytes[index + 1] : UInt8(ascii: ",")
+                        if ![UInt8(ascii: ","), 0x0A, 0x0D, 0x20, 0x09].contains(next) {
+                            throw ImportErrors(issues: [
+                                ImportIssue(
+                                    file: file,
+                                    line: line,
+                                    field: nil,
+                                    message: "text after the closing quote of a field"
+                                )
+                            ])
+                        }
                     }
                 } else {
                     if byte == 0x0A { line += 1 }
@@ -129,11 +129,16 @@ enum ImportTable {
             ])
         }
         if fieldStarted || !field.isEmpty || !fields.isEmpty { endRow() }
-        guard let header = rows.first else { return ([], []) }
-        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let header = rows.first else { return ([], [], 1) }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         var issues: [ImportIssue] = []
         if let empty = names.firstIndex(where: \.isEmpty) {
-            issues.append(ImportIssue(file: file, line: 1, field: nil, message: "column \(empty + 1) has no name"))
+            issues.append(
+                ImportIssue(file: file, line: header.line, field: nil, message: "column \(empty + 1) has no name")
+            )
+        }
+        for (index, name) in names.enumerated() where !name.isEmpty && names[..<index].contains(name) {
+            issues.append(ImportIssue(file: file, line: header.line, field: name, message: "the column is named twice"))
         }
         var records: [ImportRecord] = []
         for row in rows.dropFirst() {
@@ -150,13 +155,13 @@ enum ImportTable {
             }
             var values: [String: String] = [:]
             for (name, value) in zip(names, row.fields) {
-                let trimmed = value.trimmingCharacters(in: .whitespaces)
+                let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
                 if !trimmed.isEmpty { values[name] = trimmed }
             }
             records.append(ImportRecord(line: row.line, fields: values))
         }
         if !issues.isEmpty { throw ImportErrors(issues: issues) }
-        return (names, records)
+        return (names, records, header.line)
     }
 }
 
@@ -227,6 +232,7 @@ private struct JSONRecords {
         guard self.peek == UInt8(ascii: "{") else { throw self.error("expected a record (an object in braces)") }
         self.index += 1
         var fields: [String: String] = [:]
+        var seen: Set<String> = []
         self.skipSpace()
         if self.peek == UInt8(ascii: "}") {
             self.index += 1
@@ -239,6 +245,8 @@ private struct JSONRecords {
             guard self.peek == UInt8(ascii: ":") else { throw self.error("expected : after \"\(key)\"") }
             self.index += 1
             self.skipSpace()
+            if fields[key] != nil || seen.contains(key) { throw self.error("the key \"\(key)\" is given twice") }
+            seen.insert(key)
             if let value = try self.value(nested: true) { fields[key] = value }
             self.skipSpace()
             if self.peek == UInt8(ascii: ",") {
@@ -289,12 +297,35 @@ private struct JSONRecords {
             let word = String(decoding: self.bytes[start..<self.index], as: UTF8.self)
             if word == "null" { return nil }
             if word == "true" || word == "false" { return word }
-            let isNumber =
-                !word.isEmpty
-                && word.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || "-+.eE".utf8.contains($0) }
-            guard isNumber else { throw self.error("\"\(word)\" is not a JSON value") }
+            guard Self.isNumber(word) else { throw self.error("\"\(word)\" is not a JSON value") }
             return word
         }
+    }
+
+    /// RFC 8259 number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    static func isNumber(_ word: String) -> Bool {
+        var bytes = word.utf8[...]
+        func digits() -> Int {
+            let count = bytes.prefix { $0 >= 0x30 && $0 <= 0x39 }.count
+            bytes = bytes.dropFirst(count)
+            return count
+        }
+        if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        if bytes.first == UInt8(ascii: "0") {
+            bytes = bytes.dropFirst()
+        } else if digits() == 0 {
+            return false
+        }
+        if bytes.first == UInt8(ascii: ".") {
+            bytes = bytes.dropFirst()
+            if digits() == 0 { return false }
+        }
+        if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
+            bytes = bytes.dropFirst()
+            if bytes.first == UInt8(ascii: "+") || bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+            if digits() == 0 { return false }
+        }
+        return bytes.isEmpty
     }
 
     mutating func string() throws(ImportErrors) -> String {

@@ -108,6 +108,7 @@ extension InboundPipeline {
                         fileID: fileID,
                         tx: tx,
                         now: now,
+                        isReprocess: file.reprocessOf != nil,
                         log: &log,
                         pending: &pending
                     )
@@ -201,6 +202,7 @@ extension InboundPipeline {
         fileID: Int64,
         tx: StoreTransaction,
         now: Date,
+        isReprocess: Bool,
         log: inout [LogEntry],
         pending: inout [PendingDecision]
     ) throws -> Int {
@@ -235,6 +237,7 @@ extension InboundPipeline {
                 partner: parsed.partner,
                 fileID: fileID,
                 setID: setID,
+                isReprocess: isReprocess,
                 tx: tx,
                 now: now,
                 log: &log,

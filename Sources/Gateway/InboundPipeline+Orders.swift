@@ -18,17 +18,24 @@ extension InboundPipeline {
         case change(orderID: Int64, Order, target: Int64)
         /// A change or cancel for a PO number we do not have.
         case orphan(orderID: Int64, Order)
+        /// A confirmation of an order we have (X12 BEG01 06): recorded against it, nothing to decide.
+        case confirmation(orderID: Int64, target: Int64)
+        /// A document of a reprocessed file that was applied the first time: recorded, not applied again.
+        case alreadyApplied(orderID: Int64, target: Int64)
     }
 
     /// Stores an order. A second original of a PO number is stored flagged as a duplicate; a replace, change or cancel
     /// is stored as its own row and later applied to the order it changes. Returns whether a new (non-duplicate)
-    /// order was stored; what the rules must do is appended to `pending`.
+    /// order was stored; what the rules must do is appended to `pending`. `isReprocess`: the file is being processed
+    /// again (`files reprocess --force`): its originals are duplicates of themselves and are not answered, and its
+    /// changes are not applied twice.
     func storeOrder(
         _ order: Order,
         canonical: [UInt8],
         partner: PartnerProfile,
         fileID: Int64,
         setID: Int64?,
+        isReprocess: Bool = false,
         tx: StoreTransaction,
         now: Date,
         log: inout [LogEntry],
@@ -64,13 +71,13 @@ extension InboundPipeline {
                     ]
                 )
             )
-            pending.append(.duplicate(orderID: id, order, earlier: earlier))
+            if !isReprocess { pending.append(.duplicate(orderID: id, order, earlier: earlier)) }
             return false
         }
-        // A replace for a PO we never had is the order itself: it is stored as the original.
+        // A replace or a confirmation for a PO we never had is the order itself: it is stored as the original.
         var stored = order
         var storedCanonical = canonical
-        if order.purpose == .replace && earlier == nil {
+        if (order.purpose == .replace || order.purpose == .confirmation) && earlier == nil {
             stored.purpose = .original
             storedCanonical = try Self.canonicalJSON(stored, partnerID: partner.id)
         }
@@ -94,14 +101,12 @@ extension InboundPipeline {
                 ]
             )
         )
-        switch stored.purpose {
-        case .original, .confirmation: pending.append(.decide(orderID: id, stored))
-        case .replace, .change, .cancel:
-            if let earlier {
-                pending.append(.change(orderID: id, stored, target: earlier))
-            } else {
-                pending.append(.orphan(orderID: id, stored))
-            }
+        switch (stored.purpose, earlier) {
+        case (.original, _): pending.append(.decide(orderID: id, stored))
+        case (.confirmation, let earlier?): pending.append(.confirmation(orderID: id, target: earlier))
+        case (_, let earlier?) where isReprocess: pending.append(.alreadyApplied(orderID: id, target: earlier))
+        case (_, let earlier?): pending.append(.change(orderID: id, stored, target: earlier))
+        case (_, nil): pending.append(.orphan(orderID: id, stored))
         }
         return true
     }
@@ -161,6 +166,15 @@ extension InboundPipeline {
                         ["partner.id": "\(partner.id)", "order.id": "\(orderID)", "reason": "\(reason)"]
                     )
                 )
+            case .confirmation(let orderID, let target):
+                try tx.recordStatus(orderID: orderID, .applied, note: "confirms order \(target)", at: now)
+            case .alreadyApplied(let orderID, let target):
+                try tx.recordStatus(
+                    orderID: orderID,
+                    .applied,
+                    note: "reprocessed: already applied to order \(target) the first time",
+                    at: now
+                )
             case .change(let orderID, let change, let target):
                 sent += try self.applyChange(
                     orderID: orderID,
@@ -212,6 +226,8 @@ extension InboundPipeline {
             "partner.id": "\(partner.id)", "order.id": "\(target)", "order.po": "\(change.purchaseOrderNumber)",
             "order.change_id": "\(orderID)",
         ]
+        // What the change frees up may bring the account's held orders within the terms.
+        let accounts = Set([try partner.ruleSettings()?.creditAccount].compactMap { $0 })
         if change.purpose == .cancel {
             try self.desk.withdraw(
                 orderID: target,
@@ -223,7 +239,8 @@ extension InboundPipeline {
             try tx.recordStatus(orderID: target, .cancelled, note: "cancelled by the buyer (order \(orderID))", at: now)
             try tx.recordStatus(orderID: orderID, .applied, note: "cancels order \(target)", at: now)
             log.append((.notice, "order cancelled", metadata))
-            return 0
+            guard self.configuration.rulesEnabled else { return 0 }
+            return try self.desk.recheckHolds(accounts: accounts, mappings: mappings, tx: tx, now: now).count
         }
         var merged = change.purpose == .replace ? change : OrderChanges.merge(change, into: current)
         merged.id = nil
@@ -244,6 +261,8 @@ extension InboundPipeline {
         try tx.recordStatus(orderID: orderID, .applied, note: "applied to order \(target): \(difference)", at: now)
         try self.desk.withdraw(orderID: target, actor: "daemon", note: "changed by order \(orderID)", tx: tx, now: now)
         log.append((.notice, "order changed", metadata.merging(["change": "\(difference)"]) { $1 }))
+        try tx.recordStatus(orderID: target, .validated, note: Self.validatedNote(merged), at: now)
+        guard self.configuration.rulesEnabled else { return 0 }
         let decided = try self.desk.decide(
             orderID: target,
             order: merged,
@@ -254,7 +273,8 @@ extension InboundPipeline {
             now: now
         )
         log += decided?.log ?? []
-        return decided?.acknowledgements ?? 0
+        let released = try self.desk.recheckHolds(accounts: accounts, mappings: mappings, tx: tx, now: now)
+        return (decided?.acknowledgements ?? 0) + released.count
     }
 }
 

@@ -572,6 +572,7 @@ public final class InboundPipeline: Sendable {
                 partner: partner,
                 fileID: fileID,
                 setID: nil,
+                isReprocess: file.reprocessOf != nil,
                 tx: tx,
                 now: now,
                 log: &committed.log,

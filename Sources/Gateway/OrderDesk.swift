@@ -6,6 +6,7 @@ import OrderModel
 import OrderRules
 import OrderStore
 import Spool
+import XMLSyntax
 
 extension PartnerProfile {
     /// The partner's rule settings; nil when its profile has no `rules:` (its orders are stored and validated, not
@@ -13,6 +14,11 @@ extension PartnerProfile {
     func ruleSettings() throws(RuleSettingsError) -> RuleSettings? {
         self.rules.isEmpty ? nil : try RuleSettings(profileRules: self.rules)
     }
+}
+
+/// Why a rendered acknowledgement was not sent.
+private struct RenderingProblem: Error, CustomStringConvertible {
+    var description: String
 }
 
 /// A request the desk cannot carry out (an order that is not on hold, an unknown order).
@@ -251,23 +257,28 @@ public final class OrderDesk: @unchecked Sendable {
         guard partner.sendsPurchaseOrderAcknowledgement else { return false }
         let renderer = DocumentRenderer(mappings: mappings)
         guard let map = renderer.map(for: partner, record: .acknowledgement) else { return false }
-        let interchange = try tx.nextControlNumber(partnerID: partner.id, kind: "interchange")
-        let group = map.format == .x12 ? try tx.nextControlNumber(partnerID: partner.id, kind: "group") : 1
-        let problem: String?
+        // The control numbers are taken in a savepoint: a document that fails its check gives them back, so that the
+        // partner sees no gap.
+        var interchange = 0
         var bytes: [UInt8] = []
         do {
-            bytes = try renderer.render(
-                .acknowledgement(acknowledgement),
-                with: map,
-                for: partner,
-                controlNumbers: ControlNumbers(interchange: interchange, group: group, transactionSet: 1),
-                now: Self.documentDate(now)
-            )
-            problem = Self.check(bytes, format: map.format)
-        } catch {
-            problem = "\(error)"
-        }
-        if let problem {
+            try tx.savepoint {
+                interchange = try tx.nextControlNumber(partnerID: partner.id, kind: "interchange")
+                let group = map.format == .x12 ? try tx.nextControlNumber(partnerID: partner.id, kind: "group") : 1
+                do {
+                    bytes = try renderer.render(
+                        .acknowledgement(acknowledgement),
+                        with: map,
+                        for: partner,
+                        controlNumbers: ControlNumbers(interchange: interchange, group: group, transactionSet: 1),
+                        now: Self.documentDate(now)
+                    )
+                } catch {
+                    throw RenderingProblem(description: "\(error)")
+                }
+                if let problem = Self.check(bytes, format: map.format) { throw RenderingProblem(description: problem) }
+            }
+        } catch let problem as RenderingProblem {
             try tx.audit(
                 actor: "rules",
                 action: "acknowledgement-not-sent",
@@ -317,9 +328,19 @@ public final class OrderDesk: @unchecked Sendable {
         return true
     }
 
-    /// Our own check of a rendered document: X12 and EDIFACT against their schemas.
+    /// Our own check of a rendered document: X12 and EDIFACT against their schemas; XML well-formed under the
+    /// hardened reader (the cXML DOCTYPE allowed).
     static func check(_ bytes: [UInt8], format: MapFormat) -> String? {
-        guard format != .xml else { return nil }
+        guard format != .xml else {
+            var limits = XMLLimits.default
+            limits.allowedDoctypes = ["cXML"]
+            do {
+                _ = try XMLStreamReader(bytes: bytes, limits: limits).readDocument()
+                return nil
+            } catch {
+                return "not well-formed XML: \(error)"
+            }
+        }
         let report = EDIValidator().validate(bytes: bytes)
         guard !report.isValid else { return nil }
         return report.allErrors.prefix(5).map { "\($0)" }.joined(separator: "; ")

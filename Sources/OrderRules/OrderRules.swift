@@ -168,7 +168,7 @@ public struct OrderRules: Sendable {
             price = (.contract, contract.unitPrice, contract.currency, nil, "contract price")
         } else if let listed = (self.data.breaksByListAndSKU[BusinessData.key(settings.priceList, sku)] ?? []).filter({
             $0.validity.contains(date) && $0.minimumQuantity <= decision.baseQuantity
-        }).max(by: { $0.minimumQuantity < $1.minimumQuantity }) {
+        }).max(by: { Self.breakOrder($0, $1) }) {
             let breakText =
                 listed.minimumQuantity > 1 ? ", break from \(DecimalText.format(listed.minimumQuantity))" : ""
             price = (
@@ -185,7 +185,9 @@ public struct OrderRules: Sendable {
         let orderedPrice = line.unitPrice?.amount
         var accepted = ours
         var reason = "\(price.text): \(DecimalText.format(ours))"
-        if let orderedPrice {
+        if let orderedPrice, orderedPrice == ours {
+            reason += " (as ordered)"
+        } else if let orderedPrice {
             let deviation: Decimal =
                 ours == 0 ? (orderedPrice == 0 ? 0 : 100) : abs(orderedPrice - ours) / ours * 100
             let tolerance = settings.priceTolerancePercent
@@ -194,7 +196,7 @@ public struct OrderRules: Sendable {
                 + "\(orderedPrice < ours ? "below" : "above"), tolerance \(DecimalText.format(tolerance)) %"
             if deviation <= tolerance {
                 accepted = orderedPrice
-                reason += orderedPrice == ours ? " (as ordered)" : " (\(described): accepted as ordered)"
+                reason += " (\(described): accepted as ordered)"
             } else if settings.pricePolicy == .reject {
                 decision.price = PriceDecision(
                     source: price.source,
@@ -225,6 +227,13 @@ public struct OrderRules: Sendable {
         )
         decision.reasons.append(reason)
         return decision
+    }
+
+    /// Of two valid breaks, the one for the larger quantity wins; for the same quantity, the one valid from later
+    /// (a new price that replaces an open-ended one).
+    static func breakOrder(_ left: PriceBreak, _ right: PriceBreak) -> Bool {
+        if left.minimumQuantity != right.minimumQuantity { return left.minimumQuantity < right.minimumQuantity }
+        return (left.validity.from?.description ?? "") < (right.validity.from?.description ?? "")
     }
 
     static func describe(_ item: ItemIdentifiers) -> String {
@@ -429,6 +438,14 @@ public struct OrderRules: Sendable {
 
     // MARK: Credit
 
+    /// `value` rounded half-up to `places` decimals (money in the credit figures).
+    static func rounded(_ value: Decimal, places: Int) -> Decimal {
+        var value = value
+        var result = Decimal()
+        NSDecimalRound(&result, &value, places, .plain)
+        return result
+    }
+
     private func checkCredit(
         _ lines: [LineDecision],
         order: Order,
@@ -438,11 +455,16 @@ public struct OrderRules: Sendable {
         var value: Decimal = 0
         for line in lines where line.rejection == nil {
             guard let price = line.price, line.baseQuantity > 0 else { continue }
-            // The accepted price is per ordered unit; ship now and later both count.
-            value +=
-                (line.allocated + line.backordered) * line.orderedQuantity / line.baseQuantity
-                * price.acceptedUnitPrice
+            // The accepted price is per ordered unit; ship now and later both count. (Decimal division is slow: the
+            // usual whole line needs none.)
+            let shipped = line.allocated + line.backordered
+            if shipped == line.baseQuantity {
+                value += line.orderedQuantity * price.acceptedUnitPrice
+            } else {
+                value += shipped * line.orderedQuantity / line.baseQuantity * price.acceptedUnitPrice
+            }
         }
+        value = Self.rounded(value, places: 2)
         /// A decision without account figures: no account in the rules, or one we do not know.
         func withoutAccount(_ account: String?, isHeld: Bool, reason: String) -> CreditDecision {
             CreditDecision(

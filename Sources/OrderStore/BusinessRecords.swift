@@ -158,9 +158,12 @@ extension StoreTransaction {
         }
     }
 
-    /// Marks the catalogue changed, so that the daemon reads it again before its next decision.
+    /// Marks the catalogue changed, so that the daemon reads it again before its next decision. The new version is
+    /// random, not a counter: a rolled-back import must not leave a version that a later one reuses.
     public func bumpDataVersion() throws {
-        try self.db.cachedStatement(sql: "UPDATE data_version SET value = value + 1 WHERE id = 1").execute()
+        try self.db.cachedStatement(
+            sql: "UPDATE data_version SET value = (SELECT abs(random()) FROM (SELECT 1)) WHERE id = 1"
+        ).execute()
     }
 
     // MARK: Decisions, reservations, holds

@@ -93,7 +93,7 @@ struct BusinessImportTests {
         #expect(
             found == [
                 "prices.csv:3: sku: unknown item W-2 (import items first)",
-                "prices.csv:4: unitPrice: \"4.1O\" is not a decimal number",
+                "prices.csv:4: unitPrice: \"4.1O\" is not a decimal number (plain, with a dot: 1234.50)",
                 "prices.csv:5: currency: \"usd\" is not an ISO 4217 code (three capital letters)",
                 "prices.csv:5: validFrom: \"2026-13-01\" is not a date (YYYY-MM-DD)",
             ]
@@ -169,5 +169,28 @@ struct BusinessImportTests {
             try gateway.store.read { try $0.allStock() }.first { $0.nodeID == "DC-EAST" && $0.sku == "WW-1003" }
         )
         #expect(level.onHand == 300 && level.reserved == 80 && level.availableToPromise == 200)
+    }
+
+    /// Review findings: a thousands separator or decimal comma is an error (not 25), a JSON number is checked by
+    /// its grammar, a column named twice is an error, and every unknown key is reported.
+    @Test func ambiguousNumbersAndRepeatedNamesAreErrors() throws {
+        let gateway = try TestGateway()
+        let credit = "account,limit,currency\nACME,\"25,000\",USD\nOTHER,1e3,USD\n"
+        #expect(
+            self.issues { _ = try self.load(gateway, .credit, credit, file: "credit.csv") } == [
+                "credit.csv:2: limit: \"25,000\" is not a decimal number (plain, with a dot: 1234.50)",
+                "credit.csv:3: limit: \"1e3\" is not a decimal number (plain, with a dot: 1234.50)",
+            ]
+        )
+        #expect(self.issues { _ = try self.load(gateway, .credit, "[{\"account\": \"A\", \"limit\": 01}]") }.count == 1)
+        #expect(self.issues { _ = try self.load(gateway, .credit, "[{\"account\": \"A\", \"limit\": 1.}]") }.count == 1)
+        #expect(
+            self.issues { _ = try self.load(gateway, .nodes, "node,kind,node\nDC,warehouse,DC\n", file: "n.csv") } == [
+                "n.csv:1: node: the column is named twice"
+            ]
+        )
+        let unknown = "[{\"node\": \"A\", \"colour\": \"red\"},\n{\"node\": \"B\", \"size\": 1}]"
+        #expect(self.issues { _ = try self.load(gateway, .nodes, unknown, file: "n.json") }.count == 2)
+        #expect(try gateway.store.read { try $0.count("credit_accounts") } == 0)
     }
 }

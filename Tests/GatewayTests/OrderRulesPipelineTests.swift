@@ -266,4 +266,48 @@ struct OrderRulesPipelineTests {
             return text.contains("typo.yaml:11:1: rules.fulfilment: \"splitAllowed\" is not one of fillOrKill")
         }
     }
+
+    /// Review finding: a confirmation (BEG01 06) of an order we have is recorded against it; it reserves nothing again.
+    @Test func aConfirmationOfAKnownOrderIsRecordedNotDecidedAgain() throws {
+        let gateway = try TestGateway(rules: true, clock: Self.clock)
+        try gateway.importSampleData()
+        try gateway.drop(acmeOrder(interchange: 501, po: "PO-CONF"), as: "order.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        let before = try gateway.store.read { try $0.allStock() }
+        let text = String(decoding: acmeOrder(interchange: 502, po: "PO-CONF"), as: UTF8.self)
+            .replacingOccurrences(of: "BEG*00*SA", with: "BEG*06*SA")
+        try gateway.drop(Array(text.utf8), as: "confirmation.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        #expect(try gateway.store.read { try $0.allStock() } == before)
+        let orders = try gateway.store.read { try $0.orderSummaries(status: nil, partnerID: "acme", limit: 10) }
+        #expect(orders.first?.purpose == "confirmation")
+        #expect(orders.first?.status == "applied")
+        #expect(gateway.outbox("acme").filter { $0.name.hasPrefix("855-") }.count == 1)
+    }
+
+    /// Review finding: a forced reprocess does not answer its own orders as duplicates.
+    @Test func aForcedReprocessSendsNoRejectionForTheOrdersItAlreadyAnswered() throws {
+        let gateway = try TestGateway(rules: true, clock: Self.clock)
+        try gateway.importSampleData()
+        try gateway.drop(example: "examples/acme/850-po-7731045.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        _ = try gateway.daemon.reprocess(fileID: 1, force: true)
+        try gateway.daemon.pollOnce()
+        let answers = gateway.outbox("acme").filter { $0.name.hasPrefix("855-") }
+        #expect(answers.count == 1)
+        #expect(!answers.contains { $0.text.contains("BAK*00*RJ") })
+    }
+
+    /// Review finding: with the rules off, a replacement changes the stored order and decides nothing.
+    @Test func withTheRulesOffAReplacementIsAppliedWithoutADecision() throws {
+        let gateway = try TestGateway(rules: false, clock: Self.clock)
+        try gateway.drop(example: "examples/nordhandel/orders-4500098765.edi", into: "nordhandel")
+        try gateway.daemon.pollOnce()
+        try gateway.drop(example: "examples/nordhandel/orders-4500098765-replacement.edi", into: "nordhandel")
+        try gateway.daemon.pollOnce()
+        let order = try Self.orderID(gateway, partner: "nordhandel", po: "4500098765")
+        #expect(try Self.history(gateway, order) == ["received", "validated", "changed", "validated"])
+        #expect(try gateway.store.read { try $0.decisions(orderID: order) }.isEmpty)
+        #expect(gateway.outbox("nordhandel").allSatisfy { $0.name.hasPrefix("CONTRL-") })
+    }
 }

@@ -292,3 +292,41 @@ struct CreditRuleTests {
         #expect(decision.credit.reason == "credit account NOBODY is unknown: held for review")
     }
 }
+
+@Suite("Price break selection")
+struct PriceBreakSelectionTests {
+    /// Review finding: of two breaks for the same quantity, the one valid from later wins (a new price that replaces
+    /// an open-ended one), whatever order the rows come in.
+    @Test(arguments: [false, true])
+    func aNewerPriceForTheSameBreakReplacesTheOpenEndedOne(reversed: Bool) {
+        var breaks = [
+            PriceBreak(priceList: "RETAIL-A", sku: "W-1", minimumQuantity: 1, unitPrice: 4.50, currency: "USD"),
+            PriceBreak(
+                priceList: "RETAIL-A",
+                sku: "W-1",
+                minimumQuantity: 1,
+                unitPrice: 4.75,
+                currency: "USD",
+                validity: Validity(from: DocumentDate(year: 2026, month: 11, day: 1))
+            ),
+        ]
+        if reversed { breaks.reverse() }
+        let decision = Supplier.decide(
+            Supplier.order([Supplier.line(vendorPart: "WW-1001", quantity: 10)]),
+            data: Supplier.data(priceBreaks: breaks)
+        )
+        #expect(decision.lines[0].price?.ourUnitPrice == Decimal(string: "4.75"))
+    }
+
+    /// The credit figure is money: a partial allocation of a case line does not leave 38 digits behind.
+    @Test func theOrderValueIsRoundedToCents() {
+        let stock = [StockLevel(nodeID: "DC-CHI", sku: "W-1", onHand: 7)]
+        let decision = Supplier.decide(
+            Supplier.order([Supplier.line(vendorPart: "WW-1001", quantity: 1, unit: "CA", price: 51)]),
+            data: Supplier.data(stock: stock),
+            settings: Supplier.settings(fulfilment: .splitsAllowed)
+        )
+        // 7 of 12 each ship: 7/12 of a case at 51.00 = 29.75.
+        #expect(decision.credit.orderValue == Decimal(string: "29.75"))
+    }
+}
