@@ -263,6 +263,7 @@ extension InboundPipeline {
         log.append((.notice, "order changed", metadata.merging(["change": "\(difference)"]) { $1 }))
         try tx.recordStatus(orderID: target, .validated, note: Self.validatedNote(merged), at: now)
         guard self.configuration.rulesEnabled else { return 0 }
+        // An X12 860 is answered with an 865 (POC02 saying what changed); the others with the partner's usual answer.
         let decided = try self.desk.decide(
             orderID: target,
             order: merged,
@@ -270,7 +271,11 @@ extension InboundPipeline {
             mappings: mappings,
             fileID: fileID,
             tx: tx,
-            now: now
+            now: now,
+            answering: OrderDesk.ChangeAnswer(
+                document: change.source?.documentType == "860" ? "865" : nil,
+                lines: OrderChanges.lineChanges(change)
+            )
         )
         log += decided?.log ?? []
         let released = try self.desk.recheckHolds(accounts: accounts, mappings: mappings, tx: tx, now: now)
@@ -280,20 +285,27 @@ extension InboundPipeline {
 
 /// How a change applies to a stored order, and what it changed.
 enum OrderChanges {
-    /// A change (X12 BEG01 04): its lines replace the lines with the same line number or are added, a line with a
-    /// zero quantity is deleted; the dates, parties and references it gives replace the stored ones.
+    /// A change: each of its lines says what it does (860 POC02, ORDCHG LIN 1229) — add, delete, change the fields
+    /// it gives, or nothing. A line without a change code (an 850 with BEG01 04) replaces the line with the same line
+    /// number or is added, and a zero quantity deletes it. The dates, parties and references the change gives replace
+    /// the stored ones. The stored lines keep no change codes.
     static func merge(_ change: Order, into current: Order) -> Order {
         var merged = current
         for line in change.lines {
             let index = merged.lines.firstIndex { $0.lineNumber != nil && $0.lineNumber == line.lineNumber }
-            let deletes = line.quantity.map { $0.value == 0 } ?? false
-            switch (index, deletes) {
-            case (let index?, true): merged.lines.remove(at: index)
-            case (let index?, false): merged.lines[index] = line
-            case (nil, false): merged.lines.append(line)
-            case (nil, true): break
+            let zero = line.quantity.map { $0.value == 0 } ?? false
+            switch (line.change, index) {
+            case (.unchanged?, _): continue
+            case (.delete?, let index?): merged.lines.remove(at: index)
+            case (.delete?, nil): continue
+            case (.change?, let index?): merged.lines[index] = Self.apply(line, to: merged.lines[index])
+            case (.add?, let index?): merged.lines[index] = line
+            case (.add?, nil), (.change?, nil): merged.lines.append(line)
+            case (nil, let index?): if zero { merged.lines.remove(at: index) } else { merged.lines[index] = line }
+            case (nil, nil): if !zero { merged.lines.append(line) }
             }
         }
+        for index in merged.lines.indices { merged.lines[index].change = nil }
         if let date = change.requestedDeliveryDate { merged.requestedDeliveryDate = date }
         if let date = change.requestedShipDate { merged.requestedShipDate = date }
         if let date = change.cancelAfter { merged.cancelAfter = date }
@@ -302,6 +314,30 @@ enum OrderChanges {
         if let date = change.orderDate { merged.orderDate = date }
         merged.source = change.source ?? merged.source
         return merged
+    }
+
+    /// A changed line: the fields the change gives, over the stored line.
+    static func apply(_ change: OrderLine, to line: OrderLine) -> OrderLine {
+        var result = line
+        if let quantity = change.quantity { result.quantity = quantity }
+        if let price = change.unitPrice { result.unitPrice = price }
+        if let basis = change.priceBasis { result.priceBasis = basis }
+        if let date = change.requestedShipDate { result.requestedShipDate = date }
+        if let date = change.requestedDeliveryDate { result.requestedDeliveryDate = date }
+        if let description = change.description { result.description = description }
+        if change.item != ItemIdentifiers() { result.item = change.item }
+        if !change.parties.isEmpty { result.parties = change.parties }
+        return result
+    }
+
+    /// What a change document did to each line it names, by line number (for the answer's POC02).
+    static func lineChanges(_ change: Order) -> [String: LineChange] {
+        var result: [String: LineChange] = [:]
+        for line in change.lines {
+            guard let number = line.lineNumber else { continue }
+            result[number] = line.change ?? .change
+        }
+        return result
     }
 
     /// The difference between two versions of an order, line by line (by line number, else by position).

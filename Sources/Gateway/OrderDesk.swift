@@ -55,6 +55,13 @@ public final class OrderDesk: @unchecked Sendable {
         return data
     }
 
+    /// How to answer a decision that follows a change document: with which document (`865`; nil: the partner's
+    /// acknowledgement map), and what the change did to each line.
+    struct ChangeAnswer {
+        var document: String?
+        var lines: [String: LineChange]
+    }
+
     /// What deciding an order did.
     struct Decided {
         var decision: OrderDecision
@@ -99,7 +106,8 @@ public final class OrderDesk: @unchecked Sendable {
         tx: StoreTransaction,
         now: Date,
         actor: String = "rules",
-        creditRelease: String? = nil
+        creditRelease: String? = nil,
+        answering change: ChangeAnswer? = nil
     ) throws -> Decided? {
         guard let settings = try partner.ruleSettings() else { return nil }
         let decision = try self.evaluate(
@@ -120,7 +128,8 @@ public final class OrderDesk: @unchecked Sendable {
             fileID: fileID,
             tx: tx,
             now: now,
-            actor: actor
+            actor: actor,
+            answering: change
         )
     }
 
@@ -136,7 +145,8 @@ public final class OrderDesk: @unchecked Sendable {
         fileID: Int64?,
         tx: StoreTransaction,
         now: Date,
-        actor: String
+        actor: String,
+        answering change: ChangeAnswer? = nil
     ) throws -> Decided {
         let explanation = decision.explanation(of: order)
         try tx.recordDecision(
@@ -190,11 +200,17 @@ public final class OrderDesk: @unchecked Sendable {
             try tx.setOpenValue(orderID: orderID, account: nil, value: nil)
             log.append((.warning, "order rejected", metadata.merging(["reason": "\(summary)"]) { $1 }))
         }
-        let acknowledgement = decision.acknowledgement(
+        var acknowledgement = decision.acknowledgement(
             of: order,
             number: String(orderID),
             date: Self.documentDate(now).dateOnly
         )
+        if let change {
+            for index in acknowledgement.lines.indices {
+                let number = acknowledgement.lines[index].lineNumber ?? ""
+                acknowledgement.lines[index].change = change.lines[number] ?? .unchanged
+            }
+        }
         let sent = try self.sendAcknowledgement(
             acknowledgement,
             orderID: orderID,
@@ -203,6 +219,7 @@ public final class OrderDesk: @unchecked Sendable {
             fileID: fileID,
             tx: tx,
             now: now,
+            document: change?.document,
             log: &log
         )
         return Decided(decision: decision, acknowledgements: sent ? 1 : 0, log: log)
@@ -252,11 +269,13 @@ public final class OrderDesk: @unchecked Sendable {
         fileID: Int64?,
         tx: StoreTransaction,
         now: Date,
+        document: String? = nil,
         log: inout [InboundPipeline.LogEntry]
     ) throws -> Bool {
         guard partner.sendsPurchaseOrderAcknowledgement else { return false }
         let renderer = DocumentRenderer(mappings: mappings)
-        guard let map = renderer.map(for: partner, record: .acknowledgement) else { return false }
+        let named = document.flatMap { renderer.map(for: partner, document: $0) }
+        guard let map = named ?? renderer.map(for: partner, record: .acknowledgement) else { return false }
         // The control numbers are taken in a savepoint: a document that fails its check gives them back, so that the
         // partner sees no gap.
         var interchange = 0

@@ -60,6 +60,7 @@ extension OrderLine: MappableRecord {
     static let catalog = RecordCatalog<OrderLine>(
         fields: [
             .text("lineNumber", \.lineNumber), .text("description", \.description), .quantity("quantity", \.quantity),
+            .code("change", \.change),
             .money("unitPrice", \.unitPrice), .text("priceBasis", \.priceBasis),
             .date("requestedShipDate", \.requestedShipDate), .date("requestedDeliveryDate", \.requestedDeliveryDate),
         ] + Nested.item(\.item),
@@ -127,6 +128,7 @@ extension AcknowledgedLine: MappableRecord {
         fields: [
             .text("lineNumber", \.lineNumber), .text("description", \.description),
             .quantity("orderedQuantity", \.orderedQuantity), .money("orderedUnitPrice", \.orderedUnitPrice),
+            .code("change", \.change),
         ] + Nested.item(\.item),
         collections: [CollectionSlot(name: "dispositions", path: \AcknowledgedLine.dispositions)]
     )

@@ -212,6 +212,19 @@ extension FieldSlot {
             get: { root in [.text(root[keyPath: path].rawValue)] }
         )
     }
+
+    /// A code that may be absent (a line's change in a change document).
+    static func code<Code: RawRepresentable & CaseIterable & Sendable>(
+        _ name: String,
+        _ path: WritableKeyPath<Root, Code?> & Sendable
+    ) -> FieldSlot where Code.RawValue == String {
+        FieldSlot(
+            name: name,
+            type: .code(Code.allCases.map(\.rawValue)),
+            set: { root, value in if let code = Code(rawValue: value.description) { root[keyPath: path] = code } },
+            get: { root in root[keyPath: path].map { [.text($0.rawValue)] } ?? [] }
+        )
+    }
 }
 
 /// A canonical record type that mapping files can fill and render: its fields and its collections, by name.

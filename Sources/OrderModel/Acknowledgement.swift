@@ -49,6 +49,8 @@ public struct LineDisposition: Hashable, Sendable, Codable {
 /// A line of an acknowledgement: the ordered line as the buyer sent it and the dispositions that answer it.
 public struct AcknowledgedLine: Hashable, Sendable, Codable {
     public var lineNumber: String?
+    /// In the answer to a change document (865 POC02): what the change did to the line.
+    public var change: LineChange?
     public var item = ItemIdentifiers()
     public var description: String?
     public var orderedQuantity: Quantity?

@@ -228,6 +228,7 @@ extension Order: CanonicalJSONWritable {
 extension OrderLine: CanonicalJSONWritable {
     func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
+        writer.field("change", self.change?.rawValue)
         writer.field("description", self.description)
         writer.field("item", self.item)
         writer.field("lineNumber", self.lineNumber)

@@ -120,9 +120,23 @@ public struct Order: Hashable, Sendable, Codable {
 }
 
 /// One line of a purchase order.
+/// What a change document (X12 860 POC02, EDIFACT ORDCHG LIN 1229) does to one line of the order it changes.
+public enum LineChange: String, Hashable, Sendable, Codable, CaseIterable {
+    /// A new line.
+    case add
+    /// The line goes.
+    case delete
+    /// The line's quantity, price, dates or item change to the values given.
+    case change
+    /// Repeated for reference; nothing changes.
+    case unchanged
+}
+
 public struct OrderLine: Hashable, Sendable, Codable {
     /// The buyer's line number (X12 PO101, EDIFACT LIN 1082, cXML lineNumber), as text.
     public var lineNumber: String?
+    /// In a change document: what it does to the line with this number (nil in an order).
+    public var change: LineChange?
     public var item = ItemIdentifiers()
     public var description: String?
     public var quantity: Quantity?

@@ -310,4 +310,62 @@ struct OrderRulesPipelineTests {
         #expect(try gateway.store.read { try $0.decisions(orderID: order) }.isEmpty)
         #expect(gateway.outbox("nordhandel").allSatisfy { $0.name.hasPrefix("CONTRL-") })
     }
+
+    /// An X12 860 changes the stored order line by line and is answered with an 865 that says what changed.
+    @Test func an860ChangesTheOrderLineByLineAndIsAnsweredWithAn865() throws {
+        let gateway = try TestGateway(rules: true, clock: Self.clock)
+        try gateway.importSampleData()
+        try gateway.drop(example: "examples/acme/850-po-7731045.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        try gateway.drop(example: "examples/acme/860-po-7731045-change.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        let order = try Self.orderID(gateway, partner: "acme", po: "7731045")
+        let changed = try #require(
+            try gateway.store.read { try $0.statusHistory(orderID: order) }.first {
+                $0.status == "changed"
+            }
+        )
+        #expect(
+            changed.note
+                == "change (order 2): line 2 WW-1002 quantity 240 -> 300; line 5 added (WW-1003 48); "
+                + "line 4 removed (WW-1004)"
+        )
+        let stored = try #require(try gateway.store.read { try $0.order(id: order) })
+        #expect(stored.lines.map(\.lineNumber) == ["1", "2", "3", "5"])
+        #expect(stored.lines.allSatisfy { $0.change == nil })
+        let active = try gateway.store.read { try $0.reservations(orderID: order) }.filter { $0.state == "active" }
+        #expect(!active.contains { $0.sku == "WW-1004" })
+        #expect(active.first { $0.sku == "WW-1002" }?.quantity == 300)
+        // The 997 for the 860's group, then the 865.
+        let outbox = gateway.outbox("acme")
+        let answer = try #require(outbox.first { $0.name.hasPrefix("865-") })
+        let report = EDIValidator().validate(bytes: Array(answer.text.utf8))
+        #expect(report.isValid, "\(report.allErrors)\n\(answer.text)")
+        let segments = segments(answer.text)
+        #expect(segments.contains { $0.hasPrefix("BCA*00*AC*7731045***20261102") })
+        #expect(segments.contains { $0.hasPrefix("POC*1*NC*480*") })
+        #expect(segments.contains { $0.hasPrefix("POC*2*CA*300*") })
+        #expect(segments.contains { $0.hasPrefix("POC*5*AI*48*") })
+        #expect(outbox.contains { $0.name.hasPrefix("997-") && $0.text.contains("AK2*860*0001") })
+    }
+
+    /// An EDIFACT ORDCHG is applied the same way (LIN 1229 per line) and answered with an ORDRSP.
+    @Test func anOrdchgChangesTheOrderAndIsAnsweredWithAnOrdrsp() throws {
+        let gateway = try TestGateway(rules: true, clock: Self.clock)
+        try gateway.importSampleData()
+        try gateway.drop(example: "examples/nordhandel/orders-4500098765.edi", into: "nordhandel")
+        try gateway.daemon.pollOnce()
+        try gateway.drop(example: "examples/nordhandel/ordchg-4500098765.edi", into: "nordhandel")
+        try gateway.daemon.pollOnce()
+        let order = try Self.orderID(gateway, partner: "nordhandel", po: "4500098765")
+        let stored = try #require(try gateway.store.read { try $0.order(id: order) })
+        #expect(stored.lines.map(\.lineNumber) == ["1", "2", "3", "6"])
+        #expect(stored.lines[1].quantity?.value == 150)
+        let answers = gateway.outbox("nordhandel").filter { $0.name.hasPrefix("ORDRSP-") }
+        #expect(answers.count == 2)
+        let last = try #require(answers.last)
+        #expect(EDIValidator().validate(bytes: Array(last.text.utf8)).isValid)
+        #expect(last.text.contains("QTY+21:150'"))
+        #expect(!last.text.contains("5412345200024"))  // WW-2002 is gone
+    }
 }
