@@ -98,3 +98,34 @@ extension OrderModelTests {
         #expect(DocumentDate(compact: text) == nil)
     }
 }
+
+@Suite("Decimal text, fast path")
+struct DecimalFastFormatTests {
+    /// The general formatting: Foundation's description of the value rounded to 38 digits.
+    static func general(_ value: Decimal) -> String {
+        var value = value
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &value, 38, .plain)
+        return rounded.description
+    }
+
+    /// The fast path (exponent and 64-bit significand) writes exactly what Foundation writes, for every kind of
+    /// value money and quantities take, and falls back for the others.
+    @Test func theFastPathWritesWhatFoundationWrites() throws {
+        var values: [Decimal] = [
+            0, 1, -1, 10, 100, 0.5, -0.5, 1.25, 4.05, 1_000_000,
+            try #require(Decimal(string: "0.000123")), try #require(Decimal(string: "123456789012345678")),
+            try #require(Decimal(string: "1234567890123456789012345")), try #require(Decimal(string: "-98.7600")),
+            try #require(Decimal(string: "1e5")), try #require(Decimal(string: "1.5e-7")), Decimal(7) / 12 * 51,
+        ]
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for index in 0..<20_000 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let mantissa = Decimal(Int(seed >> 40)) * (index % 3 == 0 ? -1 : 1)
+            values.append(mantissa / Decimal(sign: .plus, exponent: index % 12, significand: 1))
+        }
+        for value in values {
+            #expect(DecimalText.format(value) == Self.general(value), "\(value)")
+        }
+    }
+}
