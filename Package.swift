@@ -105,7 +105,8 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "OrderStore", "Spool", "OrderMapping", "OrderModel", "OrderRules", "EDISyntax"]
+            dependencies: ["Gateway", "OrderStore", "Spool", "OrderMapping", "OrderModel", "OrderRules", "EDISyntax"],
+            exclude: ["Golden"]
         ),
         .testTarget(
             name: "OrdergateCLITests",

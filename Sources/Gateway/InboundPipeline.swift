@@ -277,23 +277,37 @@ public final class InboundPipeline: Sendable {
             default: break
             }
         }
+        // Encoding decisions and rendering answers run on the other cores while the files commit; the batch's rows
+        // are written before the transaction commits.
+        let answers = self.desk.beginBatch()
+        defer { self.desk.endBatch() }
+        var answerLog: [LogEntry] = []
         do {
             try self.store.write { tx in
                 for (index, item) in prepared.enumerated() where results[index] == nil {
+                    answers.file = index
                     do {
                         let done = try tx.savepoint { try self.commit(item, tx: tx) }
                         committed.append((index, done))
                     } catch {
+                        answers.discard(file: index)
                         results[index] = .failure(error)
                     }
+                }
+                let flushed = try answers.flush(tx)
+                answerLog = flushed.log
+                for position in committed.indices {
+                    committed[position].committed.outcome.orderAcknowledgements -=
+                        flushed.failed[committed[position].index] ?? 0
                 }
             }
         } catch {
             // The batch's transaction failed: none of its files committed; they stay in work/.
             for (index, _) in committed { results[index] = .failure(error) }
             committed = []
+            answerLog = []
         }
-        for (level, message, metadata) in committed.flatMap(\.committed.log) {
+        for (level, message, metadata) in committed.flatMap(\.committed.log) + answerLog {
             self.logger.log(level: level, message, metadata: metadata)
         }
         let archived = committed.compactMap { entry -> (Int, String)? in

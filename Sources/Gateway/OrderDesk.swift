@@ -17,7 +17,7 @@ extension PartnerProfile {
 }
 
 /// Why a rendered acknowledgement was not sent.
-private struct RenderingProblem: Error, CustomStringConvertible {
+struct RenderingProblem: Error, CustomStringConvertible {
     var description: String
 }
 
@@ -39,6 +39,29 @@ public final class OrderDesk: @unchecked Sendable {
     let configuration: Configuration
     private let lock = NSLock()
     private var cachedCatalog: (version: Int, data: BusinessData)?
+    /// Set while the pipeline commits a chunk: encoding and rendering go to the other cores (see `AnswerBatch`).
+    private var batch: AnswerBatch?
+
+    /// Starts deferring encoding and rendering into a batch that the caller flushes before its transaction commits.
+    func beginBatch() -> AnswerBatch {
+        let batch = AnswerBatch()
+        self.lock.lock()
+        self.batch = batch
+        self.lock.unlock()
+        return batch
+    }
+
+    func endBatch() {
+        self.lock.lock()
+        self.batch = nil
+        self.lock.unlock()
+    }
+
+    private var currentBatch: AnswerBatch? {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return self.batch
+    }
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -148,15 +171,28 @@ public final class OrderDesk: @unchecked Sendable {
         actor: String,
         answering change: ChangeAnswer? = nil
     ) throws -> Decided {
-        let explanation = decision.explanation(of: order)
-        try tx.recordDecision(
-            orderID: orderID,
-            status: decision.status.rawValue,
-            actor: actor,
-            decision: try CanonicalJSON.encode(decision),
-            explanation: explanation,
-            at: now
-        )
+        // The decision's JSON and explanation: on another core when a batch is open, else here.
+        let encode: @Sendable () -> (json: String, explanation: String) = {
+            (String(decoding: (try? CanonicalJSON.encodeBytes(decision)) ?? [], as: UTF8.self),
+             decision.explanation(of: order))
+        }
+        let record: (StoreTransaction, (json: String, explanation: String)) throws -> [InboundPipeline.LogEntry] = {
+            tx, encoded in
+            try tx.recordDecision(
+                orderID: orderID,
+                status: decision.status.rawValue,
+                actor: actor,
+                decision: encoded.json,
+                explanation: encoded.explanation,
+                at: now
+            )
+            return []
+        }
+        if let batch = self.currentBatch {
+            batch.hand(encode, write: record)
+        } else {
+            _ = try record(tx, encode())
+        }
         let summary = Self.summary(decision)
         var log: [InboundPipeline.LogEntry] = []
         let metadata: Logger.Metadata = [
@@ -276,28 +312,87 @@ public final class OrderDesk: @unchecked Sendable {
         let renderer = DocumentRenderer(mappings: mappings)
         let named = document.flatMap { renderer.map(for: partner, document: $0) }
         guard let map = named ?? renderer.map(for: partner, record: .acknowledgement) else { return false }
-        // The control numbers are taken in a savepoint: a document that fails its check gives them back, so that the
-        // partner sees no gap.
-        var interchange = 0
-        var bytes: [UInt8] = []
+        let controlNumbers = { () throws -> ControlNumbers in
+            let interchange = try tx.nextControlNumber(partnerID: partner.id, kind: "interchange")
+            let group = map.format == .x12 ? try tx.nextControlNumber(partnerID: partner.id, kind: "group") : 1
+            return ControlNumbers(interchange: interchange, group: group, transactionSet: 1)
+        }
+        let stamp = Self.documentDate(now)
+        let render: @Sendable (ControlNumbers) -> Result<[UInt8], RenderingProblem> = { numbers in
+            do {
+                let bytes = try renderer.render(
+                    .acknowledgement(acknowledgement),
+                    with: map,
+                    for: partner,
+                    controlNumbers: numbers,
+                    now: stamp
+                )
+                if let problem = Self.check(bytes, format: map.format) {
+                    return .failure(RenderingProblem(description: problem))
+                }
+                return .success(bytes)
+            } catch {
+                return .failure(RenderingProblem(description: "\(error)"))
+            }
+        }
+        let queue = { (tx: StoreTransaction, numbers: ControlNumbers, rendered: Result<[UInt8], RenderingProblem>) throws
+            -> [InboundPipeline.LogEntry] in
+            try self.queueAcknowledgement(
+                rendered,
+                acknowledgement: acknowledgement,
+                map: map,
+                controlNumber: numbers.interchange,
+                orderID: orderID,
+                partner: partner,
+                fileID: fileID,
+                tx: tx,
+                now: now
+            )
+        }
+        if let batch = self.currentBatch {
+            // Rendered on another core. The numbers are taken now, in decision order; a document that then fails
+            // its check (a mapping defect, audited) leaves its number unused.
+            let numbers = try controlNumbers()
+            batch.hand(
+                { render(numbers) },
+                failed: { if case .failure = $0 { true } else { false } },
+                write: { tx, rendered in try queue(tx, numbers, rendered) }
+            )
+            return true
+        }
+        // Here and now: the numbers are taken in a savepoint, so that a document that fails its check gives them
+        // back and the partner sees no gap.
+        var outcome: (ControlNumbers, Result<[UInt8], RenderingProblem>)?
         do {
             try tx.savepoint {
-                interchange = try tx.nextControlNumber(partnerID: partner.id, kind: "interchange")
-                let group = map.format == .x12 ? try tx.nextControlNumber(partnerID: partner.id, kind: "group") : 1
-                do {
-                    bytes = try renderer.render(
-                        .acknowledgement(acknowledgement),
-                        with: map,
-                        for: partner,
-                        controlNumbers: ControlNumbers(interchange: interchange, group: group, transactionSet: 1),
-                        now: Self.documentDate(now)
-                    )
-                } catch {
-                    throw RenderingProblem(description: "\(error)")
-                }
-                if let problem = Self.check(bytes, format: map.format) { throw RenderingProblem(description: problem) }
+                let numbers = try controlNumbers()
+                let rendered = render(numbers)
+                outcome = (numbers, rendered)
+                if case .failure(let problem) = rendered { throw problem }
             }
-        } catch let problem as RenderingProblem {
+        } catch is RenderingProblem {}
+        guard let (numbers, rendered) = outcome else { return false }
+        log += try queue(tx, numbers, rendered)
+        if case .failure = rendered { return false }
+        return true
+    }
+
+    /// Writes a rendered acknowledgement's outbound and acknowledgement rows, or audits why it was not sent.
+    private func queueAcknowledgement(
+        _ rendered: Result<[UInt8], RenderingProblem>,
+        acknowledgement: Acknowledgement,
+        map: OutboundMap,
+        controlNumber: Int,
+        orderID: Int64,
+        partner: PartnerProfile,
+        fileID: Int64?,
+        tx: StoreTransaction,
+        now: Date
+    ) throws -> [InboundPipeline.LogEntry] {
+        let bytes: [UInt8]
+        switch rendered {
+        case .success(let value): bytes = value
+        case .failure(let problem):
             try tx.audit(
                 actor: "rules",
                 action: "acknowledgement-not-sent",
@@ -305,7 +400,7 @@ public final class OrderDesk: @unchecked Sendable {
                 detail: "\(map.id): \(problem)",
                 at: now
             )
-            log.append(
+            return [
                 (
                     .error,
                     "purchase-order acknowledgement failed its check and was not sent",
@@ -314,8 +409,7 @@ public final class OrderDesk: @unchecked Sendable {
                         "error": "\(problem)",
                     ]
                 )
-            )
-            return false
+            ]
         }
         let fileExtension =
             switch map.format {
@@ -329,7 +423,7 @@ public final class OrderDesk: @unchecked Sendable {
             folder: self.configuration.outboxFolder(of: partner),
             fileExtension: fileExtension,
             content: bytes,
-            controlNumber: String(interchange),
+            controlNumber: String(controlNumber),
             fileID: fileID,
             orderID: orderID,
             at: now
@@ -344,7 +438,7 @@ public final class OrderDesk: @unchecked Sendable {
             outboundID: outboundID,
             at: now
         )
-        return true
+        return []
     }
 
     /// Our own check of a rendered document: X12 and EDIFACT against their schemas; XML well-formed under the

@@ -5,44 +5,45 @@ import Foundation
 // here already in that order, without building a tree: several times faster. CanonicalJSONTests prove that both
 // paths agree on fully populated values and on the corpus.
 
-/// A value the direct writer can write.
-protocol CanonicalJSONWritable {
+/// A value the direct writer can write. `CanonicalJSON.encode` uses it instead of the Codable path when a value
+/// conforms (orders here; the rules' decisions in OrderRules).
+public protocol CanonicalJSONWritable {
     func write(to writer: inout CanonicalJSONWriter)
 }
 
 /// Writes pretty-printed JSON in JSONEncoder's layout (two spaces per level, `"key" : value`, an empty container
 /// as an opening and closing bracket with a blank line between them).
-struct CanonicalJSONWriter {
-    private(set) var bytes: [UInt8] = []
+public struct CanonicalJSONWriter {
+    public private(set) var bytes: [UInt8] = []
     /// For each open container: whether nothing has been written into it yet.
     private var isEmpty: [Bool] = []
 
-    init() {
+    public init() {
         self.bytes.reserveCapacity(16 * 1024)
     }
 
-    mutating func beginObject() {
+    public mutating func beginObject() {
         self.bytes.append(UInt8(ascii: "{"))
         self.bytes.append(UInt8(ascii: "\n"))
         self.isEmpty.append(true)
     }
 
-    mutating func endObject() {
+    public mutating func endObject() {
         self.close(UInt8(ascii: "}"))
     }
 
-    mutating func beginArray() {
+    public mutating func beginArray() {
         self.bytes.append(UInt8(ascii: "["))
         self.bytes.append(UInt8(ascii: "\n"))
         self.isEmpty.append(true)
     }
 
-    mutating func endArray() {
+    public mutating func endArray() {
         self.close(UInt8(ascii: "]"))
     }
 
     /// Starts an object member; a key must be plain ASCII with nothing to escape (the model's field names).
-    mutating func key(_ key: StaticString) {
+    public mutating func key(_ key: StaticString) {
         self.separate()
         self.bytes.append(UInt8(ascii: "\""))
         self.bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
@@ -50,18 +51,18 @@ struct CanonicalJSONWriter {
     }
 
     /// Starts an object member with a key from data (escaped).
-    mutating func key(_ key: String) {
+    public mutating func key(_ key: String) {
         self.separate()
         self.string(key)
         self.bytes.append(contentsOf: [UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: " ")])
     }
 
     /// Starts an array element.
-    mutating func element() {
+    public mutating func element() {
         self.separate()
     }
 
-    mutating func string(_ text: String) {
+    public mutating func string(_ text: String) {
         self.bytes.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in
@@ -89,44 +90,44 @@ struct CanonicalJSONWriter {
         self.bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func number(_ value: Int) {
+    public mutating func number(_ value: Int) {
         self.literal(String(value))
     }
 
     /// A number, `true`, `false` or `null`, written as it is.
-    mutating func literal(_ text: String) {
+    public mutating func literal(_ text: String) {
         var text = text
         text.withUTF8 { self.bytes.append(contentsOf: $0) }
     }
 
     // MARK: Members, skipped when nil (as `encodeIfPresent` does)
 
-    mutating func field(_ key: StaticString, _ value: String?) {
+    public mutating func field(_ key: StaticString, _ value: String?) {
         guard let value else { return }
         self.key(key)
         self.string(value)
     }
 
-    mutating func field(_ key: StaticString, _ value: Int?) {
+    public mutating func field(_ key: StaticString, _ value: Int?) {
         guard let value else { return }
         self.key(key)
         self.number(value)
     }
 
     /// Money and quantities: decimal text, as a JSON string.
-    mutating func field(_ key: StaticString, _ value: Decimal?) {
+    public mutating func field(_ key: StaticString, _ value: Decimal?) {
         guard let value else { return }
         self.key(key)
         self.string(DecimalText.format(value))
     }
 
-    mutating func field<Value: CanonicalJSONWritable>(_ key: StaticString, _ value: Value?) {
+    public mutating func field<Value: CanonicalJSONWritable>(_ key: StaticString, _ value: Value?) {
         guard let value else { return }
         self.key(key)
         value.write(to: &self)
     }
 
-    mutating func field(_ key: StaticString, _ values: [String]) {
+    public mutating func field(_ key: StaticString, _ values: [String]) {
         self.key(key)
         self.beginArray()
         for value in values {
@@ -134,6 +135,25 @@ struct CanonicalJSONWriter {
             self.string(value)
         }
         self.endArray()
+    }
+
+    /// A decimal as a JSON number (plain notation), as `JSONEncoder` writes a `Decimal`; skipped when nil.
+    public mutating func number(_ key: StaticString, _ value: Decimal?) {
+        guard let value else { return }
+        self.key(key)
+        self.literal(DecimalText.format(value))
+    }
+
+    public mutating func field(_ key: StaticString, _ value: Bool?) {
+        guard let value else { return }
+        self.key(key)
+        self.literal(value ? "true" : "false")
+    }
+
+    public mutating func field(_ key: StaticString, _ value: Double?) {
+        guard let value else { return }
+        self.key(key)
+        self.literal(value.isFinite ? "\(value)" : "null")
     }
 
     // MARK: Layout
@@ -163,7 +183,7 @@ struct CanonicalJSONWriter {
 }
 
 extension Array: CanonicalJSONWritable where Element: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginArray()
         for value in self {
             writer.element()
@@ -174,14 +194,14 @@ extension Array: CanonicalJSONWritable where Element: CanonicalJSONWritable {
 }
 
 extension DocumentDate: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.string(self.description)
     }
 }
 
 extension FieldOrigins: CanonicalJSONWritable {
     /// An object keyed by field name, sorted; a field recorded more than once keeps its last origin.
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         let kept = self.lastPerField.sorted { left, right in
             left.field.utf8.lexicographicallyPrecedes(right.field.utf8)
         }
@@ -197,7 +217,7 @@ extension FieldOrigins: CanonicalJSONWritable {
 // MARK: The model's records (keys in UTF-8 byte order)
 
 extension Order: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("cancelAfter", self.cancelAfter)
         writer.field("carrier", self.carrier)
@@ -226,7 +246,7 @@ extension Order: CanonicalJSONWritable {
 }
 
 extension OrderLine: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("change", self.change?.rawValue)
         writer.field("description", self.description)
@@ -246,7 +266,7 @@ extension OrderLine: CanonicalJSONWritable {
 }
 
 extension Address: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("city", self.city)
         writer.field("country", self.country)
@@ -258,7 +278,7 @@ extension Address: CanonicalJSONWritable {
 }
 
 extension Contact: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("email", self.email)
         writer.field("name", self.name)
@@ -268,7 +288,7 @@ extension Contact: CanonicalJSONWritable {
 }
 
 extension Party: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("address", self.address)
         writer.field("contact", self.contact)
@@ -284,7 +304,7 @@ extension Party: CanonicalJSONWritable {
 }
 
 extension Reference: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("description", self.description)
         writer.field("qualifier", self.qualifier)
@@ -294,7 +314,7 @@ extension Reference: CanonicalJSONWritable {
 }
 
 extension Note: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("code", self.code)
         writer.field("text", self.text)
@@ -303,7 +323,7 @@ extension Note: CanonicalJSONWritable {
 }
 
 extension PaymentTerms: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("basisDateCode", self.basisDateCode)
         writer.field("description", self.description)
@@ -316,7 +336,7 @@ extension PaymentTerms: CanonicalJSONWritable {
 }
 
 extension Carrier: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("routing", self.routing)
         writer.field("scac", self.scac)
@@ -327,7 +347,7 @@ extension Carrier: CanonicalJSONWritable {
 }
 
 extension ItemIdentifiers: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("buyerPart", self.buyerPart)
         writer.field("gtin", self.gtin)
@@ -339,7 +359,7 @@ extension ItemIdentifiers: CanonicalJSONWritable {
 }
 
 extension FieldOrigin: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("column", self.column)
         writer.field("component", self.component)
@@ -353,7 +373,7 @@ extension FieldOrigin: CanonicalJSONWritable {
 }
 
 extension DocumentSource: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("byteOffset", self.byteOffset)
         writer.field("documentType", self.documentType)
@@ -374,7 +394,7 @@ extension DocumentSource: CanonicalJSONWritable {
 }
 
 extension Money: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("amount", self.amount)
         writer.field("currency", self.currency)
@@ -383,7 +403,7 @@ extension Money: CanonicalJSONWritable {
 }
 
 extension Quantity: CanonicalJSONWritable {
-    func write(to writer: inout CanonicalJSONWriter) {
+    public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
         writer.field("unit", self.unit)
         writer.field("value", self.value)
