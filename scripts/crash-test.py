@@ -10,9 +10,11 @@ inbox, stopped with SIGTERM (it must exit 0), and the folders and the database a
 - every dropped file name has exactly one `files` row (reprocess_of NULL): good files processed, bad files
   quarantined (with an .error.txt report), re-sends duplicate; the stored copy is byte-identical to what was dropped;
 - exactly one live order per good PO number, and no other orders;
+- every live order decided exactly once (the sample business data of examples/data/ is imported first, so the rules
+  reserve stock while the kills come); each stock row's reserved figure equals its active reservations and never
+  exceeds what is available;
 - one 997 and one 855 per processed file (the 997 answering its interchange and its group, the 855 its order, both
-  committed with it), one TA1 R 025 per duplicate, none for a
-  quarantined file;
+  committed with it), one TA1 R 025 per duplicate, none for a quarantined file;
 - every outbound row written, its outbox file present with the same bytes, no other file in the outbox;
 - no .tmp file under outbox/ or data/, data/work/ empty, no stray file in archive/ or quarantine/;
 - PRAGMA integrity_check = ok; the control numbers (ISA13, GS06) of our acknowledgements never reused.
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import decimal
 import hashlib
 import json
 import os
@@ -531,6 +534,26 @@ def check_run(root: Path, plan: list[Fixture], report: Report) -> None:
         if live_count != len(good):
             report.fail("count of live orders", f"{live_count} orders with duplicate_of NULL, {len(good)} good files")
 
+        # Decisions and reservations: every live order decided exactly once, in the transaction that stored it; the
+        # stock's reserved figure is the sum of the active reservations, never more than is available.
+        decided = collections.Counter(
+            r[0] for r in connection.execute("SELECT order_id FROM order_decisions"))
+        for po, mine in live.items():
+            for order in mine:
+                if decided[order["id"]] != 1:
+                    report.fail("order not decided exactly once", f"order {order['id']} PO {po}: {decided[order['id']]}")
+        reserved = collections.defaultdict(decimal.Decimal)
+        for node, sku, quantity in connection.execute(
+                "SELECT node_id, sku, quantity FROM reservations WHERE state = 'active'"):
+            reserved[(node, sku)] += decimal.Decimal(quantity)
+        for node, sku, on_hand, stock_reserved, safety in connection.execute(
+                "SELECT node_id, sku, on_hand, reserved, safety_stock FROM stock"):
+            if decimal.Decimal(stock_reserved) != reserved[(node, sku)]:
+                report.fail("stock reserved differs from its active reservations",
+                            f"{node} {sku}: {stock_reserved} vs {reserved[(node, sku)]}")
+            if decimal.Decimal(stock_reserved) > decimal.Decimal(on_hand) - decimal.Decimal(safety):
+                report.fail("more reserved than available", f"{node} {sku}: {stock_reserved} of {on_hand}")
+
         # Acknowledgements.
         outbound = {r["id"]: dict(r) for r in connection.execute("SELECT * FROM outbound ORDER BY id")}
         acks = [dict(r) for r in connection.execute("SELECT * FROM acknowledgements ORDER BY id")]
@@ -763,6 +786,10 @@ def run_once(index: int, args: argparse.Namespace, binary: Path, session: Path, 
     run_tag = f"{rng.randrange(36 ** 4):04X}"[-4:]
     plan = generate(rng, template, args.files, args.bad, args.resends, args.chunked_fraction, run_tag)
     config = write_config(root, args)
+    # The sample business data, so that the rules decide every order and reserve stock while the kills come.
+    for kind in ("items", "nodes", "prices", "contracts", "credit", "stock", "locations"):
+        subprocess.run([str(binary), "import", kind, str(REPO / "examples" / "data" / f"{kind}.csv"),
+                        "--config", str(config)], check=True, stdout=subprocess.DEVNULL, cwd=str(root))
     daemon = Daemon(binary, config, log)
     kill_phase = args.kills * ((args.kill_min + args.kill_max) / 2 + args.down_max / 2)
     interval = args.feed_interval if args.feed_interval is not None else 0.8 * kill_phase / max(1, len(plan))

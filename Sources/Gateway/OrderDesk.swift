@@ -173,11 +173,14 @@ public final class OrderDesk: @unchecked Sendable {
     ) throws -> Decided {
         // The decision's JSON and explanation: on another core when a batch is open, else here.
         let encode: @Sendable () -> (json: String, explanation: String) = {
-            (String(decoding: (try? CanonicalJSON.encodeBytes(decision)) ?? [], as: UTF8.self),
-             decision.explanation(of: order))
+            (
+                String(decoding: (try? CanonicalJSON.encodeBytes(decision)) ?? [], as: UTF8.self),
+                decision.explanation(of: order)
+            )
         }
         let record: (StoreTransaction, (json: String, explanation: String)) throws -> [InboundPipeline.LogEntry] = {
-            tx, encoded in
+            tx,
+            encoded in
             try tx.recordDecision(
                 orderID: orderID,
                 status: decision.status.rawValue,
@@ -335,8 +338,13 @@ public final class OrderDesk: @unchecked Sendable {
                 return .failure(RenderingProblem(description: "\(error)"))
             }
         }
-        let queue = { (tx: StoreTransaction, numbers: ControlNumbers, rendered: Result<[UInt8], RenderingProblem>) throws
-            -> [InboundPipeline.LogEntry] in
+        let queue = {
+            (
+                tx: StoreTransaction,
+                numbers: ControlNumbers,
+                rendered: Result<[UInt8], RenderingProblem>
+            ) throws
+                -> [InboundPipeline.LogEntry] in
             try self.queueAcknowledgement(
                 rendered,
                 acknowledgement: acknowledgement,

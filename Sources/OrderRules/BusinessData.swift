@@ -268,6 +268,9 @@ public struct BusinessData: Sendable {
     private(set) var breaksByListAndSKU: [String: [PriceBreak]] = [:]
     private(set) var contractsByPartnerAndSKU: [String: [ContractPrice]] = [:]
     private(set) var stockBySKU: [String: [StockLevel]] = [:]
+    /// Available to promise per SKU and node, computed once (two `Decimal` subtractions per level per decision
+    /// were a tenth of the rules' time).
+    private(set) var availableBySKU: [String: [(nodeID: String, available: Decimal)]] = [:]
 
     public init(
         items: [Item] = [],
@@ -319,15 +322,31 @@ public struct BusinessData: Sendable {
     }
 
     private mutating func indexPrices() {
+        // Best first (largest quantity, then latest valid-from): the first valid break that the quantity reaches is
+        // the price.
         self.breaksByListAndSKU = Dictionary(grouping: self.priceBreaks) { Self.key($0.priceList, $0.sku) }
+            .mapValues { $0.sorted { OrderRules.breakOrder($1, $0) } }
     }
 
     private mutating func indexContracts() {
+        // Latest valid-from first: the first valid contract is the one that applies.
         self.contractsByPartnerAndSKU = Dictionary(grouping: self.contracts) { Self.key($0.partnerID, $0.sku) }
+            .mapValues { contracts in
+                contracts.sorted { left, right in
+                    switch (left.validity.from, right.validity.from) {
+                    case let (l?, r?): return l > r
+                    case (.some, nil): return true
+                    default: return false
+                    }
+                }
+            }
     }
 
     private mutating func indexStock() {
         self.stockBySKU = Dictionary(grouping: self.stock, by: \.sku)
+        self.availableBySKU = self.stockBySKU.mapValues { levels in
+            levels.map { (nodeID: $0.nodeID, available: $0.availableToPromise) }
+        }
     }
 
     /// Where a ship-to party is: by the partner's identifier for it (a store number), else by postal code.

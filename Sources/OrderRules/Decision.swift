@@ -139,7 +139,11 @@ public struct LineDecision: Hashable, Sendable, Codable {
     public var nodes: [NodeConsideration]
     public var reasons: [String]
 
-    public var allocated: Decimal { self.allocations.values.reduce(0, +) }
+    public var allocated: Decimal {
+        // The usual line ships from one node: no addition.
+        if self.allocations.count == 1, let only = self.allocations.first { return only.value }
+        return self.allocations.values.reduce(0, +)
+    }
 }
 
 /// The credit check of an order.

@@ -51,7 +51,7 @@ public struct OrderRules: Sendable {
         } else if credit.isHeld {
             status = .onHold
             reasons.append(credit.reason)
-        } else if lines.contains(where: { $0.rejection != nil || $0.backordered > 0 || $0.cancelled > 0 })
+        } else if lines.contains(where: { $0.rejection != nil || $0.backordered.isPositive || $0.cancelled.isPositive })
             || lines.contains(where: { $0.price.map { $0.acceptedUnitPrice != $0.orderedUnitPrice } ?? false })
         {
             status = .acceptedWithChanges
@@ -62,7 +62,7 @@ public struct OrderRules: Sendable {
         if status == .accepted || status == .acceptedWithChanges {
             for line in lines {
                 guard let sku = line.sku else { continue }
-                for (node, quantity) in line.allocations.sorted(by: { $0.key < $1.key }) where quantity > 0 {
+                for (node, quantity) in line.allocations.sorted(by: { $0.key < $1.key }) where quantity.isPositive {
                     reservations.append(Reservation(nodeID: node, sku: sku, quantity: quantity))
                 }
             }
@@ -147,7 +147,7 @@ public struct OrderRules: Sendable {
         }
         decision.sku = sku
         decision.reasons.append("item \(sku) by \(evidence.joined(separator: ", "))")
-        guard ordered > 0 else { return reject("no quantity ordered") }
+        guard ordered.isPositive else { return reject("no quantity ordered") }
         guard let factor = item.factor(of: line.quantity?.unit) else {
             return reject("\(sku) is not sold in \(line.quantity?.unit ?? "")")
         }
@@ -162,13 +162,13 @@ public struct OrderRules: Sendable {
         // Our price: a valid contract price first, else the price list's break for the quantity.
         var price:
             (source: PriceDecision.Source, base: Decimal, currency: String, breakQuantity: Decimal?, text: String)
-        if let contract = (self.data.contractsByPartnerAndSKU[BusinessData.key(partnerID, sku)] ?? []).filter({
+        if let contract = self.data.contractsByPartnerAndSKU[BusinessData.key(partnerID, sku)]?.first(where: {
             $0.validity.contains(date)
-        }).max(by: { ($0.validity.from?.description ?? "") < ($1.validity.from?.description ?? "") }) {
+        }) {
             price = (.contract, contract.unitPrice, contract.currency, nil, "contract price")
-        } else if let listed = (self.data.breaksByListAndSKU[BusinessData.key(settings.priceList, sku)] ?? []).filter({
-            $0.validity.contains(date) && $0.minimumQuantity <= decision.baseQuantity
-        }).max(by: { Self.breakOrder($0, $1) }) {
+        } else if let listed = self.data.breaksByListAndSKU[BusinessData.key(settings.priceList, sku)]?.first(where: {
+            $0.minimumQuantity <= decision.baseQuantity && $0.validity.contains(date)
+        }) {
             let breakText =
                 listed.minimumQuantity > 1 ? ", break from \(DecimalText.format(listed.minimumQuantity))" : ""
             price = (
@@ -279,8 +279,8 @@ public struct OrderRules: Sendable {
         }
         var available: [String: [String: Decimal]] = [:]
         for sku in Set(active.compactMap { lines[$0].sku }) {
-            for level in self.data.stockBySKU[sku] ?? [] {
-                available[level.nodeID, default: [:]][level.sku] = level.availableToPromise
+            for level in self.data.availableBySKU[sku] ?? [] {
+                available[level.nodeID, default: [:]][sku] = level.available
             }
         }
         func atp(_ node: String, _ sku: String) -> Decimal { available[node]?[sku] ?? 0 }
@@ -337,7 +337,7 @@ public struct OrderRules: Sendable {
                 if let best {
                     let take = min(lines[index].baseQuantity, atp(best.candidate.node.id, sku))
                     available[best.candidate.node.id, default: [:]][sku] = atp(best.candidate.node.id, sku) - take
-                    if take > 0 { lines[index].allocations[best.candidate.node.id] = take }
+                    if take.isPositive { lines[index].allocations[best.candidate.node.id] = take }
                     reason = "no splits: \(best.candidate.node.id) ships the most of the order"
                 }
                 lines[index].cancelled = lines[index].baseQuantity - lines[index].allocated
@@ -365,7 +365,7 @@ public struct OrderRules: Sendable {
                     let free = atp(candidate.node.id, sku)
                     let take = min(remaining, free)
                     var reason: String
-                    if take > 0 {
+                    if take.isPositive {
                         lines[index].allocations[candidate.node.id] = take
                         available[candidate.node.id, default: [:]][sku] = free - take
                         remaining -= take
@@ -375,7 +375,7 @@ public struct OrderRules: Sendable {
                             : "ships \(DecimalText.format(take)) of \(DecimalText.format(lines[index].baseQuantity)): "
                                 + "all it has"
                     } else {
-                        reason = free == 0 ? "no stock" : "not needed: the line is covered by nearer nodes"
+                        reason = free.isZero ? "no stock" : "not needed: the line is covered by nearer nodes"
                     }
                     considered.append(
                         NodeConsideration(
@@ -388,7 +388,7 @@ public struct OrderRules: Sendable {
                     )
                 }
                 lines[index].nodes = considered
-                guard remaining > 0 else { continue }
+                guard remaining.isPositive else { continue }
                 let replenishment = (self.data.stockBySKU[sku] ?? []).filter { level in
                     level.nextReplenishment != nil
                         && candidates.contains { $0.node.id == level.nodeID }
@@ -454,10 +454,10 @@ public struct OrderRules: Sendable {
     ) -> CreditDecision {
         var value: Decimal = 0
         for line in lines where line.rejection == nil {
-            guard let price = line.price, line.baseQuantity > 0 else { continue }
+            guard let price = line.price, line.baseQuantity.isPositive else { continue }
             // The accepted price is per ordered unit; ship now and later both count. (Decimal division is slow: the
             // usual whole line needs none.)
-            let shipped = line.allocated + line.backordered
+            let shipped = line.backordered.isZero ? line.allocated : line.allocated + line.backordered
             if shipped == line.baseQuantity {
                 value += line.orderedQuantity * price.acceptedUnitPrice
             } else {
@@ -523,4 +523,9 @@ public struct OrderRules: Sendable {
             reason: reason
         )
     }
+}
+
+extension Decimal {
+    /// Greater than zero, without a `Decimal` comparison (which allocates on Linux).
+    var isPositive: Bool { !self.isZero && self.sign == .plus }
 }

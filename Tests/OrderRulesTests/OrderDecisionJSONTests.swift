@@ -19,7 +19,9 @@ struct OrderDecisionJSONTests {
             Supplier.decide(order, settings: Supplier.settings(fulfilment: .fillOrKill)),
             Supplier.decide(
                 order,
-                data: Supplier.data(account: CreditAccount(id: "ACME", limit: 10, pastDue: 5, pastDueDays: 90, currency: "USD"))
+                data: Supplier.data(
+                    account: CreditAccount(id: "ACME", limit: 10, pastDue: 5, pastDueDays: 90, currency: "USD")
+                )
             ),
             Supplier.decide(Supplier.order([])),
         ]
