@@ -18,12 +18,16 @@ let package = Package(
         .library(name: "OrderStore", targets: ["OrderStore"]),
         .library(name: "Spool", targets: ["Spool"]),
         .library(name: "Gateway", targets: ["Gateway"]),
+        .library(name: "GatewayHTTP", targets: ["GatewayHTTP"]),
+        .library(name: "Delivery", targets: ["Delivery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
@@ -66,10 +70,26 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // libcurl: the HTTP client that delivers outbound documents (and that the API tests call the server with).
+        .target(
+            name: "Delivery",
+            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The HTTP API (Hummingbird): tokens, the order feed, inbound documents, holds, health and metrics.
+        .target(
+            name: "GatewayHTTP",
+            dependencies: [
+                "Gateway", "OrderModel", "OrderStore", "OrderMapping", "Delivery", "CLibXML2",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "ordergate",
             dependencies: [
-                "EDISyntax", "XMLSyntax", "OrderModel", "OrderMapping", "OrderStore", "Gateway",
+                "EDISyntax", "XMLSyntax", "OrderModel", "OrderMapping", "OrderStore", "Gateway", "GatewayHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -107,6 +127,14 @@ let package = Package(
             name: "GatewayTests",
             dependencies: ["Gateway", "OrderStore", "Spool", "OrderMapping", "OrderModel", "OrderRules", "EDISyntax"],
             exclude: ["Golden"]
+        ),
+        .testTarget(
+            name: "GatewayHTTPTests",
+            dependencies: [
+                "GatewayHTTP", "Gateway", "Delivery", "OrderStore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "OrdergateCLITests",

@@ -724,6 +724,8 @@ def write_config(root: Path, args: argparse.Namespace) -> Path:
         f"  inotify: {'false' if args.no_inotify else 'true'}\n"
         "log:\n"
         f"  level: {args.log_level}\n"
+        "api:\n"
+        "  port: 0\n"
     )
     return config
 

@@ -65,6 +65,7 @@ class Daemon:
                 f"paths:\n  mappings: {os.path.join(REPOSITORY, 'mappings')}\n"
                 "log:\n  level: warning\n"
                 f"rules:\n  enabled: {'true' if rules else 'false'}\n"
+                "api:\n  port: 0\n"
             )
         if rules:
             for kind, text in BUSINESS_DATA.items():

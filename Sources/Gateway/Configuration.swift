@@ -48,6 +48,10 @@ public struct Configuration: Sendable, Hashable {
     /// Whether stored orders go through the business rules (and get purchase-order acknowledgements). Off: orders
     /// are stored and validated only, for a gateway that leaves the decisions to the ERP.
     public var rulesEnabled = true
+    /// The HTTP API (`api:`): on by default, on 127.0.0.1:8080; port 0 takes any free port (tests).
+    public var apiEnabled = true
+    public var apiHost = "127.0.0.1"
+    public var apiPort = 8080
 
     public init(baseFolder: String = FileManager.default.currentDirectoryPath) {
         self.baseFolder = baseFolder
@@ -101,7 +105,7 @@ public struct Configuration: Sendable, Hashable {
             throw ConfigurationError(file: file, line: 1, column: 1, message: "not valid YAML: \(error)")
         }
         let reader = SettingsReader(file: file)
-        let top = try reader.mapping(root, allowed: ["paths", "inbox", "xml", "log", "duplicates", "rules"])
+        let top = try reader.mapping(root, allowed: ["paths", "inbox", "xml", "log", "duplicates", "rules", "api"])
         if let paths = top["paths"] {
             let keys = try reader.mapping(paths, allowed: ["inbox", "outbox", "mappings", "data"])
             self.inbox = try keys["inbox"].map(reader.path) ?? self.inbox
@@ -159,6 +163,12 @@ public struct Configuration: Sendable, Hashable {
                 }
                 self.logLevel = level
             }
+        }
+        if let api = top["api"] {
+            let keys = try reader.mapping(api, allowed: ["enabled", "host", "port"])
+            if let node = keys["enabled"] { self.apiEnabled = try reader.boolean(node) }
+            if let node = keys["host"] { self.apiHost = try reader.string(node) }
+            if let node = keys["port"] { self.apiPort = try reader.integer(node, 0...65_535) }
         }
         if let rules = top["rules"] {
             let keys = try reader.mapping(rules, allowed: ["enabled"])

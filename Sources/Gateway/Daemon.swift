@@ -17,6 +17,8 @@ public final class Daemon: Sendable {
     let mappings: MappingsHolder
     let logger: Logger
     let outboxSignal = Signal()
+    /// Set once the recovery scan is done and the daemon serves (the health check reports it).
+    public let ready = StopFlag()
     let inbox: InboxLoop
 
     /// Opens everything; a broken mapping folder or configuration stops the start with the reason. `clock` is the
@@ -137,8 +139,9 @@ public final class Daemon: Sendable {
         }
     }
 
-    /// Runs the recovery scan, tells systemd it is ready, and runs the services until SIGTERM or SIGINT.
-    public func run() async throws {
+    /// Runs the recovery scan, tells systemd it is ready, and runs the services (and `extra` ones: the HTTP API)
+    /// until SIGTERM or SIGINT.
+    public func run(extra: [any Service] = []) async throws {
         SystemdNotifier.send("STATUS=recovering")
         let recovery = try self.recover()
         let inbox = ThreadService(name: "inbox") { [self] stop in self.inbox.run(until: stop) }
@@ -152,10 +155,11 @@ public final class Daemon: Sendable {
                 self.outboxSignal.wait(timeout: 1)
             }
         }
-        let services: [any Service] = [
-            inbox, outbox, WatchdogService(), ReloadService(daemon: self),
-            ShutdownNotifier { [outboxSignal] in outboxSignal.raise() },
-        ]
+        let services: [any Service] =
+            [
+                inbox, outbox, WatchdogService(), ReloadService(daemon: self),
+                ShutdownNotifier { [outboxSignal] in outboxSignal.raise() },
+            ] + extra
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },
@@ -174,6 +178,7 @@ public final class Daemon: Sendable {
                 "partners": "\(self.mappings.current.partners.count)",
             ]
         )
+        self.ready.set()
         try await group.run()
         self.logger.notice("ordergate stopped cleanly")
     }
@@ -259,6 +264,34 @@ public struct ReprocessError: Error, CustomStringConvertible, Sendable {
 }
 
 extension Daemon {
+    /// Takes a document a partner posted over HTTP: admitted into `work/` (durable once this starts processing it),
+    /// then processed like an inbox file, with the same checks (the sender must be the partner whose token posted
+    /// it), acknowledgements and duplicate detection. A machine failure leaves it in `work/` for the recovery scan.
+    public func ingest(_ bytes: [UInt8], partnerID: String, name: String) throws -> FileOutcome {
+        let now = Date()
+        let safeName = String(name.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }.prefix(100))
+        let workName = Spool.workName(
+            partnerID: partnerID,
+            originalName: safeName.isEmpty || safeName.hasPrefix(".") ? "posted" : safeName,
+            at: Int64(now.timeIntervalSince1970),
+            tag: UInt64.random(in: 0..<UInt64.max)
+        )
+        try self.pipeline.spool.admit(bytes, workName: workName)
+        let partner = self.mappings.current.partners[partnerID]
+        let outcome = try self.pipeline.process(
+            ClaimedFile(
+                workName: workName,
+                originalName: Spool.originalName(ofWorkName: workName),
+                partnerID: partnerID,
+                folder: partner.map { self.configuration.inboxFolder(of: $0) } ?? "http",
+                channel: "http",
+                receivedAt: now
+            )
+        )
+        self.outboxSignal.raise()
+        return outcome
+    }
+
     /// Runs a stored file (archived or quarantined) through the pipeline again, as a new file row that points back
     /// to it. The stored copy is not touched. A processed file needs `force`: its interchanges are then not checked
     /// as duplicates, but its purchase orders still are.

@@ -72,6 +72,7 @@ public final class InboundPipeline: Sendable {
     public let spool: Spool
     let mappings: MappingsHolder
     public let desk: OrderDesk
+    private let commitLock = NSLock()
     let logger: Logger
     let clock: @Sendable () -> Date
 
@@ -277,6 +278,10 @@ public final class InboundPipeline: Sendable {
             default: break
             }
         }
+        // One commit at a time (the inbox thread, HTTP posts, reprocessing): SQLite has one writer anyway, and the
+        // desk's answer batch belongs to the commit in progress.
+        self.commitLock.lock()
+        defer { self.commitLock.unlock() }
         // Encoding decisions and rendering answers run on the other cores while the files commit; the batch's rows
         // are written before the transaction commits.
         let answers = self.desk.beginBatch()

@@ -289,17 +289,20 @@ final class InboxLoop: @unchecked Sendable {
 }
 
 /// A flag set once, read from any thread.
-final class StopFlag: @unchecked Sendable {
+/// A flag one thread sets and others read (stop the loop; the daemon is ready).
+public final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
 
-    var isSet: Bool {
+    public init() {}
+
+    public var isSet: Bool {
         self.lock.lock()
         defer { self.lock.unlock() }
         return self.value
     }
 
-    func set() {
+    public func set() {
         self.lock.lock()
         self.value = true
         self.lock.unlock()

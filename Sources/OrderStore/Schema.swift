@@ -15,8 +15,36 @@ enum Schema {
         migrator.registerMigration("v3-business-data") { db in
             try db.execute(sql: v3)
         }
+        migrator.registerMigration("v4-api") { db in
+            try db.execute(sql: v4)
+        }
         return migrator
     }
+
+    /// The HTTP API: tokens (only their SHA-256 is kept) and the responses of POSTs by idempotency key.
+    private static let v4 = """
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'erp', 'partner')),
+            partner_id TEXT,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT,
+            CHECK ((role = 'partner') = (partner_id IS NOT NULL))
+        );
+        CREATE TABLE idempotency_keys (
+            token_id INTEGER NOT NULL REFERENCES api_tokens(id),
+            key TEXT NOT NULL,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            content_type TEXT NOT NULL,
+            body BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (token_id, key)
+        );
+        """
 
     /// Business data (imported, or pushed by the ERP) and what the rules decided. Quantities and money are decimal
     /// text, never floating point; stock `reserved` is Ordergate's own (the sum of active reservations), as is a

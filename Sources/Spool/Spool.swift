@@ -143,6 +143,24 @@ public struct Spool: Sendable {
         try FileSystem.syncDirectory(FileSystem.parent(of: source))
     }
 
+    /// Takes a document that arrived by another way than the inbox (an HTTP POST) straight into `work/`: written to a
+    /// hidden temporary name, fsynced, renamed to its work name, and the folder fsynced — so that once this returns
+    /// the document survives a crash (the recovery scan processes it), and a crash before leaves no half file.
+    public func admit(_ bytes: [UInt8], workName: String) throws(SpoolError) {
+        let target = FileSystem.join(self.work, workName)
+        let folder = FileSystem.parent(of: target)
+        try FileSystem.makeDirectories(folder)
+        let temporary = FileSystem.join(folder, "." + FileSystem.baseName(of: target) + ".tmp")
+        try FileSystem.createFile(temporary, bytes: bytes)
+        do {
+            try FileSystem.move(temporary, to: target)
+        } catch {
+            try? FileSystem.remove(temporary)
+            throw error
+        }
+        try FileSystem.syncDirectory(folder)
+    }
+
     /// Files left in `work/` (by a crash), as work names, for the recovery scan.
     public func workFiles() throws(SpoolError) -> [String] {
         var names: [String] = []

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import Gateway
+import GatewayHTTP
 import Logging
 import OrderMapping
+import ServiceLifecycle
 
 /// Options every daemon-side command shares: where the configuration is.
 struct ConfigurationOptions: ParsableArguments {
@@ -47,7 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Runs until SIGTERM or SIGINT (the file in hand is finished first). SIGHUP reloads the mapping files and \
             partner profiles; a broken file keeps the last good version and is reported in the log. Under systemd \
-            (Type=notify) it sends READY=1 after the recovery scan and pings the watchdog.
+            (Type=notify) it sends READY=1 after the recovery scan and pings the watchdog. The HTTP API listens on \
+            the configured address (api: in ordergate.yaml; 127.0.0.1:8080 by default).
             """
     )
 
@@ -61,6 +64,17 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let daemon = try self.options.openDaemon()
-        try await daemon.run()
+        var extra: [any Service] = []
+        if configuration.apiEnabled {
+            let logger = Logger(label: "ordergate")
+            let api = APIServer(daemon: daemon, logger: logger).application(
+                host: configuration.apiHost,
+                port: configuration.apiPort
+            ) { port in
+                logger.notice("API listening", metadata: ["host": "\(configuration.apiHost)", "port": "\(port)"])
+            }
+            extra.append(api)
+        }
+        try await daemon.run(extra: extra)
     }
 }

@@ -85,7 +85,7 @@ import Testing
             drops.append((partner, url.lastPathComponent, Array(try Data(contentsOf: url))))
         }
         drops.append(("acme", "junk.edi", Array("this is not EDI\n".utf8)))
-        try "log:\n  level: info\n".write(
+        try "log:\n  level: info\napi:\n  port: 0\n".write(
             to: root.appendingPathComponent("ordergate.yaml"),
             atomically: true,
             encoding: .utf8
@@ -226,11 +226,12 @@ extension DaemonEndToEndTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let repository = OrdergateCLITests.packageRoot
         // A settle time far longer than the test waits: only the writer's close can make the file ready.
-        try "inbox:\n  settleMilliseconds: 60000\nlog:\n  level: info\nrules:\n  enabled: false\n".write(
-            to: root.appendingPathComponent("ordergate.yaml"),
-            atomically: false,
-            encoding: .utf8
-        )
+        try "inbox:\n  settleMilliseconds: 60000\nlog:\n  level: info\nrules:\n  enabled: false\napi:\n  port: 0\n"
+            .write(
+                to: root.appendingPathComponent("ordergate.yaml"),
+                atomically: false,
+                encoding: .utf8
+            )
         let daemon = try ServedDaemon(root: root)
         func logText() -> String { daemon.logText }
 

@@ -1,0 +1,164 @@
+import CCurl
+import Dispatch
+import Foundation
+
+/// One HTTP exchange's answer.
+public struct HTTPResponse: Sendable, Hashable {
+    public var status: Int
+    /// Header names lower-cased; a repeated header keeps its last value.
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public var text: String { String(decoding: self.body, as: UTF8.self) }
+}
+
+/// Why an exchange did not produce a response (the network, not the server): refused, timed out, TLS, DNS.
+public struct HTTPClientError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The libcurl error code (`CURLE_*`).
+    public var code: Int
+    public var message: String
+    /// Whether the request may be tried again (refused, timed out, reset): the caller's retry policy decides.
+    public var isTransient: Bool
+
+    public var description: String { "HTTP \(self.message) (curl \(self.code))" }
+}
+
+/// HTTP through libcurl (`CCurl`): one easy handle per exchange, performed on a dispatch queue so that it never
+/// blocks the cooperative pool, with `NOSIGNAL`, HTTP(S) only, TLS verification on, and timeouts for connecting and
+/// for the whole exchange.
+public struct HTTPClient: Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var url: String
+        public var headers: [(String, String)]
+        public var body: [UInt8]?
+        public var connectTimeout: Double
+        public var timeout: Double
+
+        public init(
+            method: String = "GET",
+            url: String,
+            headers: [(String, String)] = [],
+            body: [UInt8]? = nil,
+            connectTimeout: Double = 10,
+            timeout: Double = 30
+        ) {
+            self.method = method
+            self.url = url
+            self.headers = headers
+            self.body = body
+            self.connectTimeout = connectTimeout
+            self.timeout = timeout
+        }
+    }
+
+    private static let initialised: Bool = {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        return true
+    }()
+
+    private static let queue = DispatchQueue(label: "ordergate.http", attributes: .concurrent)
+
+    public init() {
+        _ = Self.initialised
+    }
+
+    /// Performs the exchange off the cooperative pool.
+    public func send(_ request: Request) async throws -> HTTPResponse {
+        try await withCheckedThrowingContinuation { continuation in
+            Self.queue.async { continuation.resume(with: Result { try self.perform(request) }) }
+        }
+    }
+
+    /// Performs the exchange on the calling thread (blocking).
+    public func perform(_ request: Request) throws -> HTTPResponse {
+        guard let handle = curl_easy_init() else {
+            throw HTTPClientError(code: -1, message: "cannot create a curl handle", isTransient: true)
+        }
+        defer { curl_easy_cleanup(handle) }
+        let sink = Sink()
+        let unmanaged = Unmanaged.passRetained(sink)
+        defer { unmanaged.release() }
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        // An empty Expect header: no 100-continue round trip for bodies.
+        headerList = curl_slist_append(headerList, "Expect:")
+        _ = ccurl_setopt_str(handle, CURLOPT_URL, request.url)
+        _ = ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_setopt_str(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        _ = ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
+        _ = ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
+        _ = ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000))
+        _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
+        _ = ccurl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)
+        if request.method == "HEAD" { _ = ccurl_setopt_long(handle, CURLOPT_NOBODY, 1) }
+        _ = ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        _ = ccurl_setopt_writefn(handle) { pointer, size, count, context in
+            let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
+            let total = size * count
+            if let pointer { sink.body.append(contentsOf: UnsafeRawBufferPointer(start: pointer, count: total)) }
+            return total
+        }
+        _ = ccurl_setopt_ptr(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
+        _ = ccurl_setopt_headerfn(handle) { pointer, size, count, context in
+            let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
+            let total = size * count
+            if let pointer {
+                let line = String(decoding: UnsafeRawBufferPointer(start: pointer, count: total), as: UTF8.self)
+                sink.header(line)
+            }
+            return total
+        }
+        _ = ccurl_setopt_ptr(handle, CURLOPT_HEADERDATA, unmanaged.toOpaque())
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let code: CURLcode = try errorBuffer.withUnsafeMutableBufferPointer { buffer in
+            _ = ccurl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
+            if let body = request.body {
+                return try body.withUnsafeBufferPointer { bytes in
+                    _ = ccurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count))
+                    _ = ccurl_setopt_ptr(
+                        handle,
+                        CURLOPT_POSTFIELDS,
+                        UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+                    )
+                    return curl_easy_perform(handle)
+                }
+            }
+            return curl_easy_perform(handle)
+        }
+        guard code == CURLE_OK else {
+            let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            let transient = [
+                CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR, CURLE_SEND_ERROR,
+                CURLE_GOT_NOTHING, CURLE_COULDNT_RESOLVE_HOST, CURLE_PARTIAL_FILE,
+            ].contains(code)
+            throw HTTPClientError(code: Int(code.rawValue), message: message, isTransient: transient)
+        }
+        var status = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
+    }
+
+    /// The libcurl version, for the health check.
+    public static var libraryVersion: String { String(cString: curl_version()) }
+}
+
+/// Collects a response's header lines and body bytes.
+private final class Sink {
+    var body: [UInt8] = []
+    var headers: [String: String] = [:]
+
+    func header(_ line: String) {
+        // A new status line (a redirect or 100-continue) starts the headers again.
+        if line.hasPrefix("HTTP/") {
+            self.headers = [:]
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        self.headers[name] = value
+    }
+}

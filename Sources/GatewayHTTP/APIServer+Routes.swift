@@ -1,0 +1,190 @@
+import Foundation
+import Gateway
+import Hummingbird
+import OrderModel
+import OrderStore
+
+extension APIServer {
+    // MARK: Health and metrics
+
+    struct Health: Encodable {
+        var status: String
+        var recoveryDone: Bool
+        var queueDepth: Int
+        var libcurl: String
+        var libxml2: String
+    }
+
+    func health() throws -> Health {
+        Health(
+            status: self.daemon.ready.isSet ? "ready" : "starting",
+            recoveryDone: self.daemon.ready.isSet,
+            queueDepth: try self.store.read { try $0.pendingOutboundCount() },
+            libcurl: APIVersions.libcurl,
+            libxml2: APIVersions.libxml2
+        )
+    }
+
+    /// Prometheus text: the counts of the store, per state and kind.
+    func metrics() throws -> String {
+        let summary = try self.store.read { try $0.summary() }
+        var text = ""
+        func family(_ name: String, _ help: String, _ label: String, _ counts: [String: Int]) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+            for (key, value) in counts.sorted(by: { $0.key < $1.key }) {
+                text += "\(name){\(label)=\"\(key)\"} \(value)\n"
+            }
+        }
+        family("ordergate_files", "Inbound files by state.", "state", summary.files)
+        family("ordergate_orders", "Orders by status.", "status", summary.orders)
+        family("ordergate_acknowledgements", "Acknowledgements sent by kind.", "kind", summary.acknowledgements)
+        family("ordergate_outbound", "Outbound documents by state.", "state", summary.outbound)
+        text += "# HELP ordergate_ready Whether recovery is done and the daemon serves.\n# TYPE ordergate_ready gauge\n"
+        text += "ordergate_ready \(self.daemon.ready.isSet ? 1 : 0)\n"
+        return text
+    }
+
+    // MARK: Orders
+
+    struct OrderPage: Encodable {
+        var orders: [OrderListEntry]
+        /// The cursor for the next page: the last order's ID (nil when the page is empty).
+        var next: Int64?
+    }
+
+    func orders(_ request: Request, token: APIToken) throws -> OrderPage {
+        let query = request.uri.queryParameters
+        func number(_ name: String) throws -> Int64? {
+            guard let text = query[Substring(name)] else { return nil }
+            guard let value = Int64(text), value >= 0 else {
+                throw APIProblem(.badRequest, "Bad query", "\(name)=\(text) is not a whole number")
+            }
+            return value
+        }
+        let after = try number("after") ?? 0
+        let limit = Int(min(max(try number("limit") ?? 100, 1), 1000))
+        let status = query["status"].map(String.init)
+        // A partner token sees its own orders whatever `partner` says.
+        let partner = Self.scope(token) ?? query["partner"].map(String.init)
+        let orders = try self.store.read {
+            try $0.orderFeed(after: after, limit: limit, status: status, partnerID: partner)
+        }
+        return OrderPage(orders: orders, next: orders.last?.id)
+    }
+
+    struct OrderDetail: Encodable {
+        var id: Int64
+        var partnerID: String
+        var status: String
+        var order: Order
+        var history: [StatusEntry]
+        var decisions: [DecisionEntry]
+        var acknowledgements: [AcknowledgementEntry]
+    }
+
+    struct DecisionEntry: Encodable {
+        var status: String
+        var actor: String
+        var at: String
+        var explanation: String
+    }
+
+    func order(_ id: Int64, token: APIToken) throws -> OrderDetail {
+        try self.store.read { reader in
+            guard let header = try reader.orderHeader(id: id, visibleTo: Self.scope(token)),
+                let order = try reader.order(id: id)
+            else { throw APIProblem(.notFound, "Not found", "there is no order \(id)") }
+            return OrderDetail(
+                id: id,
+                partnerID: header.partnerID,
+                status: header.status,
+                order: order,
+                history: try reader.statusHistory(orderID: id),
+                decisions: try reader.decisions(orderID: id).map {
+                    DecisionEntry(status: $0.status, actor: $0.actor, at: $0.createdAt, explanation: $0.explanation)
+                },
+                acknowledgements: try reader.orderAcknowledgements(orderID: id)
+            )
+        }
+    }
+
+    // MARK: Inbound documents
+
+    struct Accepted: Encodable {
+        var fileID: Int64
+        var state: String
+        var orders: Int
+        var acknowledgements: Int
+        var reason: String?
+    }
+
+    /// The largest document a partner may post.
+    static let maximumDocumentBytes = 32 << 20
+
+    func inbound(_ request: Request, token: APIToken) async throws -> (Int, Body) {
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maximumDocumentBytes)
+        } catch {
+            throw APIProblem(
+                .contentTooLarge,
+                "Document too large",
+                "the limit is \(Self.maximumDocumentBytes >> 20) MiB"
+            )
+        }
+        guard body.readableBytes > 0 else { throw APIProblem(.badRequest, "Empty document", "the body is empty") }
+        let bytes = Array(buffer: body)
+        let partnerID = token.partnerID ?? ""
+        let name = request.uri.queryParameters["name"].map(String.init) ?? "posted"
+        let daemon = self.daemon
+        let outcome = try await Task.detached { try daemon.ingest(bytes, partnerID: partnerID, name: name) }.value
+        return (
+            202,
+            try .json(
+                Accepted(
+                    fileID: outcome.fileID,
+                    state: outcome.state.rawValue,
+                    orders: outcome.orders,
+                    acknowledgements: outcome.acknowledgements + outcome.orderAcknowledgements,
+                    reason: outcome.reason
+                )
+            )
+        )
+    }
+
+    // MARK: Holds
+
+    struct Released: Encodable {
+        var orderID: Int64
+        var status: String
+    }
+
+    func releaseHold(_ request: Request, id: Int64, token: APIToken) async throws -> (Int, Body) {
+        var request = request
+        struct Note: Decodable { var note: String }
+        let body = try await request.collectBody(upTo: 64 << 10)
+        guard let note = try? JSONDecoder().decode(Note.self, from: Data(buffer: body)), !note.note.isEmpty else {
+            throw APIProblem(.badRequest, "Note required", "send {\"note\": \"why the hold is released\"}")
+        }
+        let daemon = self.daemon
+        do {
+            let decision = try daemon.store.write { tx in
+                try daemon.pipeline.desk.release(
+                    orderID: id,
+                    actor: "api:\(token.name)",
+                    note: note.note,
+                    mappings: daemon.mappingSet,
+                    tx: tx,
+                    now: Date()
+                )
+            }
+            return (200, try .json(Released(orderID: id, status: decision.status.rawValue)))
+        } catch let error as OrderDeskError {
+            if error.description.hasPrefix("there is no order") {
+                throw APIProblem(.notFound, "Not found", error.description)
+            }
+            throw APIProblem(.conflict, "Not on hold", error.description)
+        }
+    }
+}

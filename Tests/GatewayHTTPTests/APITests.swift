@@ -1,0 +1,333 @@
+import Delivery
+import Foundation
+import Gateway
+import GatewayHTTP
+import Logging
+import OrderStore
+import Testing
+import Yams
+
+/// A daemon on a temporary folder with the repository's mappings and sample business data, its API served on a free
+/// loopback port, and a token per role (two partners).
+final class ServedAPI: @unchecked Sendable {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    let root: String
+    let daemon: Daemon
+    let port: Int
+    let task: Task<Void, any Error>
+    var tokens: [String: String] = [:]
+    let client = HTTPClient()
+
+    init() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ordergate-api-\(UUID().uuidString)")
+            .path
+        self.root = root
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: Self.repository.appendingPathComponent("mappings").path,
+            toPath: root + "/mappings"
+        )
+        try "inbox:\n  settleMilliseconds: 0\nlog:\n  level: critical\n".write(
+            toFile: root + "/ordergate.yaml",
+            atomically: true,
+            encoding: .utf8
+        )
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let configuration = try Configuration.load(path: root + "/ordergate.yaml")
+        let daemon = try Daemon(configuration: configuration, logger: logger)
+        self.daemon = daemon
+        for kind in [ImportKind.items, .nodes, .prices, .contracts, .credit, .stock, .locations] {
+            let url = Self.repository.appendingPathComponent("examples/data/\(kind.rawValue).csv")
+            _ = try BusinessImport(store: daemon.store, desk: daemon.pipeline.desk, mappings: daemon.mappingSet)
+                .load(kind, bytes: Array(try Data(contentsOf: url)), file: url.lastPathComponent)
+        }
+        _ = try daemon.recover()
+        daemon.ready.set()
+        for (name, role, partner) in [
+            ("admin", APIToken.Role.admin, nil), ("erp", .erp, nil), ("acme", .partner, "acme"),
+            ("nordhandel", .partner, "nordhandel"),
+        ] as [(String, APIToken.Role, String?)] {
+            let token = APITokens.generate()
+            _ = try daemon.store.write {
+                try $0.insertToken(name: name, role: role, partnerID: partner, hash: APITokens.hash(token), at: Date())
+            }
+            self.tokens[name] = token
+        }
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = APIServer(daemon: daemon, logger: logger).application(host: "127.0.0.1", port: 0) { port in
+            continuation.yield(port)
+        }
+        self.task = Task { try await app.runService() }
+        var iterator = ports.makeAsyncIterator()
+        self.port = await iterator.next() ?? 0
+    }
+
+    deinit {
+        self.task.cancel()
+        try? FileManager.default.removeItem(atPath: self.root)
+    }
+
+    /// A request as `who` (a token name, or nil for none).
+    func send(
+        _ method: String,
+        _ path: String,
+        as who: String?,
+        body: [UInt8]? = nil,
+        headers: [(String, String)] = []
+    ) async throws -> HTTPResponse {
+        var all = headers
+        if let who { all.append(("Authorization", "Bearer \(self.tokens[who] ?? who)")) }
+        return try await self.client.send(
+            HTTPClient.Request(
+                method: method,
+                url: "http://127.0.0.1:\(self.port)\(path)",
+                headers: all,
+                body: body ?? (method == "POST" ? [] : nil),
+                timeout: 60
+            )
+        )
+    }
+
+    /// Posts one of the repository's example files as a partner.
+    func post(example: String, as who: String, key: String? = nil) async throws -> HTTPResponse {
+        let bytes = Array(try Data(contentsOf: Self.repository.appendingPathComponent(example)))
+        let name = URL(fileURLWithPath: example).lastPathComponent
+        return try await self.send(
+            "POST",
+            "/v1/inbound?name=\(name)",
+            as: who,
+            body: bytes,
+            headers: key.map { [("Idempotency-Key", $0)] } ?? []
+        )
+    }
+
+    func json(_ response: HTTPResponse) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
+    }
+}
+
+@Suite("HTTP API", .serialized)
+struct APITests {
+    @Test func theRouterAndTheOpenAPIFileDescribeTheSameRoutes() throws {
+        let text = try String(
+            contentsOf: ServedAPI.repository.appendingPathComponent("api/openapi.yaml"),
+            encoding: .utf8
+        )
+        let document = try #require(try Yams.load(yaml: text) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: Any])
+        var described: Set<String> = []
+        for (path, value) in paths {
+            for method in (value as? [String: Any] ?? [:]).keys where ["get", "post", "put", "delete"].contains(method)
+            {
+                described.insert("\(method.uppercased()) \(path)")
+            }
+        }
+        let routed = Set(APIServer.routes.map { "\($0.method) \($0.path)" })
+        #expect(routed == described)
+    }
+
+    @Test func healthAndMetricsNeedNoToken() async throws {
+        let api = try await ServedAPI()
+        let health = try await api.send("GET", "/healthz", as: nil)
+        #expect(health.status == 200)
+        #expect(try api.json(health)["status"] as? String == "ready")
+        #expect((try api.json(health)["libxml2"] as? String)?.isEmpty == false)
+        let metrics = try await api.send("GET", "/metrics", as: nil)
+        #expect(metrics.status == 200)
+        #expect(metrics.text.contains("# TYPE ordergate_orders gauge"))
+        #expect(metrics.text.contains("ordergate_ready 1"))
+    }
+
+    /// For every route in the router's table: without a token 401, with an unknown token 401, with a role that may
+    /// not call it 403; a route added without an entry here fails this test.
+    @Test func everyRouteRefusesMissingUnknownAndWrongTokens() async throws {
+        let api = try await ServedAPI()
+        // The roles that may NOT call each route (open routes: none).
+        let forbidden: [String: [String]] = [
+            "GET /healthz": [], "GET /metrics": [], "GET /v1/orders": [], "GET /v1/orders/{id}": [],
+            "POST /v1/inbound": ["admin", "erp"], "POST /v1/holds/{id}/release": ["erp", "acme"],
+        ]
+        for route in APIServer.routes {
+            let name = "\(route.method) \(route.path)"
+            guard let roles = forbidden[name] else {
+                Issue.record("no authorisation test for \(name): add it here")
+                continue
+            }
+            let path = route.path.replacingOccurrences(of: "{id}", with: "1")
+            guard route.access != .open else { continue }
+            #expect(try await api.send(route.method, path, as: nil).status == 401, "\(name) without a token")
+            #expect(try await api.send(route.method, path, as: "og_not-a-token").status == 401, "\(name) unknown")
+            for role in roles {
+                let response = try await api.send(route.method, path, as: role)
+                #expect(response.status == 403, "\(name) as \(role): \(response.text)")
+                #expect(response.headers["content-type"] == "application/problem+json")
+            }
+        }
+    }
+
+    /// For every route that reads or changes a partner's objects: the other partner gets 404 by path, sees nothing
+    /// by query, and cannot reach them by body; a route added without an entry here fails this test.
+    @Test func onePartnerNeverSeesOrChangesAnothersObjects() async throws {
+        let api = try await ServedAPI()
+        #expect(try await api.post(example: "examples/acme/850-po-7731045.edi", as: "acme").status == 202)
+        #expect(
+            try await api.post(example: "examples/nordhandel/orders-4500098765.edi", as: "nordhandel").status == 202
+        )
+        let acmeOrder = try #require(
+            try api.daemon.store.read { try $0.orderFeed(after: 0, limit: 10, status: nil, partnerID: "acme") }.first
+        )
+        for route in APIServer.routes {
+            switch "\(route.method) \(route.path)" {
+            case "GET /healthz", "GET /metrics":
+                // No partner objects: counts only.
+                let text = try await api.send(route.method, route.path, as: nil).text
+                #expect(!text.contains("7731045") && !text.contains("4500098765"))
+            case "GET /v1/orders":
+                // By query: a partner's feed holds only its own orders, whatever `partner` asks for.
+                for query in ["", "?partner=acme", "?partner=nordhandel&limit=1000"] {
+                    let page = try await api.send("GET", "/v1/orders\(query)", as: "nordhandel")
+                    #expect(page.status == 200)
+                    #expect(!page.text.contains("\"acme\""), "\(query): \(page.text)")
+                    #expect(page.text.contains("4500098765"))
+                }
+                let all = try await api.send("GET", "/v1/orders", as: "erp")
+                #expect(all.text.contains("7731045") && all.text.contains("4500098765"))
+            case "GET /v1/orders/{id}":
+                let path = "/v1/orders/\(acmeOrder.id)"
+                #expect(try await api.send("GET", path, as: "nordhandel").status == 404)
+                let own = try await api.send("GET", path, as: "acme")
+                #expect(own.status == 200)
+                #expect(own.text.contains("\"purchaseOrderNumber\" : \"7731045\""))
+                #expect(try await api.send("GET", "/v1/orders/999999", as: "acme").status == 404)
+            case "POST /v1/inbound":
+                // By body: a document in another partner's name is not taken as theirs (quarantined, not stored).
+                let response = try await api.post(
+                    example: "examples/acme/850-two-pos-unknown-item.edi",
+                    as: "nordhandel"
+                )
+                #expect(response.status == 202)
+                #expect(try api.json(response)["state"] as? String == "quarantined")
+                let stored = try api.daemon.store.read {
+                    try $0.orderFeed(after: 0, limit: 100, status: nil, partnerID: "acme")
+                }
+                #expect(!stored.contains { $0.purchaseOrderNumber == "7731112" })
+            case "POST /v1/holds/{id}/release":
+                // Admin only (partners get 403, see the authorisation test); an unknown order is 404.
+                let response = try await api.send(
+                    "POST",
+                    "/v1/holds/999999/release",
+                    as: "admin",
+                    body: Array("{\"note\": \"x\"}".utf8)
+                )
+                #expect(response.status == 404)
+            default:
+                Issue.record("no isolation test for \(route.method) \(route.path): add it here")
+            }
+        }
+    }
+
+    @Test func anInboundDocumentIsProcessedOnceForOneIdempotencyKey() async throws {
+        let api = try await ServedAPI()
+        let first = try await api.post(example: "examples/acme/850-po-7731045.edi", as: "acme", key: "po-7731045")
+        #expect(first.status == 202)
+        let body = try api.json(first)
+        #expect(body["state"] as? String == "processed")
+        #expect(body["orders"] as? Int == 1)
+        #expect(body["acknowledgements"] as? Int == 2)  // the 997 and the 855
+        let again = try await api.post(example: "examples/acme/850-po-7731045.edi", as: "acme", key: "po-7731045")
+        #expect(again.status == 202)
+        #expect(again.body == first.body)
+        #expect(try api.daemon.store.read { try $0.count("files") } == 1)
+        // Without the key the same bytes are a duplicate file, recorded and not processed again.
+        let duplicate = try await api.post(example: "examples/acme/850-po-7731045.edi", as: "acme")
+        #expect(try api.json(duplicate)["state"] as? String == "duplicate")
+        #expect(try api.daemon.store.read { try $0.count("orders") } == 1)
+    }
+
+    @Test func anAdminReleasesAHoldOverTheAPI() async throws {
+        let api = try await ServedAPI()
+        for example in [
+            "examples/procurenet/orderrequest-PN-PO-2026-000871.xml",
+            "examples/procurenet/orderrequest-PN-PO-2026-000904-price-differs.xml",
+        ] {
+            #expect(try await api.post(example: example, as: "procurenet-missing-token").status == 401)
+        }
+        let token = APITokens.generate()
+        _ = try api.daemon.store.write {
+            try $0.insertToken(
+                name: "pn",
+                role: .partner,
+                partnerID: "procurenet",
+                hash: APITokens.hash(token),
+                at: Date()
+            )
+        }
+        api.tokens["procurenet"] = token
+        for example in [
+            "examples/procurenet/orderrequest-PN-PO-2026-000871.xml",
+            "examples/procurenet/orderrequest-PN-PO-2026-000904-price-differs.xml",
+        ] {
+            #expect(try await api.post(example: example, as: "procurenet").status == 202)
+        }
+        let held = try #require(
+            try api.daemon.store.read { try $0.orderFeed(after: 0, limit: 10, status: "held", partnerID: nil) }.first
+        )
+        let noNote = try await api.send("POST", "/v1/holds/\(held.id)/release", as: "admin", body: Array("{}".utf8))
+        #expect(noNote.status == 400)
+        let released = try await api.send(
+            "POST",
+            "/v1/holds/\(held.id)/release",
+            as: "admin",
+            body: Array("{\"note\": \"paid\"}".utf8)
+        )
+        #expect(released.status == 200, "\(released.text)")
+        #expect(try api.json(released)["status"] as? String == "acceptedWithChanges")
+        let twice = try await api.send(
+            "POST",
+            "/v1/holds/\(held.id)/release",
+            as: "admin",
+            body: Array("{\"note\": \"again\"}".utf8)
+        )
+        #expect(twice.status == 409)
+    }
+
+    /// Paging the feed while orders keep arriving never skips or repeats one.
+    @Test func theOrderFeedNeverSkipsOrRepeatsWhileOrdersArrive() async throws {
+        let api = try await ServedAPI()
+        let done = StopFlag()
+        let writer = Task.detached {
+            for number in 1...40 {
+                let text = """
+                    ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*WIDGETWORKS    *261120*0930*U*00401*\
+                    \(String(format: "%09d", 700 + number))*0*P*>~GS*PO*ACMERETAIL*WIDGETWORKS*20261120*0930*\(number)*X*004010~\
+                    ST*850*0001~BEG*00*SA*FEED-\(number)**20261120~PO1*1*1*EA*4.25*PE*VP*WW-1001~CTT*1*1~SE*5*0001~\
+                    GE*1*\(number)~IEA*1*\(String(format: "%09d", 700 + number))~
+                    """
+                _ = try api.daemon.ingest(Array(text.utf8), partnerID: "acme", name: "feed-\(number).edi")
+            }
+            done.set()
+        }
+        var seen: [Int64] = []
+        var cursor: Int64 = 0
+        var pages = 0
+        while true {
+            let finished = done.isSet
+            let page = try api.json(try await api.send("GET", "/v1/orders?after=\(cursor)&limit=3", as: "erp"))
+            pages += 1
+            let orders = page["orders"] as? [[String: Any]] ?? []
+            seen += orders.compactMap { ($0["id"] as? NSNumber)?.int64Value }
+            if let next = (page["next"] as? NSNumber)?.int64Value { cursor = next }
+            // Done when a page read after the writer finished comes back empty.
+            if orders.isEmpty && finished { break }
+            if orders.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        try await writer.value
+        #expect(pages > 14, "the feed was read while the orders arrived")
+        #expect(seen.count == 40)
+        #expect(Set(seen).count == seen.count)
+        #expect(seen == seen.sorted())
+    }
+}
