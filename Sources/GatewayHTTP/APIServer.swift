@@ -59,6 +59,7 @@ public struct APIServer: Sendable {
 
     public let daemon: Daemon
     let logger: Logger
+    let tokens = TokenCache()
 
     public init(daemon: Daemon, logger: Logger) {
         self.daemon = daemon
@@ -104,12 +105,13 @@ public struct APIServer: Sendable {
         do {
             var token: APIToken?
             if route.access != .open {
-                token = try self.authenticate(request)
+                token = try await self.authenticate(request)
                 try Self.authorise(token!, route: route)
             }
             let key = route.method == "POST" ? request.headers[HTTPField.Name("Idempotency-Key")!] : nil
             if let token, let key {
-                if let stored = try self.store.read({ try $0.storedResponse(tokenID: token.id, key: key) }) {
+                let tokenID = token.id
+                if let stored = try await self.store.read({ try $0.storedResponse(tokenID: tokenID, key: key) }) {
                     guard stored.method == route.method && stored.path == request.uri.path else {
                         throw APIProblem(
                             .unprocessableContent,
@@ -147,14 +149,17 @@ public struct APIServer: Sendable {
         }
     }
 
-    func authenticate(_ request: Request) throws -> APIToken {
+    func authenticate(_ request: Request) async throws -> APIToken {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw APIProblem(.unauthorized, "Token required", "send Authorization: Bearer <token>")
         }
         let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-        guard let token = try self.store.read({ try $0.token(hash: APITokens.hash(secret)) }) else {
+        let hash = APITokens.hash(secret)
+        if let cached = self.tokens.lookup(hash) { return cached }
+        guard let token = try await self.store.read({ try $0.token(hash: hash) }) else {
             throw APIProblem(.unauthorized, "Unknown token", "the token is not known or was revoked")
         }
+        self.tokens.remember(hash, token)
         return token
     }
 
@@ -200,12 +205,13 @@ public struct APIServer: Sendable {
         token: APIToken?
     ) async throws -> (Int, Body) {
         switch (route.method, route.path) {
-        case ("GET", "/healthz"): return (200, try .json(try self.health()))
+        case ("GET", "/healthz"): return (200, try .json(try await self.health()))
         case ("GET", "/metrics"):
-            return (200, Body(contentType: "text/plain; version=0.0.4", bytes: Array(try self.metrics().utf8)))
-        case ("GET", "/v1/orders"): return (200, try .json(try self.orders(request, token: token!)))
+            return (200, Body(contentType: "text/plain; version=0.0.4", bytes: Array(try await self.metrics().utf8)))
+        case ("GET", "/v1/orders"): return (200, try .json(try await self.orders(request, token: token!)))
         case ("GET", "/v1/orders/{id}"):
-            return (200, try .json(try self.order(try Self.identifier(context), token: token!)))
+            let bytes = try await self.order(try Self.identifier(context), token: token!)
+            return (200, Body(contentType: "application/json", bytes: bytes))
         case ("POST", "/v1/inbound"): return try await self.inbound(request, token: token!)
         case ("POST", "/v1/holds/{id}/release"):
             return try await self.releaseHold(request, id: try Self.identifier(context), token: token!)
@@ -257,5 +263,27 @@ struct APIProblem: Error {
         )
         if self.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer realm=\"ordergate\"" }
         return response
+    }
+}
+
+/// Tokens recently looked up, by hash, for a few seconds: a request does not read the database to authenticate. A
+/// revoked token is refused within `lifetime`.
+final class TokenCache: @unchecked Sendable {
+    static let lifetime: TimeInterval = 5
+    private let lock = NSLock()
+    private var entries: [String: (token: APIToken, until: Date)] = [:]
+
+    func lookup(_ hash: String) -> APIToken? {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        guard let entry = self.entries[hash], entry.until > Date() else { return nil }
+        return entry.token
+    }
+
+    func remember(_ hash: String, _ token: APIToken) {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        if self.entries.count > 10_000 { self.entries = [:] }
+        self.entries[hash] = (token, Date().addingTimeInterval(Self.lifetime))
     }
 }

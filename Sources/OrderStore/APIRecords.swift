@@ -128,16 +128,7 @@ extension StoreReader {
         }
         sql += " ORDER BY id LIMIT ?"
         arguments += [limit]
-        return try Row.fetchAll(self.db, sql: sql, arguments: arguments).map { row in
-            OrderListEntry(
-                id: row["id"],
-                partnerID: row["partner_id"],
-                purchaseOrderNumber: row["po_number"],
-                purpose: row["purpose"],
-                status: row["status"],
-                createdAt: row["created_at"]
-            )
-        }
+        return try Row.fetchAll(self.db, sql: sql, arguments: arguments).map(OrderListEntry.init(row:))
     }
 
     /// An order's header row, when it is `partnerID`'s (nil: any partner's). The partner check is in the query.
@@ -148,16 +139,7 @@ extension StoreReader {
             sql += " AND partner_id = ?"
             arguments += [partnerID]
         }
-        return try Row.fetchOne(self.db, sql: sql, arguments: arguments).map { row in
-            OrderListEntry(
-                id: row["id"],
-                partnerID: row["partner_id"],
-                purchaseOrderNumber: row["po_number"],
-                purpose: row["purpose"],
-                status: row["status"],
-                createdAt: row["created_at"]
-            )
-        }
+        return try Row.fetchOne(self.db, sql: sql, arguments: arguments).map(OrderListEntry.init(row:))
     }
 
     /// The acknowledgements sent for an order.
@@ -177,6 +159,14 @@ extension StoreReader {
                 at: $0["created_at"]
             )
         }
+    }
+
+    /// A stored order's canonical JSON as stored (without its ID), for serving it without decoding it.
+    public func orderCanonicalText(id: Int64) throws -> String? {
+        try String.fetchOne(
+            self.db.cachedStatement(sql: "SELECT canonical FROM orders WHERE id = ?"),
+            arguments: [id]
+        )
     }
 
     /// Outbound rows not yet written to the outbox (the health check's queue depth).

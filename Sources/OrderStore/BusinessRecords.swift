@@ -346,6 +346,20 @@ public struct OrderListEntry: Sendable, Hashable, Codable {
     public var createdAt: String
 }
 
+extension OrderListEntry {
+    /// From a row of `orders` (id, partner_id, po_number, purpose, status, created_at).
+    init(row: Row) {
+        self.init(
+            id: row["id"],
+            partnerID: row["partner_id"],
+            purchaseOrderNumber: row["po_number"],
+            purpose: row["purpose"],
+            status: row["status"],
+            createdAt: row["created_at"]
+        )
+    }
+}
+
 /// A reservation as stored.
 public struct ReservationRecord: Sendable, Hashable, Codable {
     public var nodeID: String
@@ -568,16 +582,7 @@ extension StoreReader {
         }
         sql += " ORDER BY id DESC LIMIT ?"
         arguments += [limit]
-        return try Row.fetchAll(self.db, sql: sql, arguments: arguments).map { row in
-            OrderListEntry(
-                id: row["id"],
-                partnerID: row["partner_id"],
-                purchaseOrderNumber: row["po_number"],
-                purpose: row["purpose"],
-                status: row["status"],
-                createdAt: row["created_at"]
-            )
-        }
+        return try Row.fetchAll(self.db, sql: sql, arguments: arguments).map(OrderListEntry.init(row:))
     }
 
     /// An order's row: partner, PO number, purpose and status.

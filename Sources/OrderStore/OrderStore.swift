@@ -33,6 +33,12 @@ public final class OrderStore: Sendable {
         try self.pool.read { db in try body(StoreReader(db: db)) }
     }
 
+    /// Runs `body` on a read-only snapshot on GRDB's reader threads, without blocking the caller's thread (the
+    /// HTTP server's event loops).
+    public func read<T: Sendable>(_ body: @escaping @Sendable (StoreReader) throws -> T) async throws -> T {
+        try await self.pool.read { db in try body(StoreReader(db: db)) }
+    }
+
     /// `PRAGMA integrity_check`: `["ok"]` for a sound database.
     public func integrityCheck() throws -> [String] {
         try self.pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }

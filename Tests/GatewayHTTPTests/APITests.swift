@@ -177,7 +177,8 @@ struct APITests {
             try await api.post(example: "examples/nordhandel/orders-4500098765.edi", as: "nordhandel").status == 202
         )
         let acmeOrder = try #require(
-            try api.daemon.store.read { try $0.orderFeed(after: 0, limit: 10, status: nil, partnerID: "acme") }.first
+            try await api.daemon.store.read { try $0.orderFeed(after: 0, limit: 10, status: nil, partnerID: "acme") }
+                .first
         )
         for route in APIServer.routes {
             switch "\(route.method) \(route.path)" {
@@ -201,6 +202,11 @@ struct APITests {
                 let own = try await api.send("GET", path, as: "acme")
                 #expect(own.status == 200)
                 #expect(own.text.contains("\"purchaseOrderNumber\" : \"7731045\""))
+                let detail = try api.json(own)
+                #expect((detail["order"] as? [String: Any])?["id"] as? String == "\(acmeOrder.id)")
+                #expect((detail["history"] as? [[String: Any]])?.first?["status"] as? String == "received")
+                #expect((detail["decisions"] as? [[String: Any]])?.count == 1)
+                #expect((detail["acknowledgements"] as? [[String: Any]])?.count == 1)
                 #expect(try await api.send("GET", "/v1/orders/999999", as: "acme").status == 404)
             case "POST /v1/inbound":
                 // By body: a document in another partner's name is not taken as theirs (quarantined, not stored).
@@ -210,7 +216,7 @@ struct APITests {
                 )
                 #expect(response.status == 202)
                 #expect(try api.json(response)["state"] as? String == "quarantined")
-                let stored = try api.daemon.store.read {
+                let stored = try await api.daemon.store.read {
                     try $0.orderFeed(after: 0, limit: 100, status: nil, partnerID: "acme")
                 }
                 #expect(!stored.contains { $0.purchaseOrderNumber == "7731112" })
@@ -240,11 +246,11 @@ struct APITests {
         let again = try await api.post(example: "examples/acme/850-po-7731045.edi", as: "acme", key: "po-7731045")
         #expect(again.status == 202)
         #expect(again.body == first.body)
-        #expect(try api.daemon.store.read { try $0.count("files") } == 1)
+        #expect(try await api.daemon.store.read { try $0.count("files") } == 1)
         // Without the key the same bytes are a duplicate file, recorded and not processed again.
         let duplicate = try await api.post(example: "examples/acme/850-po-7731045.edi", as: "acme")
         #expect(try api.json(duplicate)["state"] as? String == "duplicate")
-        #expect(try api.daemon.store.read { try $0.count("orders") } == 1)
+        #expect(try await api.daemon.store.read { try $0.count("orders") } == 1)
     }
 
     @Test func anAdminReleasesAHoldOverTheAPI() async throws {
@@ -273,7 +279,8 @@ struct APITests {
             #expect(try await api.post(example: example, as: "procurenet").status == 202)
         }
         let held = try #require(
-            try api.daemon.store.read { try $0.orderFeed(after: 0, limit: 10, status: "held", partnerID: nil) }.first
+            try await api.daemon.store.read { try $0.orderFeed(after: 0, limit: 10, status: "held", partnerID: nil) }
+                .first
         )
         let noNote = try await api.send("POST", "/v1/holds/\(held.id)/release", as: "admin", body: Array("{}".utf8))
         #expect(noNote.status == 400)
