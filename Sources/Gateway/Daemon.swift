@@ -167,9 +167,10 @@ public final class Daemon: Sendable {
                 logger: self.logger
             )
         )
-        // Every partner's inbox folder exists once the daemon says it is ready (the inbox thread would make them only
-        // on its first pass, a moment later: a partner writing at once found no folder).
-        for (folder, _) in self.inbox.partnerFolders() { try? FileSystem.makeDirectories(folder) }
+        // Every partner's inbox folder exists and is watched once the daemon says it is ready (the inbox thread would
+        // do it only on its first pass, a moment later: a partner writing at once found no folder, or its file's close
+        // went unseen and the file waited out the settle time).
+        self.inbox.prepareFolders()
         SystemdNotifier.send("READY=1\nSTATUS=ready; recovered \(recovery.workFiles) work files")
         self.logger.notice(
             "ordergate is ready",

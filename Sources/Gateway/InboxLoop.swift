@@ -67,6 +67,15 @@ final class InboxLoop: @unchecked Sendable {
         return self.claimed - before
     }
 
+    /// Makes every partner's inbox folder and starts watching it: the daemon does this before it reports ready, so
+    /// that a file a partner writes at once is seen (and its close reported) from the first moment.
+    func prepareFolders() {
+        for (folder, _) in self.partnerFolders() {
+            try? FileSystem.makeDirectories(folder)
+            try? self.watcher?.watch(folder)
+        }
+    }
+
     /// Runs until `stop` is set.
     func run(until stop: StopFlag) {
         let rescan = self.pipeline.configuration.rescanInterval.components

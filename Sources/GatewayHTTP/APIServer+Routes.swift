@@ -83,41 +83,25 @@ extension APIServer {
             else { return nil }
             var writer = CanonicalJSONWriter()
             writer.beginObject()
-            writer.key("acknowledgements")
-            writer.beginArray()
-            for entry in try reader.orderAcknowledgements(orderID: id) {
-                writer.element()
-                writer.beginObject()
+            Self.writeObjects("acknowledgements", try reader.orderAcknowledgements(orderID: id), to: &writer) {
+                writer,
+                entry in
                 writer.field("at", entry.at)
                 writer.field("fileName", entry.fileName)
                 writer.field("kind", entry.kind)
                 writer.field("status", entry.status)
-                writer.endObject()
             }
-            writer.endArray()
-            writer.key("decisions")
-            writer.beginArray()
-            for decision in try reader.decisions(orderID: id) {
-                writer.element()
-                writer.beginObject()
+            Self.writeObjects("decisions", try reader.decisions(orderID: id), to: &writer) { writer, decision in
                 writer.field("actor", decision.actor)
                 writer.field("at", decision.createdAt)
                 writer.field("explanation", decision.explanation)
                 writer.field("status", decision.status)
-                writer.endObject()
             }
-            writer.endArray()
-            writer.key("history")
-            writer.beginArray()
-            for entry in try reader.statusHistory(orderID: id) {
-                writer.element()
-                writer.beginObject()
+            Self.writeObjects("history", try reader.statusHistory(orderID: id), to: &writer) { writer, entry in
                 writer.field("at", entry.at)
                 writer.field("note", entry.note)
                 writer.field("status", entry.status)
-                writer.endObject()
             }
-            writer.endArray()
             writer.field("id", Int(id))
             writer.key("order")
             // The stored order has no ID (the row's key): it goes in first.
@@ -133,6 +117,24 @@ extension APIServer {
         }
         guard let found else { throw APIProblem(.notFound, "Not found", "there is no order \(id)") }
         return found
+    }
+
+    /// A member holding an array of objects, each written by `fields` (keys in byte order).
+    static func writeObjects<Item>(
+        _ key: StaticString,
+        _ items: [Item],
+        to writer: inout CanonicalJSONWriter,
+        fields: (inout CanonicalJSONWriter, Item) -> Void
+    ) {
+        writer.key(key)
+        writer.beginArray()
+        for item in items {
+            writer.element()
+            writer.beginObject()
+            fields(&writer, item)
+            writer.endObject()
+        }
+        writer.endArray()
     }
 
     // MARK: Inbound documents
@@ -212,6 +214,44 @@ extension APIServer {
                 throw APIProblem(.notFound, "Not found", error.description)
             }
             throw APIProblem(.conflict, "Not on hold", error.description)
+        }
+    }
+}
+
+extension APIServer {
+    // MARK: Business data from the ERP
+
+    struct Loaded: Encodable {
+        var records: Int
+        /// Orders whose credit hold the update released (credit accounts).
+        var releasedHolds: [Int64]
+    }
+
+    /// `PUT /v1/stock`, `/v1/prices`, `/v1/credit-accounts`: the same records, checks and upserts as
+    /// `ordergate import` (a JSON array of objects, or CSV with `Content-Type: text/csv`); a body with any bad
+    /// record is refused whole with 422 and every problem listed.
+    func put(_ kind: ImportKind, _ request: Request, route: APIRoute) async throws -> (Int, Body) {
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: 16 << 20)
+        } catch {
+            throw APIProblem(.contentTooLarge, "Body too large", "the limit is 16 MiB")
+        }
+        let bytes = Array(buffer: body)
+        let daemon = self.daemon
+        let loader = BusinessImport(store: daemon.store, desk: daemon.pipeline.desk, mappings: daemon.mappingSet)
+        let name = "\(route.method) \(route.path)"
+        do {
+            let summary = try await Task.detached { try loader.load(kind, bytes: bytes, file: name) }.value
+            return (200, try .json(Loaded(records: summary.records, releasedHolds: summary.releasedHolds)))
+        } catch let errors as ImportErrors {
+            throw APIProblem(
+                .unprocessableContent,
+                "Invalid records",
+                "\(errors.issues.count) problems; nothing was loaded",
+                errors: errors.issues.map(\.description)
+            )
         }
     }
 }

@@ -55,6 +55,9 @@ public struct APIServer: Sendable {
         APIRoute(method: "GET", path: "/v1/orders/{id}", access: .anyRole),
         APIRoute(method: "POST", path: "/v1/inbound", access: .partner),
         APIRoute(method: "POST", path: "/v1/holds/{id}/release", access: .admin),
+        APIRoute(method: "PUT", path: "/v1/stock", access: .erp),
+        APIRoute(method: "PUT", path: "/v1/prices", access: .erp),
+        APIRoute(method: "PUT", path: "/v1/credit-accounts", access: .erp),
     ]
 
     public let daemon: Daemon
@@ -215,6 +218,9 @@ public struct APIServer: Sendable {
         case ("POST", "/v1/inbound"): return try await self.inbound(request, token: token!)
         case ("POST", "/v1/holds/{id}/release"):
             return try await self.releaseHold(request, id: try Self.identifier(context), token: token!)
+        case ("PUT", "/v1/stock"): return try await self.put(.stock, request, route: route)
+        case ("PUT", "/v1/prices"): return try await self.put(.prices, request, route: route)
+        case ("PUT", "/v1/credit-accounts"): return try await self.put(.credit, request, route: route)
         default: throw APIProblem(.notFound, "Not found", "no route \(route.method) \(route.path)")
         }
     }
@@ -237,11 +243,14 @@ struct APIProblem: Error {
     var status: HTTPResponse.Status
     var title: String
     var detail: String
+    /// Each problem of a rejected body (`file:line: column: what`), as the extension member `errors`.
+    var errors: [String]?
 
-    init(_ status: HTTPResponse.Status, _ title: String, _ detail: String) {
+    init(_ status: HTTPResponse.Status, _ title: String, _ detail: String, errors: [String]? = nil) {
         self.status = status
         self.title = title
         self.detail = detail
+        self.errors = errors
     }
 
     func response(instance: String) -> Response {
@@ -251,11 +260,16 @@ struct APIProblem: Error {
             var status: Int
             var detail: String
             var instance: String
+            var errors: [String]?
         }
-        let body =
-            (try? CanonicalJSON.encodeBytes(
-                Problem(title: self.title, status: Int(self.status.code), detail: self.detail, instance: instance)
-            )) ?? []
+        let problem = Problem(
+            title: self.title,
+            status: Int(self.status.code),
+            detail: self.detail,
+            instance: instance,
+            errors: self.errors
+        )
+        let body = (try? CanonicalJSON.encodeBytes(problem)) ?? []
         var response = APIServer.response(
             status: Int(self.status.code),
             contentType: "application/problem+json",

@@ -149,6 +149,8 @@ struct APITests {
         let forbidden: [String: [String]] = [
             "GET /healthz": [], "GET /metrics": [], "GET /v1/orders": [], "GET /v1/orders/{id}": [],
             "POST /v1/inbound": ["admin", "erp"], "POST /v1/holds/{id}/release": ["erp", "acme"],
+            "PUT /v1/stock": ["acme", "nordhandel"], "PUT /v1/prices": ["acme"],
+            "PUT /v1/credit-accounts": ["nordhandel"],
         ]
         for route in APIServer.routes {
             let name = "\(route.method) \(route.path)"
@@ -229,6 +231,10 @@ struct APITests {
                     body: Array("{\"note\": \"x\"}".utf8)
                 )
                 #expect(response.status == 404)
+            case "PUT /v1/stock", "PUT /v1/prices", "PUT /v1/credit-accounts":
+                // Business data is the supplier's: no partner token may change it (403), whatever the body says.
+                let body = Array("[{\"node\": \"DC-EAST\", \"sku\": \"WW-1001\", \"onHand\": 1}]".utf8)
+                #expect(try await api.send(route.method, route.path, as: "acme", body: body).status == 403)
             default:
                 Issue.record("no isolation test for \(route.method) \(route.path): add it here")
             }
@@ -336,5 +342,40 @@ struct APITests {
         #expect(seen.count == 40)
         #expect(Set(seen).count == seen.count)
         #expect(seen == seen.sorted())
+    }
+
+    /// PUT of business data: the import's checks (422 listing every problem, nothing loaded), and upserts.
+    @Test func theErpUpdatesStockAndCreditWithTheImportsChecks() async throws {
+        let api = try await ServedAPI()
+        let bad = """
+            [{"node": "DC-EAST", "sku": "WW-1001", "onHand": "1,000"},
+             {"node": "NOWHERE", "sku": "WW-1001", "onHand": 5}]
+            """
+        let refused = try await api.send("PUT", "/v1/stock", as: "erp", body: Array(bad.utf8))
+        #expect(refused.status == 422)
+        let errors = try api.json(refused)["errors"] as? [String] ?? []
+        #expect(errors.count == 2)
+        #expect(errors.first?.hasPrefix("PUT /v1/stock:1: onHand:") == true)
+        let good = "node,sku,onHand,safetyStock\nDC-EAST,WW-1001,900,20\n"
+        let loaded = try await api.send(
+            "PUT",
+            "/v1/stock",
+            as: "erp",
+            body: Array(good.utf8),
+            headers: [("Content-Type", "text/csv")]
+        )
+        #expect(loaded.status == 200, "\(loaded.text)")
+        let level = try await api.daemon.store.read { try $0.allStock() }.first {
+            $0.nodeID == "DC-EAST" && $0.sku == "WW-1001"
+        }
+        #expect(level?.onHand == 900)
+        let credit = try await api.send(
+            "PUT",
+            "/v1/credit-accounts",
+            as: "admin",
+            body: Array("[{\"account\": \"ACME\", \"limit\": \"300000.00\", \"currency\": \"USD\"}]".utf8)
+        )
+        #expect(credit.status == 200)
+        #expect(try api.json(credit)["records"] as? Int == 1)
     }
 }
