@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "GatewayHTTPTests",
             dependencies: [
-                "GatewayHTTP", "Gateway", "Delivery", "OrderStore",
+                "GatewayHTTP", "Gateway", "Delivery", "OrderStore", "EDISyntax",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -263,7 +263,7 @@ private struct RecordChecker {
         let before = self.issues.count
         let sku = self.text(record, "sku", required: true)
         let gtin = self.text(record, "gtin")
-        if let gtin, !Self.isGTIN(gtin) {
+        if let gtin, !GS1.isValidGTIN(gtin) {
             self.fail(record, "gtin", "\"\(gtin)\" is not a GTIN (8, 12, 13 or 14 digits with a valid check digit)")
         }
         var conversions: [String: Decimal] = [:]
@@ -423,12 +423,4 @@ private struct RecordChecker {
         return (key, GeoPoint(latitude: latitude, longitude: longitude))
     }
 
-    /// 8, 12, 13 or 14 digits whose last is the GS1 mod-10 check digit of the others.
-    static func isGTIN(_ text: String) -> Bool {
-        let digits = text.utf8.map { Int($0) - 48 }
-        guard [8, 12, 13, 14].contains(digits.count), digits.allSatisfy({ (0...9).contains($0) }) else { return false }
-        var sum = 0
-        for (offset, digit) in digits.dropLast().reversed().enumerated() { sum += digit * (offset % 2 == 0 ? 3 : 1) }
-        return (10 - sum % 10) % 10 == digits.last
-    }
 }

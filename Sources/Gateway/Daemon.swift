@@ -16,7 +16,7 @@ public final class Daemon: Sendable {
     public let outbox: OutboxWriter
     let mappings: MappingsHolder
     let logger: Logger
-    let outboxSignal = Signal()
+    public let outboxSignal = Signal()
     /// Set once the recovery scan is done and the daemon serves (the health check reports it).
     public let ready = StopFlag()
     let inbox: InboxLoop

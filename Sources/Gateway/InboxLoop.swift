@@ -319,11 +319,11 @@ public final class StopFlag: @unchecked Sendable {
 }
 
 /// Wakes a waiting thread early (a raised signal is remembered until the next wait).
-final class Signal: @unchecked Sendable {
+public final class Signal: @unchecked Sendable {
     private let condition = NSCondition()
     private var raised = false
 
-    func raise() {
+    public func raise() {
         self.condition.lock()
         self.raised = true
         self.condition.signal()

@@ -255,3 +255,45 @@ extension APIServer {
         }
     }
 }
+
+extension APIServer {
+    // MARK: Shipments
+
+    /// `POST /v1/orders/{id}/shipments`: the ERP reports a shipment; it is checked (422 naming each bad line or
+    /// pack), recorded, and its ship notice (856, DESADV, cXML ShipNoticeRequest) queued for the partner.
+    func ship(_ request: Request, id: Int64) async throws -> (Int, Body) {
+        var request = request
+        let body = try await request.collectBody(upTo: 4 << 20)
+        let shipment: ShipmentRequest
+        do {
+            shipment = try JSONDecoder().decode(ShipmentRequest.self, from: Data(buffer: body))
+        } catch {
+            throw APIProblem(.badRequest, "Bad shipment", "the body is not a shipment: \(error)")
+        }
+        let daemon = self.daemon
+        do {
+            let outcome = try await Task.detached {
+                try daemon.store.write { tx in
+                    try daemon.pipeline.desk.ship(
+                        orderID: id,
+                        shipment,
+                        visibleTo: nil,
+                        mappings: daemon.mappingSet,
+                        tx: tx,
+                        now: Date()
+                    )
+                }
+            }.value
+            guard let outcome else { throw APIProblem(.notFound, "Not found", "there is no order \(id)") }
+            daemon.outboxSignal.raise()
+            return (201, try .json(outcome))
+        } catch let error as ShipmentError {
+            throw APIProblem(
+                .unprocessableContent,
+                "Shipment refused",
+                "\(error.problems.count) problems; nothing was recorded",
+                errors: error.problems
+            )
+        }
+    }
+}

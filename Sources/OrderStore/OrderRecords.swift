@@ -10,6 +10,8 @@ public enum OrderStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case changed
     /// A replace, change or cancel document that was applied to the order it names.
     case applied
+    /// Some lines (or part of them) have shipped; the rest is still to come.
+    case partiallyShipped
 }
 
 extension StoreTransaction {

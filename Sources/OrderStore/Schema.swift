@@ -18,8 +18,34 @@ enum Schema {
         migrator.registerMigration("v4-api") { db in
             try db.execute(sql: v4)
         }
+        migrator.registerMigration("v5-shipments") { db in
+            try db.execute(sql: v5)
+        }
         return migrator
     }
+
+    /// Shipments the ERP reports, each with its lines (and the SSCC of the pack each went in) and the ship notice
+    /// it became.
+    private static let v5 = """
+        CREATE TABLE shipments (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            partner_id TEXT NOT NULL,
+            shipment_id TEXT NOT NULL,
+            shipped_on TEXT,
+            notice TEXT NOT NULL,
+            outbound_id INTEGER REFERENCES outbound(id),
+            created_at TEXT NOT NULL,
+            UNIQUE (order_id, shipment_id)
+        );
+        CREATE TABLE shipment_lines (
+            shipment_row INTEGER NOT NULL REFERENCES shipments(id),
+            line_number TEXT NOT NULL,
+            quantity TEXT NOT NULL,
+            sscc TEXT
+        );
+        CREATE INDEX shipment_lines_row ON shipment_lines(shipment_row);
+        """
 
     /// The HTTP API: tokens (only their SHA-256 is kept) and the responses of POSTs by idempotency key.
     private static let v4 = """

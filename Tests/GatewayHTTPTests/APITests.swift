@@ -1,4 +1,5 @@
 import Delivery
+import EDISyntax
 import Foundation
 import Gateway
 import GatewayHTTP
@@ -149,7 +150,8 @@ struct APITests {
         let forbidden: [String: [String]] = [
             "GET /healthz": [], "GET /metrics": [], "GET /v1/orders": [], "GET /v1/orders/{id}": [],
             "POST /v1/inbound": ["admin", "erp"], "POST /v1/holds/{id}/release": ["erp", "acme"],
-            "PUT /v1/stock": ["acme", "nordhandel"], "PUT /v1/prices": ["acme"],
+            "POST /v1/orders/{id}/shipments": ["acme"], "PUT /v1/stock": ["acme", "nordhandel"],
+            "PUT /v1/prices": ["acme"],
             "PUT /v1/credit-accounts": ["nordhandel"],
         ]
         for route in APIServer.routes {
@@ -231,6 +233,15 @@ struct APITests {
                     body: Array("{\"note\": \"x\"}".utf8)
                 )
                 #expect(response.status == 404)
+            case "POST /v1/orders/{id}/shipments":
+                // Shipments are the ERP's: the partner whose order it is may not report one either.
+                let body = Array(
+                    "{\"shipmentID\": \"S\", \"packs\": [{\"lines\": [{\"lineNumber\": \"1\", \"quantity\": 1}]}]}".utf8
+                )
+                #expect(
+                    try await api.send("POST", "/v1/orders/\(acmeOrder.id)/shipments", as: "acme", body: body).status
+                        == 403
+                )
             case "PUT /v1/stock", "PUT /v1/prices", "PUT /v1/credit-accounts":
                 // Business data is the supplier's: no partner token may change it (403), whatever the body says.
                 let body = Array("[{\"node\": \"DC-EAST\", \"sku\": \"WW-1001\", \"onHand\": 1}]".utf8)
@@ -377,5 +388,63 @@ struct APITests {
         )
         #expect(credit.status == 200)
         #expect(try api.json(credit)["records"] as? Int == 1)
+    }
+
+    /// The ERP reports shipments: bad ones are refused naming each line or pack; good ones queue the 856 and, once
+    /// every line has shipped, mark the order shipped and take its reservations off the stock.
+    @Test func shipmentsAreCheckedAndBecomeShipNotices() async throws {
+        let api = try await ServedAPI()
+        #expect(try await api.post(example: "examples/acme/850-po-7731045.edi", as: "acme").status == 202)
+        let order = try #require(
+            try await api.daemon.store.read { try $0.orderFeed(after: 0, limit: 10, status: nil, partnerID: "acme") }
+                .first
+        )
+        func ship(_ json: String) async throws -> HTTPResponse {
+            try await api.send("POST", "/v1/orders/\(order.id)/shipments", as: "erp", body: Array(json.utf8))
+        }
+        let bad = try await ship(
+            """
+            {"shipmentID": "SH-1", "packs": [
+              {"sscc": "006141410000001018", "lines": [{"lineNumber": "3", "quantity": 200}]},
+              {"lines": [{"lineNumber": "9", "quantity": 1}]}]}
+            """
+        )
+        #expect(bad.status == 422)
+        let problems = try api.json(bad)["errors"] as? [String] ?? []
+        #expect(problems.contains { $0.contains("sscc: 006141410000001018 is not an SSCC-18") })
+        #expect(problems.contains { $0.contains("line 9 is not a line of order") })
+        #expect(problems.contains { $0.hasPrefix("line 3: shipping 200 would ship more than the 120 ordered") })
+        let partial = try await ship(
+            """
+            {"shipmentID": "SH-1", "carrier": {"scac": "WWXP"}, "trackingNumbers": ["WWXP1"],
+             "packs": [{"sscc": "006141410000001019", "lines": [{"lineNumber": "1", "quantity": 480}]}]}
+            """
+        )
+        #expect(partial.status == 201, "\(partial.text)")
+        #expect(try api.json(partial)["orderStatus"] as? String == "partiallyShipped")
+        #expect(try api.json(partial)["document"] as? String == "856")
+        #expect(
+            try await ship(
+                "{\"shipmentID\": \"SH-1\", \"packs\": [{\"lines\": [{\"lineNumber\": \"2\", \"quantity\": 1}]}]}"
+            ).status == 422
+        )
+        let rest = try await ship(
+            """
+            {"shipmentID": "SH-2", "packs": [{"sscc": "006141410000001026", "lines": [
+              {"lineNumber": "2", "quantity": 240}, {"lineNumber": "3", "quantity": 120},
+              {"lineNumber": "4", "quantity": 144}]}]}
+            """
+        )
+        #expect(rest.status == 201, "\(rest.text)")
+        #expect(try api.json(rest)["orderStatus"] as? String == "shipped")
+        let stock = try await api.daemon.store.read { try $0.allStock() }
+        let east = try #require(stock.first { $0.nodeID == "DC-EAST" && $0.sku == "WW-1001" })
+        #expect(east.onHand == 1040 && east.reserved == 0)  // 1520 - 480 shipped
+        let notices = try await api.daemon.store.read { try $0.pendingOutbound(limit: 100) }.filter { $0.kind == "856" }
+        for notice in notices {
+            let report = EDIValidator().validate(bytes: notice.content)
+            #expect(report.isValid, "\(report.allErrors)")
+        }
+        #expect(notices.count == 2)
     }
 }

@@ -1,0 +1,213 @@
+import Foundation
+import OrderMapping
+import OrderModel
+import OrderStore
+
+/// A shipment as the ERP reports it: which lines of an order went, in which packs (SSCC-18), with which carrier.
+public struct ShipmentRequest: Decodable, Sendable {
+    public struct CarrierInfo: Decodable, Sendable {
+        public var scac: String?
+        public var service: String?
+        public var transportMethod: String?
+        public var routing: String?
+    }
+
+    public struct PackInfo: Decodable, Sendable {
+        public var sscc: String?
+        public var packaging: String?
+        public var lines: [LineInfo]
+    }
+
+    public struct LineInfo: Decodable, Sendable {
+        public var lineNumber: String
+        /// In the unit the line was ordered in.
+        public var quantity: Decimal
+    }
+
+    public var shipmentID: String
+    public var shippedDate: String?
+    public var estimatedDeliveryDate: String?
+    public var carrier: CarrierInfo?
+    public var trackingNumbers: [String]?
+    public var billOfLading: String?
+    public var packs: [PackInfo]
+}
+
+/// Why a shipment is refused: each problem names the line or pack (the API answers 422 with them).
+public struct ShipmentError: Error, Sendable, CustomStringConvertible {
+    public var problems: [String]
+    public var description: String { self.problems.joined(separator: "; ") }
+}
+
+/// What recording a shipment did.
+public struct ShipmentOutcome: Sendable, Encodable {
+    public var shipmentID: String
+    public var orderStatus: String
+    /// The ship notice queued for the partner (`856`, `DESADV`, `ShipNoticeRequest`), when its profile has a map.
+    public var document: String?
+    /// Its outbound row.
+    public var outboundID: Int64?
+}
+
+extension OrderDesk {
+    /// Records a shipment of an order and queues its ship notice, in the caller's transaction. The shipment is
+    /// checked first: known lines, quantities above zero and never more than ordered (with earlier shipments),
+    /// SSCC-18 check digits, a shipment ID not used before for the order. When every line has shipped in full the
+    /// order is `shipped` and its reservations are taken off the stock.
+    public func ship(
+        orderID: Int64,
+        _ request: ShipmentRequest,
+        visibleTo partnerScope: String?,
+        mappings: MappingSet,
+        tx: StoreTransaction,
+        now: Date
+    ) throws -> ShipmentOutcome? {
+        guard let header = try tx.reader.orderHeader(id: orderID, visibleTo: partnerScope),
+            let order = try tx.reader.order(id: orderID)
+        else { return nil }
+        var problems: [String] = []
+        let shipmentID = request.shipmentID.trimmingCharacters(in: .whitespaces)
+        if shipmentID.isEmpty { problems.append("shipmentID: required") }
+        if try tx.reader.shipmentExists(orderID: orderID, shipmentID: shipmentID) {
+            problems.append("shipmentID: \(shipmentID) was already reported for order \(orderID)")
+        }
+        if request.packs.isEmpty { problems.append("packs: at least one pack") }
+        let shippedBefore = try tx.reader.shippedQuantities(orderID: orderID)
+        var shippedNow: [String: Decimal] = [:]
+        for (index, pack) in request.packs.enumerated() {
+            if let sscc = pack.sscc, !Pack.isValidSSCC(sscc) {
+                problems.append("packs[\(index)].sscc: \(sscc) is not an SSCC-18 (18 digits, GS1 check digit)")
+            }
+            if pack.lines.isEmpty { problems.append("packs[\(index)].lines: at least one line") }
+            for line in pack.lines {
+                guard order.lines.contains(where: { $0.lineNumber == line.lineNumber }) else {
+                    problems.append("packs[\(index)]: line \(line.lineNumber) is not a line of order \(orderID)")
+                    continue
+                }
+                if line.quantity <= 0 {
+                    problems.append("packs[\(index)]: line \(line.lineNumber) quantity must be greater than zero")
+                }
+                shippedNow[line.lineNumber, default: 0] += line.quantity
+            }
+        }
+        for line in order.lines {
+            guard let number = line.lineNumber, let now = shippedNow[number] else { continue }
+            let ordered = line.quantity?.value ?? 0
+            let before = shippedBefore[number] ?? 0
+            if before + now > ordered {
+                problems.append(
+                    "line \(number): shipping \(DecimalText.format(now)) would ship more than the "
+                        + "\(DecimalText.format(ordered)) ordered (\(DecimalText.format(before)) shipped before)"
+                )
+            }
+        }
+        guard problems.isEmpty else { throw ShipmentError(problems: problems) }
+
+        var notice = ShipNotice()
+        notice.shipmentID = shipmentID
+        notice.date = Self.documentDate(now)
+        notice.shippedDate =
+            request.shippedDate.flatMap { DocumentDate(iso8601: $0) } ?? Self.documentDate(now).dateOnly
+        notice.estimatedDeliveryDate = request.estimatedDeliveryDate.flatMap { DocumentDate(iso8601: $0) }
+        if let info = request.carrier {
+            var carrier = Carrier()
+            carrier.scac = info.scac
+            carrier.service = info.service
+            carrier.transportMethod = info.transportMethod
+            carrier.routing = info.routing
+            notice.carrier = carrier
+        }
+        notice.trackingNumbers = request.trackingNumbers ?? []
+        notice.billOfLading = request.billOfLading
+        notice.packageCount = request.packs.count
+        notice.parties = order.parties.filter { $0.role == .shipTo || $0.role == .buyer }
+        var shipped = ShippedOrder()
+        shipped.purchaseOrderNumber = order.purchaseOrderNumber
+        shipped.orderDate = order.orderDate
+        for info in request.packs {
+            var pack = Pack()
+            pack.sscc = info.sscc
+            pack.packaging = info.packaging
+            for entry in info.lines {
+                guard let line = order.lines.first(where: { $0.lineNumber == entry.lineNumber }) else { continue }
+                var item = ShippedItem()
+                item.lineNumber = line.lineNumber
+                item.item = line.item
+                item.description = line.description
+                item.quantity = Quantity(entry.quantity, unit: line.quantity?.unit)
+                item.orderedQuantity = line.quantity
+                pack.items.append(item)
+            }
+            shipped.packs.append(pack)
+        }
+        notice.orders = [shipped]
+
+        // The ship notice, rendered through the partner's map and checked, then queued.
+        var outcome = ShipmentOutcome(shipmentID: shipmentID, orderStatus: header.status)
+        var outboundID: Int64?
+        if let partner = mappings.partners[header.partnerID] {
+            let renderer = DocumentRenderer(mappings: mappings)
+            if let map = renderer.map(for: partner, record: .shipNotice) {
+                let interchange = try tx.nextControlNumber(partnerID: partner.id, kind: "interchange")
+                let group = map.format == .x12 ? try tx.nextControlNumber(partnerID: partner.id, kind: "group") : 1
+                let bytes = try renderer.render(
+                    .shipNotice(notice),
+                    with: map,
+                    for: partner,
+                    controlNumbers: ControlNumbers(interchange: interchange, group: group, transactionSet: 1),
+                    now: Self.documentDate(now)
+                )
+                if let problem = Self.check(bytes, format: map.format) {
+                    throw ShipmentError(problems: ["the ship notice fails its check (\(map.id)): \(problem)"])
+                }
+                let fileExtension =
+                    switch map.format {
+                    case .x12: "x12"
+                    case .edifact: "edi"
+                    case .xml: "xml"
+                    }
+                outboundID = try tx.enqueueOutbound(
+                    partnerID: partner.id,
+                    kind: map.document,
+                    folder: self.configuration.outboxFolder(of: partner),
+                    fileExtension: fileExtension,
+                    content: bytes,
+                    controlNumber: String(interchange),
+                    fileID: nil,
+                    orderID: orderID,
+                    at: now
+                )
+                outcome.document = map.document
+                outcome.outboundID = outboundID
+            }
+        }
+        _ = try tx.insertShipment(
+            orderID: orderID,
+            partnerID: header.partnerID,
+            shipmentID: shipmentID,
+            shippedOn: notice.shippedDate?.description,
+            notice: try CanonicalJSON.encode(notice),
+            outboundID: outboundID,
+            lines: request.packs.flatMap { pack in
+                pack.lines.map { (lineNumber: $0.lineNumber, quantity: $0.quantity, sscc: pack.sscc) }
+            },
+            at: now
+        )
+        // Whole when every line has shipped all it ordered.
+        let complete = order.lines.allSatisfy { line in
+            guard let number = line.lineNumber else { return true }
+            return (shippedBefore[number] ?? 0) + (shippedNow[number] ?? 0) >= (line.quantity?.value ?? 0)
+        }
+        let summary = "shipment \(shipmentID): " + request.packs.count.description + " packs"
+        if complete {
+            try tx.consumeReservations(orderID: orderID, at: now)
+            try tx.recordStatus(orderID: orderID, .shipped, note: summary + ", order complete", at: now)
+            outcome.orderStatus = OrderStatus.shipped.rawValue
+        } else {
+            try tx.recordStatus(orderID: orderID, .partiallyShipped, note: summary, at: now)
+            outcome.orderStatus = OrderStatus.partiallyShipped.rawValue
+        }
+        try tx.audit(actor: "erp", action: "shipment", subject: "order:\(orderID)", detail: summary, at: now)
+        return outcome
+    }
+}
