@@ -30,7 +30,11 @@ struct OrderStoreTests {
     @Test func theDatabaseIsMigratedAndSound() throws {
         let (store, folder) = try self.temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        #expect(try store.appliedMigrations() == ["v1-ledger", "v2-file-hash-index", "v3-business-data", "v4-api", "v5-shipments"])
+        #expect(
+            try store.appliedMigrations() == [
+                "v1-ledger", "v2-file-hash-index", "v3-business-data", "v4-api", "v5-shipments",
+            ]
+        )
         #expect(try store.integrityCheck() == ["ok"])
     }
 
