@@ -297,3 +297,63 @@ extension APIServer {
         }
     }
 }
+
+extension APIServer {
+    // MARK: Ship notices
+
+    /// The ship-notice feed: each notice's shipment and canonical JSON, oldest first after the cursor.
+    func shipNotices(_ request: Request, token: APIToken) async throws -> (Int, Body) {
+        let query = request.uri.queryParameters
+        let after = query["after"].flatMap { Int64($0) } ?? 0
+        let limit = min(max(query["limit"].flatMap { Int($0) } ?? 100, 1), 1000)
+        let scope = Self.scope(token)
+        let bytes = try await self.store.read { reader -> [UInt8] in
+            let notices = try reader.shipNoticeFeed(after: after, limit: limit, partnerID: scope)
+            var writer = CanonicalJSONWriter()
+            writer.beginObject()
+            writer.field("next", notices.last.map { Int($0.id) })
+            Self.writeObjects("notices", notices, to: &writer) { writer, notice in
+                Self.writeNoticeFields(notice, to: &writer)
+            }
+            writer.endObject()
+            return writer.bytes
+        }
+        return (200, Body(contentType: "application/json", bytes: bytes))
+    }
+
+    /// One ship notice: JSON, or the EDI document itself for `Accept: application/edi-x12` or
+    /// `application/edifact` (406 when the partner's notice is not in that syntax).
+    func shipNotice(_ request: Request, id: Int64, token: APIToken) async throws -> (Int, Body) {
+        let scope = Self.scope(token)
+        guard let notice = try await self.store.read({ try $0.shipNotice(id: id, visibleTo: scope) }) else {
+            throw APIProblem(.notFound, "Not found", "there is no ship notice \(id)")
+        }
+        let accept = request.headers[.accept] ?? "application/json"
+        for (type, starts) in [("application/edi-x12", "ISA"), ("application/edifact", "UN")]
+        where accept.contains(type) {
+            guard let document = notice.document, String(decoding: document.prefix(3), as: UTF8.self).hasPrefix(starts)
+            else {
+                throw APIProblem(.notAcceptable, "Not available", "ship notice \(id) has no \(type) document")
+            }
+            return (200, Body(contentType: type, bytes: document))
+        }
+        var writer = CanonicalJSONWriter()
+        writer.beginObject()
+        Self.writeNoticeFields(notice, to: &writer)
+        writer.endObject()
+        return (200, Body(contentType: "application/json", bytes: writer.bytes))
+    }
+
+    /// A notice's members, keys in byte order.
+    static func writeNoticeFields(_ notice: ShipNoticeRecord, to writer: inout CanonicalJSONWriter) {
+        writer.field("createdAt", notice.createdAt)
+        writer.field("document", notice.documentKind)
+        writer.field("id", Int(notice.id))
+        writer.key("notice")
+        writer.literal(notice.notice)
+        writer.field("orderID", Int(notice.orderID))
+        writer.field("partnerID", notice.partnerID)
+        writer.field("shipmentID", notice.shipmentID)
+        writer.field("shippedOn", notice.shippedOn)
+    }
+}

@@ -56,6 +56,8 @@ public struct APIServer: Sendable {
         APIRoute(method: "POST", path: "/v1/inbound", access: .partner),
         APIRoute(method: "POST", path: "/v1/holds/{id}/release", access: .admin),
         APIRoute(method: "POST", path: "/v1/orders/{id}/shipments", access: .erp),
+        APIRoute(method: "GET", path: "/v1/ship-notices", access: .anyRole),
+        APIRoute(method: "GET", path: "/v1/ship-notices/{id}", access: .anyRole),
         APIRoute(method: "PUT", path: "/v1/stock", access: .erp),
         APIRoute(method: "PUT", path: "/v1/prices", access: .erp),
         APIRoute(method: "PUT", path: "/v1/credit-accounts", access: .erp),
@@ -221,6 +223,9 @@ public struct APIServer: Sendable {
             return try await self.releaseHold(request, id: try Self.identifier(context), token: token!)
         case ("POST", "/v1/orders/{id}/shipments"):
             return try await self.ship(request, id: try Self.identifier(context))
+        case ("GET", "/v1/ship-notices"): return try await self.shipNotices(request, token: token!)
+        case ("GET", "/v1/ship-notices/{id}"):
+            return try await self.shipNotice(request, id: try Self.identifier(context), token: token!)
         case ("PUT", "/v1/stock"): return try await self.put(.stock, request, route: route)
         case ("PUT", "/v1/prices"): return try await self.put(.prices, request, route: route)
         case ("PUT", "/v1/credit-accounts"): return try await self.put(.credit, request, route: route)

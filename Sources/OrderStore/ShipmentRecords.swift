@@ -91,3 +91,64 @@ extension StoreReader {
         ) ?? false
     }
 }
+
+/// A ship notice as stored: the shipment, its canonical notice, and the document it became.
+public struct ShipNoticeRecord: Sendable, Hashable {
+    public var id: Int64
+    public var orderID: Int64
+    public var partnerID: String
+    public var shipmentID: String
+    public var shippedOn: String?
+    /// The canonical ShipNotice JSON.
+    public var notice: String
+    public var createdAt: String
+    /// The rendered document (856, DESADV, ...) and its kind, when the partner has a map.
+    public var documentKind: String?
+    public var document: [UInt8]?
+}
+
+extension StoreReader {
+    /// Ship notices after a cursor (their row ID, in commit order), a partner's only when `partnerID` is given.
+    public func shipNoticeFeed(after: Int64, limit: Int, partnerID: String?) throws -> [ShipNoticeRecord] {
+        var sql = """
+            SELECT s.*, o.kind AS document_kind, o.content AS document FROM shipments s
+            LEFT JOIN outbound o ON o.id = s.outbound_id WHERE s.id > ?
+            """
+        var arguments: StatementArguments = [after]
+        if let partnerID {
+            sql += " AND s.partner_id = ?"
+            arguments += [partnerID]
+        }
+        sql += " ORDER BY s.id LIMIT ?"
+        arguments += [limit]
+        return try Row.fetchAll(self.db, sql: sql, arguments: arguments).map(Self.shipNotice)
+    }
+
+    /// One ship notice, when it is `partnerID`'s (nil: any partner's).
+    public func shipNotice(id: Int64, visibleTo partnerID: String?) throws -> ShipNoticeRecord? {
+        var sql = """
+            SELECT s.*, o.kind AS document_kind, o.content AS document FROM shipments s
+            LEFT JOIN outbound o ON o.id = s.outbound_id WHERE s.id = ?
+            """
+        var arguments: StatementArguments = [id]
+        if let partnerID {
+            sql += " AND s.partner_id = ?"
+            arguments += [partnerID]
+        }
+        return try Row.fetchOne(self.db, sql: sql, arguments: arguments).map(Self.shipNotice)
+    }
+
+    private static func shipNotice(_ row: Row) -> ShipNoticeRecord {
+        ShipNoticeRecord(
+            id: row["id"],
+            orderID: row["order_id"],
+            partnerID: row["partner_id"],
+            shipmentID: row["shipment_id"],
+            shippedOn: row["shipped_on"],
+            notice: row["notice"],
+            createdAt: row["created_at"],
+            documentKind: row["document_kind"],
+            document: (row["document"] as Data?).map { Array($0) }
+        )
+    }
+}

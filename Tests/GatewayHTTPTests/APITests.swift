@@ -150,7 +150,8 @@ struct APITests {
         let forbidden: [String: [String]] = [
             "GET /healthz": [], "GET /metrics": [], "GET /v1/orders": [], "GET /v1/orders/{id}": [],
             "POST /v1/inbound": ["admin", "erp"], "POST /v1/holds/{id}/release": ["erp", "acme"],
-            "POST /v1/orders/{id}/shipments": ["acme"], "PUT /v1/stock": ["acme", "nordhandel"],
+            "POST /v1/orders/{id}/shipments": ["acme"], "GET /v1/ship-notices": [], "GET /v1/ship-notices/{id}": [],
+            "PUT /v1/stock": ["acme", "nordhandel"],
             "PUT /v1/prices": ["acme"],
             "PUT /v1/credit-accounts": ["nordhandel"],
         ]
@@ -233,6 +234,18 @@ struct APITests {
                     body: Array("{\"note\": \"x\"}".utf8)
                 )
                 #expect(response.status == 404)
+            case "GET /v1/ship-notices", "GET /v1/ship-notices/{id}":
+                // Ship acme's order, then: nordhandel's feed never shows it and its ID is 404 to nordhandel.
+                let shipment = Array(
+                    "{\"shipmentID\": \"ISO-1\", \"packs\": [{\"lines\": [{\"lineNumber\": \"1\", \"quantity\": 1}]}]}"
+                        .utf8
+                )
+                _ = try await api.send("POST", "/v1/orders/\(acmeOrder.id)/shipments", as: "erp", body: shipment)
+                let feed = try await api.send("GET", "/v1/ship-notices", as: "nordhandel")
+                #expect(feed.status == 200 && !feed.text.contains("ISO-1"), "\(feed.text)")
+                #expect(try await api.send("GET", "/v1/ship-notices", as: "acme").text.contains("ISO-1"))
+                #expect(try await api.send("GET", "/v1/ship-notices/1", as: "nordhandel").status == 404)
+                #expect(try await api.send("GET", "/v1/ship-notices/1", as: "acme").status == 200)
             case "POST /v1/orders/{id}/shipments":
                 // Shipments are the ERP's: the partner whose order it is may not report one either.
                 let body = Array(
@@ -446,5 +459,23 @@ struct APITests {
             #expect(report.isValid, "\(report.allErrors)")
         }
         #expect(notices.count == 2)
+        // The feed, and one notice as the 856 itself.
+        let feed = try api.json(try await api.send("GET", "/v1/ship-notices?after=0", as: "erp"))
+        #expect((feed["notices"] as? [[String: Any]])?.compactMap { $0["shipmentID"] as? String } == ["SH-1", "SH-2"])
+        let edi = try await api.send(
+            "GET",
+            "/v1/ship-notices/1",
+            as: "erp",
+            headers: [("Accept", "application/edi-x12")]
+        )
+        #expect(edi.status == 200 && edi.text.hasPrefix("ISA"))
+        #expect(edi.headers["content-type"] == "application/edi-x12")
+        let edifact = try await api.send(
+            "GET",
+            "/v1/ship-notices/1",
+            as: "erp",
+            headers: [("Accept", "application/edifact")]
+        )
+        #expect(edifact.status == 406)
     }
 }
