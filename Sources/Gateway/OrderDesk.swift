@@ -419,17 +419,11 @@ public final class OrderDesk: @unchecked Sendable {
                 )
             ]
         }
-        let fileExtension =
-            switch map.format {
-            case .x12: "x12"
-            case .edifact: "edi"
-            case .xml: "xml"
-            }
         let outboundID = try tx.enqueueOutbound(
             partnerID: partner.id,
             kind: map.document,
             folder: self.configuration.outboxFolder(of: partner),
-            fileExtension: fileExtension,
+            fileExtension: map.format.fileExtension,
             content: bytes,
             controlNumber: String(controlNumber),
             fileID: fileID,

@@ -160,17 +160,11 @@ extension OrderDesk {
                 if let problem = Self.check(bytes, format: map.format) {
                     throw ShipmentError(problems: ["the ship notice fails its check (\(map.id)): \(problem)"])
                 }
-                let fileExtension =
-                    switch map.format {
-                    case .x12: "x12"
-                    case .edifact: "edi"
-                    case .xml: "xml"
-                    }
                 outboundID = try tx.enqueueOutbound(
                     partnerID: partner.id,
                     kind: map.document,
                     folder: self.configuration.outboxFolder(of: partner),
-                    fileExtension: fileExtension,
+                    fileExtension: map.format.fileExtension,
                     content: bytes,
                     controlNumber: String(interchange),
                     fileID: nil,

@@ -7,6 +7,15 @@ import XMLSyntax
 public enum MapFormat: String, Hashable, Sendable, CaseIterable {
     case x12, edifact, xml
 
+    /// The extension of documents in this format in the outbox (`x12`, `edi`, `xml`).
+    public var fileExtension: String {
+        switch self {
+        case .x12: "x12"
+        case .edifact: "edi"
+        case .xml: "xml"
+        }
+    }
+
     var dialect: Dialect? {
         switch self {
         case .x12: return .x12

@@ -116,6 +116,16 @@ extension StoreReader {
     /// The order feed: orders with an ID above `after`, oldest first. IDs grow in commit order (one writer), so a
     /// cursor never skips or repeats an order. `partnerID` limits it to one partner (a partner token always does).
     public func orderFeed(after: Int64, limit: Int, status: String?, partnerID: String?) throws -> [OrderListEntry] {
+        try self.orders(after: after, limit: limit, status: status, partnerID: partnerID, newestFirst: false)
+    }
+
+    func orders(
+        after: Int64,
+        limit: Int,
+        status: String?,
+        partnerID: String?,
+        newestFirst: Bool
+    ) throws -> [OrderListEntry] {
         var sql = "SELECT id, partner_id, po_number, purpose, status, created_at FROM orders WHERE id > ?"
         var arguments: StatementArguments = [after]
         if let status {
@@ -126,13 +136,13 @@ extension StoreReader {
             sql += " AND partner_id = ?"
             arguments += [partnerID]
         }
-        sql += " ORDER BY id LIMIT ?"
+        sql += newestFirst ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?"
         arguments += [limit]
         return try Row.fetchAll(self.db, sql: sql, arguments: arguments).map(OrderListEntry.init(row:))
     }
 
     /// An order's header row, when it is `partnerID`'s (nil: any partner's). The partner check is in the query.
-    public func orderHeader(id: Int64, visibleTo partnerID: String?) throws -> OrderListEntry? {
+    public func orderHeader(id: Int64, visibleTo partnerID: String? = nil) throws -> OrderListEntry? {
         var sql = "SELECT id, partner_id, po_number, purpose, status, created_at FROM orders WHERE id = ?"
         var arguments: StatementArguments = [id]
         if let partnerID {

@@ -568,30 +568,11 @@ extension StoreReader {
         }
     }
 
-    /// Orders, newest first.
+    /// Orders, newest first (the admin's list; the API's feed is `orderFeed`, oldest first after a cursor).
     public func orderSummaries(status: String?, partnerID: String?, limit: Int) throws -> [OrderListEntry] {
-        var sql = "SELECT id, partner_id, po_number, purpose, status, created_at FROM orders WHERE 1 = 1"
-        var arguments: StatementArguments = []
-        if let status {
-            sql += " AND status = ?"
-            arguments += [status]
-        }
-        if let partnerID {
-            sql += " AND partner_id = ?"
-            arguments += [partnerID]
-        }
-        sql += " ORDER BY id DESC LIMIT ?"
-        arguments += [limit]
-        return try Row.fetchAll(self.db, sql: sql, arguments: arguments).map(OrderListEntry.init(row:))
+        try self.orders(after: 0, limit: limit, status: status, partnerID: partnerID, newestFirst: true)
     }
 
-    /// An order's row: partner, PO number, purpose and status.
-    public func orderHeader(id: Int64) throws -> (partnerID: String, purchaseOrderNumber: String, status: String)? {
-        try Row.fetchOne(
-            self.db.cachedStatement(sql: "SELECT partner_id, po_number, status FROM orders WHERE id = ?"),
-            arguments: [id]
-        ).map { ($0["partner_id"], $0["po_number"], $0["status"]) }
-    }
 }
 
 /// How business values are written as text in the database.
