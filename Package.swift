@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "EDISyntax", "XMLSyntax", "OrderModel", "OrderMapping", "OrderRules", "OrderStore", "Spool",
+                "EDISyntax", "XMLSyntax", "OrderModel", "OrderMapping", "OrderRules", "OrderStore", "Spool", "Delivery",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -70,10 +70,16 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // libcurl: the HTTP client that delivers outbound documents (and that the API tests call the server with).
+        // libcurl: the HTTP client, the delivery of outbound documents to partners' endpoints (per-partner lanes,
+        // retries) and the polling of partners who publish theirs (the API tests call the server with it too).
         .target(
             name: "Delivery",
-            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "CCurl", "OrderStore", "OrderMapping",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // The HTTP API (Hummingbird): tokens, the order feed, inbound documents, holds, health and metrics.
         .target(
@@ -133,6 +139,14 @@ let package = Package(
             dependencies: [
                 "GatewayHTTP", "Gateway", "Delivery", "OrderStore", "EDISyntax",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "DeliveryTests",
+            dependencies: [
+                "Delivery", "OrderStore", "OrderMapping", "Gateway", "EDISyntax",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,5 +1,4 @@
 import CCurl
-import Dispatch
 import Foundation
 
 /// One HTTP exchange's answer.
@@ -34,6 +33,9 @@ public struct HTTPClient: Sendable {
         public var body: [UInt8]?
         public var connectTimeout: Double
         public var timeout: Double
+        /// A client certificate (PEM) for TLS, and its key when the certificate file does not hold it.
+        public var clientCertificate: String?
+        public var clientKey: String?
 
         public init(
             method: String = "GET",
@@ -41,7 +43,9 @@ public struct HTTPClient: Sendable {
             headers: [(String, String)] = [],
             body: [UInt8]? = nil,
             connectTimeout: Double = 10,
-            timeout: Double = 30
+            timeout: Double = 30,
+            clientCertificate: String? = nil,
+            clientKey: String? = nil
         ) {
             self.method = method
             self.url = url
@@ -49,6 +53,8 @@ public struct HTTPClient: Sendable {
             self.body = body
             self.connectTimeout = connectTimeout
             self.timeout = timeout
+            self.clientCertificate = clientCertificate
+            self.clientKey = clientKey
         }
     }
 
@@ -57,25 +63,36 @@ public struct HTTPClient: Sendable {
         return true
     }()
 
-    private static let queue = DispatchQueue(label: "ordergate.http", attributes: .concurrent)
+    /// The threads that perform exchanges for `send`, each with its own curl handle.
+    private static let pool = ExchangeThreads(maximum: 128)
 
     public init() {
         _ = Self.initialised
     }
 
-    /// Performs the exchange off the cooperative pool.
+    /// Performs the exchange off the cooperative pool, on one of the client's threads. Each thread keeps its curl
+    /// handle, and with it an open connection to the last host (keep-alive), from one exchange to the next.
     public func send(_ request: Request) async throws -> HTTPResponse {
         try await withCheckedThrowingContinuation { continuation in
-            Self.queue.async { continuation.resume(with: Result { try self.perform(request) }) }
+            Self.pool.submit { handle in
+                continuation.resume(with: Result { try self.perform(request, on: handle) })
+            }
         }
     }
 
-    /// Performs the exchange on the calling thread (blocking).
+    /// Performs the exchange on the calling thread (blocking), with a handle of its own.
     public func perform(_ request: Request) throws -> HTTPResponse {
         guard let handle = curl_easy_init() else {
             throw HTTPClientError(code: -1, message: "cannot create a curl handle", isTransient: true)
         }
         defer { curl_easy_cleanup(handle) }
+        return try self.perform(request, on: handle)
+    }
+
+    /// Performs the exchange with `handle` (reset first: nothing of an earlier exchange carries over but the
+    /// connection cache).
+    private func perform(_ request: Request, on handle: UnsafeMutableRawPointer) throws -> HTTPResponse {
+        curl_easy_reset(handle)
         let sink = Sink()
         let unmanaged = Unmanaged.passRetained(sink)
         defer { unmanaged.release() }
@@ -93,6 +110,10 @@ public struct HTTPClient: Sendable {
         _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
         _ = ccurl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)
         if request.method == "HEAD" { _ = ccurl_setopt_long(handle, CURLOPT_NOBODY, 1) }
+        if let certificate = request.clientCertificate {
+            _ = ccurl_setopt_str(handle, CURLOPT_SSLCERT, certificate)
+            if let key = request.clientKey { _ = ccurl_setopt_str(handle, CURLOPT_SSLKEY, key) }
+        }
         _ = ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
         _ = ccurl_setopt_writefn(handle) { pointer, size, count, context in
             let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
@@ -143,6 +164,55 @@ public struct HTTPClient: Sendable {
 
     /// The libcurl version, for the health check.
     public static var libraryVersion: String { String(cString: curl_version()) }
+}
+
+/// Threads for blocking libcurl exchanges: started as work arrives (up to `maximum`; beyond that, work waits for
+/// a free thread), each with a curl handle it keeps. Blocking calls must not run on the cooperative pool (two
+/// threads here), nor on dispatch's global queues (which on Linux run as many blocking items at once as there are
+/// cores: two slow partners would stall every other delivery).
+final class ExchangeThreads: @unchecked Sendable {
+    typealias Job = (UnsafeMutableRawPointer) -> Void
+
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var idle = 0
+    private var threads = 0
+    private let maximum: Int
+
+    init(maximum: Int) { self.maximum = maximum }
+
+    func submit(_ job: @escaping Job) {
+        self.condition.lock()
+        self.jobs.append(job)
+        if self.jobs.count > self.idle && self.threads < self.maximum {
+            self.threads += 1
+            let thread = Thread { self.work() }
+            thread.name = "ordergate-http"
+            thread.start()
+        }
+        self.condition.signal()
+        self.condition.unlock()
+    }
+
+    private func work() {
+        guard let handle = curl_easy_init() else {
+            self.condition.lock()
+            self.threads -= 1
+            self.condition.unlock()
+            return
+        }
+        while true {
+            self.condition.lock()
+            while self.jobs.isEmpty {
+                self.idle += 1
+                self.condition.wait()
+                self.idle -= 1
+            }
+            let job = self.jobs.removeFirst()
+            self.condition.unlock()
+            job(handle)
+        }
+    }
 }
 
 /// Collects a response's header lines and body bytes.

@@ -1,3 +1,4 @@
+import Delivery
 import Foundation
 import Logging
 import OrderMapping
@@ -52,6 +53,12 @@ public struct Configuration: Sendable, Hashable {
     public var apiEnabled = true
     public var apiHost = "127.0.0.1"
     public var apiPort = 8080
+    /// Delivery to partners' push endpoints (`delivery:`): retry schedule, lifetime, concurrency; off: documents
+    /// only go to the outbox folders.
+    public var deliveryEnabled = true
+    public var delivery = DeliveryPolicy()
+    /// Polling of partners' poll endpoints (`polling: { enabled }`).
+    public var pollingEnabled = true
 
     public init(baseFolder: String = FileManager.default.currentDirectoryPath) {
         self.baseFolder = baseFolder
@@ -105,7 +112,12 @@ public struct Configuration: Sendable, Hashable {
             throw ConfigurationError(file: file, line: 1, column: 1, message: "not valid YAML: \(error)")
         }
         let reader = SettingsReader(file: file)
-        let top = try reader.mapping(root, allowed: ["paths", "inbox", "xml", "log", "duplicates", "rules", "api"])
+        let top = try reader.mapping(
+            root,
+            allowed: [
+                "paths", "inbox", "xml", "log", "duplicates", "rules", "api", "delivery", "polling",
+            ]
+        )
         if let paths = top["paths"] {
             let keys = try reader.mapping(paths, allowed: ["inbox", "outbox", "mappings", "data"])
             self.inbox = try keys["inbox"].map(reader.path) ?? self.inbox
@@ -169,6 +181,36 @@ public struct Configuration: Sendable, Hashable {
             if let node = keys["enabled"] { self.apiEnabled = try reader.boolean(node) }
             if let node = keys["host"] { self.apiHost = try reader.string(node) }
             if let node = keys["port"] { self.apiPort = try reader.integer(node, 0...65_535) }
+        }
+        if let delivery = top["delivery"] {
+            let keys = try reader.mapping(
+                delivery,
+                allowed: [
+                    "enabled", "minimumRetrySeconds", "maximumRetrySeconds", "maximumLifetimeHours", "concurrency",
+                    "perPartnerConcurrency",
+                ]
+            )
+            if let node = keys["enabled"] { self.deliveryEnabled = try reader.boolean(node) }
+            if let node = keys["minimumRetrySeconds"] {
+                self.delivery.minimumDelay = Double(try reader.integer(node, 1...86_400))
+            }
+            if let node = keys["maximumRetrySeconds"] {
+                self.delivery.maximumDelay = Double(try reader.integer(node, 1...86_400))
+            }
+            if let node = keys["maximumLifetimeHours"] {
+                self.delivery.maximumLifetime = Double(try reader.integer(node, 1...8_760)) * 3600
+            }
+            if let node = keys["concurrency"] { self.delivery.concurrency = try reader.integer(node, 1...1024) }
+            if let node = keys["perPartnerConcurrency"] {
+                self.delivery.perPartnerConcurrency = try reader.integer(node, 1...256)
+            }
+            if self.delivery.maximumDelay < self.delivery.minimumDelay, let node = keys["maximumRetrySeconds"] {
+                throw reader.error(node, "maximumRetrySeconds is less than minimumRetrySeconds")
+            }
+        }
+        if let polling = top["polling"] {
+            let keys = try reader.mapping(polling, allowed: ["enabled"])
+            if let node = keys["enabled"] { self.pollingEnabled = try reader.boolean(node) }
         }
         if let rules = top["rules"] {
             let keys = try reader.mapping(rules, allowed: ["enabled"])

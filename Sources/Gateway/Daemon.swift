@@ -1,3 +1,4 @@
+import Delivery
 import Foundation
 import Logging
 import OrderMapping
@@ -20,6 +21,11 @@ public final class Daemon: Sendable {
     /// Set once the recovery scan is done and the daemon serves (the health check reports it).
     public let ready = StopFlag()
     let inbox: InboxLoop
+    /// Delivers outbound documents to partners' push endpoints.
+    public let delivery: DeliveryWorker
+    /// Polls the endpoints of partners who publish their documents.
+    public let poller: PartnerPoller
+    let intake: Intake
 
     /// Opens everything; a broken mapping folder or configuration stops the start with the reason. `clock` is the
     /// time stamped on rows and documents (tests pass a fixed one).
@@ -49,6 +55,30 @@ public final class Daemon: Sendable {
         )
         self.outbox = OutboxWriter(configuration: configuration, store: self.store, logger: logger)
         self.inbox = InboxLoop(pipeline: self.pipeline, outboxSignal: self.outboxSignal, logger: logger)
+        let mappings = self.mappings
+        let intake = Intake(
+            configuration: configuration,
+            pipeline: self.pipeline,
+            mappings: mappings,
+            outboxSignal: self.outboxSignal
+        )
+        self.intake = intake
+        self.delivery = DeliveryWorker(store: self.store, policy: configuration.delivery, logger: logger) { partner in
+            mappings.current.partners[partner]?.push
+        }
+        self.poller = PartnerPoller(
+            store: self.store,
+            logger: logger,
+            endpoints: {
+                mappings.current.partners.compactMapValues(\.poll)
+            },
+            ingest: { bytes, partner, name in
+                _ = try await Task.detached {
+                    try intake.ingest(bytes, partnerID: partner, name: name, channel: "poll")
+                }
+                .value
+            }
+        )
         try self.recordPartners(mappingSet)
     }
 
@@ -155,11 +185,17 @@ public final class Daemon: Sendable {
                 self.outboxSignal.wait(timeout: 1)
             }
         }
-        let services: [any Service] =
-            [
-                inbox, outbox, WatchdogService(), ReloadService(daemon: self),
-                ShutdownNotifier { [outboxSignal] in outboxSignal.raise() },
-            ] + extra
+        var services: [any Service] = [
+            inbox, outbox, WatchdogService(), ReloadService(daemon: self),
+            ShutdownNotifier { [outboxSignal] in outboxSignal.raise() },
+        ]
+        if self.configuration.deliveryEnabled {
+            services.append(AsyncLoopService { [delivery] in await delivery.run() })
+        }
+        if self.configuration.pollingEnabled {
+            services.append(AsyncLoopService { [poller] in await poller.run() })
+        }
+        services += extra
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },
@@ -214,6 +250,13 @@ struct ThreadService: Service {
     }
 }
 
+/// Runs an async loop that returns on graceful shutdown (the delivery lanes, the poller) as a `Service`.
+struct AsyncLoopService: Service {
+    let body: @Sendable () async -> Void
+
+    func run() async throws { await self.body() }
+}
+
 /// Sends STOPPING=1 as soon as shutdown begins, and runs a hook (to wake sleeping loops).
 struct ShutdownNotifier: Service {
     let hook: @Sendable () -> Void
@@ -265,32 +308,12 @@ public struct ReprocessError: Error, CustomStringConvertible, Sendable {
 }
 
 extension Daemon {
-    /// Takes a document a partner posted over HTTP: admitted into `work/` (durable once this starts processing it),
-    /// then processed like an inbox file, with the same checks (the sender must be the partner whose token posted
-    /// it), acknowledgements and duplicate detection. A machine failure leaves it in `work/` for the recovery scan.
+    /// Takes a document a partner posted over HTTP (or that polling fetched): admitted into `work/` (durable once
+    /// this starts processing it), then processed like an inbox file, with the same checks (the sender must be the
+    /// partner whose token posted it), acknowledgements and duplicate detection. A machine failure leaves it in
+    /// `work/` for the recovery scan.
     public func ingest(_ bytes: [UInt8], partnerID: String, name: String) throws -> FileOutcome {
-        let now = Date()
-        let safeName = String(name.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }.prefix(100))
-        let workName = Spool.workName(
-            partnerID: partnerID,
-            originalName: safeName.isEmpty || safeName.hasPrefix(".") ? "posted" : safeName,
-            at: Int64(now.timeIntervalSince1970),
-            tag: UInt64.random(in: 0..<UInt64.max)
-        )
-        try self.pipeline.spool.admit(bytes, workName: workName)
-        let partner = self.mappings.current.partners[partnerID]
-        let outcome = try self.pipeline.process(
-            ClaimedFile(
-                workName: workName,
-                originalName: Spool.originalName(ofWorkName: workName),
-                partnerID: partnerID,
-                folder: partner.map { self.configuration.inboxFolder(of: $0) } ?? "http",
-                channel: "http",
-                receivedAt: now
-            )
-        )
-        self.outboxSignal.raise()
-        return outcome
+        try self.intake.ingest(bytes, partnerID: partnerID, name: name, channel: "http")
     }
 
     /// Runs a stored file (archived or quarantined) through the pipeline again, as a new file row that points back
@@ -341,6 +364,39 @@ extension Daemon {
             )
         }
         try self.outbox.writePending()
+        return outcome
+    }
+}
+
+/// Takes documents that arrive by HTTP (posted, or polled) into the pipeline.
+struct Intake: Sendable {
+    let configuration: Configuration
+    let pipeline: InboundPipeline
+    let mappings: MappingsHolder
+    let outboxSignal: Signal
+
+    func ingest(_ bytes: [UInt8], partnerID: String, name: String, channel: String) throws -> FileOutcome {
+        let now = Date()
+        let safeName = String(name.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }.prefix(100))
+        let workName = Spool.workName(
+            partnerID: partnerID,
+            originalName: safeName.isEmpty || safeName.hasPrefix(".") ? "posted" : safeName,
+            at: Int64(now.timeIntervalSince1970),
+            tag: UInt64.random(in: 0..<UInt64.max)
+        )
+        try self.pipeline.spool.admit(bytes, workName: workName)
+        let partner = self.mappings.current.partners[partnerID]
+        let outcome = try self.pipeline.process(
+            ClaimedFile(
+                workName: workName,
+                originalName: Spool.originalName(ofWorkName: workName),
+                partnerID: partnerID,
+                folder: partner.map { self.configuration.inboxFolder(of: $0) } ?? channel,
+                channel: channel,
+                receivedAt: now
+            )
+        )
+        self.outboxSignal.raise()
         return outcome
     }
 }

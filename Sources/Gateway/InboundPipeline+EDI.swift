@@ -124,6 +124,7 @@ extension InboundPipeline {
                         content: ack.bytes,
                         controlNumber: ack.controlNumber,
                         fileID: fileID,
+                        deliver: partner.push != nil,
                         at: now
                     )
                     try tx.insertAcknowledgement(

@@ -1,4 +1,4 @@
-import Crypto
+import Delivery
 import EDISyntax
 import Foundation
 import Logging
@@ -491,12 +491,7 @@ public final class InboundPipeline: Sendable {
         }
     }
 
-    static func sha256(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
-    }
+    static func sha256(_ bytes: [UInt8]) -> String { PartnerPoller.sha256Hex(bytes) }
 
     // MARK: Committing
 

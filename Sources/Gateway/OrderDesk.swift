@@ -428,6 +428,7 @@ public final class OrderDesk: @unchecked Sendable {
             controlNumber: String(controlNumber),
             fileID: fileID,
             orderID: orderID,
+            deliver: partner.push != nil,
             at: now
         )
         try tx.insertAcknowledgement(

@@ -169,6 +169,7 @@ extension OrderDesk {
                     controlNumber: String(interchange),
                     fileID: nil,
                     orderID: orderID,
+                    deliver: partner.push != nil,
                     at: now
                 )
                 outcome.document = map.document

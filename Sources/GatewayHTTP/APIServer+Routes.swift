@@ -11,15 +11,23 @@ extension APIServer {
         var status: String
         var recoveryDone: Bool
         var queueDepth: Int
+        /// Documents waiting for delivery to partners' endpoints, and held for an admin.
+        var deliveriesWaiting: Int
+        var deliveriesHeld: Int
         var libcurl: String
         var libxml2: String
     }
 
     func health() async throws -> Health {
-        Health(
+        let (pending, deliveries) = try await self.store.read {
+            (try $0.pendingOutboundCount(), try $0.deliveryCounts())
+        }
+        return Health(
             status: self.daemon.ready.isSet ? "ready" : "starting",
             recoveryDone: self.daemon.ready.isSet,
-            queueDepth: try await self.store.read { try $0.pendingOutboundCount() },
+            queueDepth: pending,
+            deliveriesWaiting: deliveries["waiting"] ?? 0,
+            deliveriesHeld: deliveries["held"] ?? 0,
             libcurl: APIVersions.libcurl,
             libxml2: APIVersions.libxml2
         )
@@ -27,7 +35,7 @@ extension APIServer {
 
     /// Prometheus text: the counts of the store, per state and kind.
     func metrics() async throws -> String {
-        let summary = try await self.store.read { try $0.summary() }
+        let (summary, deliveries) = try await self.store.read { (try $0.summary(), try $0.deliveryCounts()) }
         var text = ""
         func family(_ name: String, _ help: String, _ label: String, _ counts: [String: Int]) {
             text += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
@@ -39,6 +47,18 @@ extension APIServer {
         family("ordergate_orders", "Orders by status.", "status", summary.orders)
         family("ordergate_acknowledgements", "Acknowledgements sent by kind.", "kind", summary.acknowledgements)
         family("ordergate_outbound", "Outbound documents by state.", "state", summary.outbound)
+        family("ordergate_deliveries", "Deliveries to partners' endpoints by state.", "state", deliveries)
+        let counters = self.daemon.delivery.counters.withLock { $0 }
+        text += "# HELP ordergate_delivery_attempts_total Delivery attempts since the start, by result.\n"
+        text += "# TYPE ordergate_delivery_attempts_total counter\n"
+        for (result, count) in [
+            ("delivered", counters.delivered), ("failed", counters.failed), ("held", counters.held),
+        ] {
+            text += "ordergate_delivery_attempts_total{result=\"\(result)\"} \(count)\n"
+        }
+        text += "# HELP ordergate_delivery_seconds_total Time spent in delivery attempts since the start.\n"
+        text += "# TYPE ordergate_delivery_seconds_total counter\n"
+        text += "ordergate_delivery_seconds_total \(counters.seconds)\n"
         text += "# HELP ordergate_ready Whether recovery is done and the daemon serves.\n# TYPE ordergate_ready gauge\n"
         text += "ordergate_ready \(self.daemon.ready.isSet ? 1 : 0)\n"
         return text
@@ -198,7 +218,7 @@ extension APIServer {
         }
         let daemon = self.daemon
         do {
-            let decision = try daemon.store.write { tx in
+            let decision = try await daemon.store.write { tx in
                 try daemon.pipeline.desk.release(
                     orderID: id,
                     actor: "api:\(token.name)",

@@ -130,7 +130,7 @@ public struct APIServer: Sendable {
             }
             let (status, body) = try await self.handle(request, context: context, route: route, token: token)
             if let token, let key {
-                try self.store.write { tx in
+                try await self.store.write { tx in
                     try tx.storeResponse(
                         tokenID: token.id,
                         key: key,

@@ -61,12 +61,40 @@ public struct PartnerProfile: Sendable {
 
     /// An HTTP endpoint: URL, the file that holds its credential (never the credential itself), headers.
     public struct Endpoint: Hashable, Sendable {
+        /// How the secret file's credential is sent: `bearer` (`Authorization: Bearer <secret>`) or `basic` (the
+        /// file holds `user:password`).
+        public enum Scheme: String, Hashable, Sendable { case bearer, basic }
+
         public var url: String
         public var secretFile: String?
+        public var scheme: Scheme = .bearer
         public var headers: [String: String]
+        /// How often a poll endpoint is polled.
         public var intervalSeconds: Int?
+        /// A client certificate (PEM) for TLS, and its key when the certificate file does not hold it.
         public var clientCertificate: String?
+        public var clientKey: String?
         public var timeoutSeconds: Int?
+
+        public init(
+            url: String,
+            secretFile: String? = nil,
+            scheme: Scheme = .bearer,
+            headers: [String: String] = [:],
+            intervalSeconds: Int? = nil,
+            clientCertificate: String? = nil,
+            clientKey: String? = nil,
+            timeoutSeconds: Int? = nil
+        ) {
+            self.url = url
+            self.secretFile = secretFile
+            self.scheme = scheme
+            self.headers = headers
+            self.intervalSeconds = intervalSeconds
+            self.clientCertificate = clientCertificate
+            self.clientKey = clientKey
+            self.timeoutSeconds = timeoutSeconds
+        }
     }
 
     public var id: String
@@ -267,7 +295,10 @@ extension PartnerProfile {
     private static func endpoint(_ node: YAMLNode) throws(MappingDiagnostic) -> Endpoint {
         let keyed = try node.keyed(
             "an endpoint",
-            allowed: ["url", "secretFile", "headers", "intervalSeconds", "clientCertificate", "timeoutSeconds"]
+            allowed: [
+                "url", "secretFile", "scheme", "headers", "intervalSeconds", "clientCertificate", "clientKey",
+                "timeoutSeconds",
+            ]
         )
         let urlNode = try keyed.required("url", in: "an endpoint")
         let url = try urlNode.scalar("url")
@@ -276,14 +307,35 @@ extension PartnerProfile {
         }
         if url.contains("@") { throw urlNode.error("credentials never go in a URL; use secretFile") }
         var headers: [String: String] = [:]
-        for (name, _, value) in try keyed["headers"]?.pairs("headers") ?? [] { headers[name] = try value.scalar(name) }
+        for (name, nameNode, value) in try keyed["headers"]?.pairs("headers") ?? [] {
+            if name.lowercased() == "authorization" || name.lowercased() == "cookie" {
+                throw nameNode.error("the \(name) header would put a secret in the profile; use secretFile")
+            }
+            headers[name] = try value.scalar(name)
+        }
+        var scheme = Endpoint.Scheme.bearer
+        if let node = keyed["scheme"] {
+            let text = try node.scalar("scheme")
+            guard let value = Endpoint.Scheme(rawValue: text) else {
+                throw node.error("scheme is bearer or basic, not '\(text)'")
+            }
+            scheme = value
+        }
+        let interval = try keyed["intervalSeconds"]?.integer("intervalSeconds")
+        if let interval, interval < 1 { throw keyed["intervalSeconds"]!.error("intervalSeconds is at least 1") }
+        let timeout = try keyed["timeoutSeconds"]?.integer("timeoutSeconds")
+        if let timeout, !(1...3600).contains(timeout) {
+            throw keyed["timeoutSeconds"]!.error("timeoutSeconds is between 1 and 3600")
+        }
         return Endpoint(
             url: url,
             secretFile: try keyed.string("secretFile"),
+            scheme: scheme,
             headers: headers,
-            intervalSeconds: try keyed["intervalSeconds"]?.integer("intervalSeconds"),
+            intervalSeconds: interval,
             clientCertificate: try keyed.string("clientCertificate"),
-            timeoutSeconds: try keyed["timeoutSeconds"]?.integer("timeoutSeconds")
+            clientKey: try keyed.string("clientKey"),
+            timeoutSeconds: timeout
         )
     }
 

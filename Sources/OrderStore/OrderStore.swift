@@ -28,6 +28,12 @@ public final class OrderStore: Sendable {
         try self.pool.write { db in try body(StoreTransaction(db: db)) }
     }
 
+    /// Runs `body` in one write transaction without blocking the caller's thread (async callers: the delivery
+    /// lanes, the poller).
+    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await self.pool.write { db in try body(StoreTransaction(db: db)) }
+    }
+
     /// Runs `body` on a read-only snapshot.
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
         try self.pool.read { db in try body(StoreReader(db: db)) }
@@ -67,5 +73,33 @@ enum Timestamp {
         return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
             + "\(pad(Int32(milliseconds), 3))Z"
+    }
+
+    /// The date of a stored time stamp (`text`'s format; seconds without milliseconds also read).
+    static func date(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T") else { return nil }
+        func number(_ range: Range<Int>) -> Int32? {
+            var value: Int32 = 0
+            for byte in bytes[range] {
+                guard byte >= 48 && byte <= 57 else { return nil }
+                value = value * 10 + Int32(byte - 48)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        else { return nil }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        let whole = timegm(&parts)
+        var milliseconds: Int32 = 0
+        if bytes.count >= 24, bytes[19] == UInt8(ascii: "."), let fraction = number(20..<23) { milliseconds = fraction }
+        return Date(timeIntervalSince1970: Double(whole) + Double(milliseconds) / 1000)
     }
 }

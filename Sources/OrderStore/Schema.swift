@@ -21,8 +21,43 @@ enum Schema {
         migrator.registerMigration("v5-shipments") { db in
             try db.execute(sql: v5)
         }
+        migrator.registerMigration("v6-delivery") { db in
+            try db.execute(sql: v6)
+        }
         return migrator
     }
+
+    /// Delivery by HTTP: one row per outbound document for a partner with a push endpoint (the outbound row stays
+    /// the source of truth; this is its delivery state), and what polling a partner's endpoint last saw.
+    /// `state`: waiting (for `due_at`), delivered, held (for an admin: a 4xx, the lifetime passed, or put on hold).
+    /// Lifetimes count from `since_at`: the queueing, or an admin's retry.
+    private static let v6 = """
+        CREATE TABLE deliveries (
+            outbound_id INTEGER PRIMARY KEY REFERENCES outbound(id),
+            partner_id TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('waiting', 'delivered', 'held')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            due_at TEXT NOT NULL,
+            since_at TEXT NOT NULL,
+            last_attempt_at TEXT,
+            last_status INTEGER,
+            last_error TEXT,
+            response BLOB,
+            delivered_at TEXT,
+            held_reason TEXT
+        );
+        CREATE INDEX deliveries_due ON deliveries(state, partner_id, due_at);
+        CREATE TABLE poll_state (
+            partner_id TEXT PRIMARY KEY,
+            etag TEXT,
+            last_modified TEXT,
+            last_hash TEXT,
+            polled_at TEXT,
+            last_status INTEGER,
+            last_error TEXT,
+            documents INTEGER NOT NULL DEFAULT 0
+        );
+        """
 
     /// Shipments the ERP reports, each with its lines (and the SSCC of the pack each went in) and the ship notice
     /// it became.

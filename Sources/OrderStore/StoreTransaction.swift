@@ -300,7 +300,8 @@ public struct StoreTransaction {
 
     // MARK: Outbound
 
-    /// Queues a document for the partner's outbox; the file name is made unique from the row ID.
+    /// Queues a document for the partner's outbox; the file name is made unique from the row ID. With `deliver`
+    /// (the partner has a push endpoint) it is also queued for delivery by HTTP, due at once.
     public func enqueueOutbound(
         partnerID: String,
         kind: String,
@@ -310,6 +311,7 @@ public struct StoreTransaction {
         controlNumber: String?,
         fileID: Int64?,
         orderID: Int64? = nil,
+        deliver: Bool = false,
         at date: Date
     ) throws -> Int64 {
         // The ID is not known before the insert: insert with a provisional unique name, then name it by its ID.
@@ -331,6 +333,7 @@ public struct StoreTransaction {
         try self.db.cachedStatement(sql: "UPDATE outbound SET file_name = ? WHERE id = ?").execute(arguments: [
             name, id,
         ])
+        if deliver { try self.queueDelivery(outboundID: id, partnerID: partnerID, at: date) }
         return id
     }
 

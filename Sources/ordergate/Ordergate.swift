@@ -11,7 +11,7 @@ struct Ordergate: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, StatusCommand.self, FilesCommand.self, InspectCommand.self, ValidateCommand.self,
             TranslateCommand.self, RenderCommand.self, MappingsCommand.self, ImportCommand.self, OrdersCommand.self,
-            HoldsCommand.self, TokensCommand.self,
+            HoldsCommand.self, QueueCommand.self, TokensCommand.self,
         ]
     )
 }

@@ -52,7 +52,7 @@ final class ServedAPI: @unchecked Sendable {
             ("nordhandel", .partner, "nordhandel"),
         ] as [(String, APIToken.Role, String?)] {
             let token = APITokens.generate()
-            _ = try daemon.store.write {
+            _ = try await daemon.store.write {
                 try $0.insertToken(name: name, role: role, partnerID: partner, hash: APITokens.hash(token), at: Date())
             }
             self.tokens[name] = token
@@ -292,7 +292,7 @@ struct APITests {
             #expect(try await api.post(example: example, as: "procurenet-missing-token").status == 401)
         }
         let token = APITokens.generate()
-        _ = try api.daemon.store.write {
+        _ = try await api.daemon.store.write {
             try $0.insertToken(
                 name: "pn",
                 role: .partner,

@@ -32,7 +32,7 @@ struct OrderStoreTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         #expect(
             try store.appliedMigrations() == [
-                "v1-ledger", "v2-file-hash-index", "v3-business-data", "v4-api", "v5-shipments",
+                "v1-ledger", "v2-file-hash-index", "v3-business-data", "v4-api", "v5-shipments", "v6-delivery",
             ]
         )
         #expect(try store.integrityCheck() == ["ok"])

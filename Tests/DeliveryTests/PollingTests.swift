@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import OrderMapping
+import OrderStore
+import Synchronization
+import Testing
+
+@testable import Delivery
+
+@Suite struct PollingTests {
+    /// What the poller handed to the pipeline; `refuse` makes the pipeline fail.
+    final class Pipeline: Sendable {
+        let ingested = Mutex<[[UInt8]]>([])
+        let refuse = Mutex(false)
+    }
+
+    /// A poller of one partner's endpoint on the receiver, recording what it hands to the pipeline.
+    final class Harness: Sendable {
+        let bench: DeliveryBench
+        let receiver: Receiver
+        let pipeline = Pipeline()
+        let poller: PartnerPoller
+
+        init(interval: Int = 60) async throws {
+            let bench = try DeliveryBench()
+            let receiver = try await Receiver.start()
+            let pipeline = self.pipeline
+            self.bench = bench
+            self.receiver = receiver
+            let endpoint = PartnerProfile.Endpoint(url: receiver.publishURL, intervalSeconds: interval)
+            self.poller = PartnerPoller(
+                store: bench.store,
+                logger: Logger(label: "poll") { _ in bench.log },
+                clock: { bench.now.withLock { $0 } },
+                endpoints: { ["acme": endpoint] },
+                ingest: { bytes, partner, _ in
+                    #expect(partner == "acme")
+                    if pipeline.refuse.withLock({ $0 }) { throw CancellationError() }
+                    pipeline.ingested.withLock { $0.append(bytes) }
+                }
+            )
+        }
+
+        func publish(_ text: String, etag: String) {
+            self.receiver.state.withLock { $0.published = (Array(text.utf8), etag) }
+        }
+
+        /// Moves the clock past the interval and polls.
+        func pollNext() async -> PartnerPoller.Outcome? {
+            self.bench.advance(seconds: 61)
+            return await self.poller.pollDue()["acme"]
+        }
+    }
+
+    @Test func anUnchangedEndpointAnswers304AndNothingIsIngestedTwice() async throws {
+        let harness = try await Harness()
+        defer { harness.receiver.stop() }
+        harness.publish("ISA*first~", etag: "\"v1\"")
+        #expect(await harness.poller.pollDue()["acme"] == .ingested)
+        // Within the interval: not polled at all.
+        #expect(await harness.poller.pollDue()["acme"] == nil)
+        #expect(await harness.pollNext() == .unchanged)
+        #expect(harness.receiver.state.withLock { $0.gets } == [200, 304])
+        let state = try await harness.bench.store.read { try $0.pollState(partnerID: "acme") }
+        #expect(state.etag == "\"v1\"")
+        #expect(state.documents == 1)
+        harness.publish("ISA*second~", etag: "\"v2\"")
+        #expect(await harness.pollNext() == .ingested)
+        #expect(harness.ingestedTexts == ["ISA*first~", "ISA*second~"])
+    }
+
+    @Test func repeatedContentUnderANewETagIsNotIngestedAgain() async throws {
+        let harness = try await Harness()
+        defer { harness.receiver.stop() }
+        harness.publish("ISA*same~", etag: "\"a\"")
+        #expect(await harness.poller.pollDue()["acme"] == .ingested)
+        harness.publish("ISA*same~", etag: "\"b\"")
+        #expect(await harness.pollNext() == .seenBefore)
+        #expect(harness.ingestedTexts == ["ISA*same~"])
+        // The new validator is kept: the next poll is a 304.
+        #expect(await harness.pollNext() == .unchanged)
+    }
+
+    @Test func aDocumentThePartnerAlreadySentAsAFileIsNotIngested() async throws {
+        let harness = try await Harness()
+        defer { harness.receiver.stop() }
+        let text = "ISA*sent by sftp before~"
+        try await harness.bench.store.write { tx in
+            _ = try tx.insertFile(
+                FileRecord(
+                    partnerID: "acme",
+                    channel: "inbox",
+                    originalName: "po.edi",
+                    workName: "w",
+                    sha256: PartnerPoller.sha256Hex(Array(text.utf8)),
+                    size: text.utf8.count,
+                    format: "x12",
+                    state: .processed,
+                    storedPath: "archive/po.edi",
+                    receivedAt: Date(),
+                    processedAt: Date()
+                )
+            )
+        }
+        harness.publish(text, etag: "\"x\"")
+        #expect(await harness.poller.pollDue()["acme"] == .seenBefore)
+        #expect(harness.ingestedTexts.isEmpty)
+    }
+
+    @Test func aFailedIngestionIsPolledAgainNotSkipped() async throws {
+        let harness = try await Harness()
+        defer { harness.receiver.stop() }
+        harness.publish("ISA*retry me~", etag: "\"r\"")
+        harness.pipeline.refuse.withLock { $0 = true }
+        guard case .failed = await harness.poller.pollDue()["acme"] else {
+            Issue.record("a refused ingestion is a failed poll")
+            return
+        }
+        harness.pipeline.refuse.withLock { $0 = false }
+        // The validator was not kept, so the endpoint answers 200 again and the document goes in.
+        #expect(await harness.pollNext() == .ingested)
+        #expect(harness.ingestedTexts == ["ISA*retry me~"])
+    }
+
+    @Test func anEndpointThatFailsIsRecordedAndTriedOnTheNextInterval() async throws {
+        let bench = try DeliveryBench()
+        let endpoint = PartnerProfile.Endpoint(url: "http://127.0.0.1:\(closedPort())/publish", intervalSeconds: 30)
+        let poller = PartnerPoller(
+            store: bench.store,
+            logger: Logger(label: "poll") { _ in bench.log },
+            clock: { bench.now.withLock { $0 } },
+            endpoints: { ["acme": endpoint] },
+            ingest: { _, _, _ in Issue.record("nothing to ingest") }
+        )
+        guard case .failed(let reason) = await poller.pollDue()["acme"] else {
+            Issue.record("a refused connection is a failed poll")
+            return
+        }
+        #expect(reason.contains("curl 7"))
+        #expect(await poller.pollDue()["acme"] == nil)
+        bench.advance(seconds: 31)
+        #expect(await poller.pollDue()["acme"] != nil)
+    }
+
+}
+
+extension PollingTests.Harness {
+    var ingestedTexts: [String] { self.pipeline.ingested.withLock { $0.map { String(decoding: $0, as: UTF8.self) } } }
+}
