@@ -33,8 +33,11 @@ public struct ShipmentRequest: Decodable, Sendable {
     public var packs: [PackInfo]
 }
 
-/// Why a shipment is refused: each problem names the line or pack (the API answers 422 with them).
-public struct ShipmentError: Error, Sendable, CustomStringConvertible {
+/// Why a shipment or an invoice the ERP reports is refused: each problem names the line or pack (the API answers
+/// 422 with them). Nothing of it was recorded.
+public struct ReportRefused: Error, Sendable, CustomStringConvertible {
+    /// What was refused: `Shipment`, `Invoice`.
+    public var subject: String
     public var problems: [String]
     public var description: String { self.problems.joined(separator: "; ") }
 }
@@ -101,7 +104,7 @@ extension OrderDesk {
                 )
             }
         }
-        guard problems.isEmpty else { throw ShipmentError(problems: problems) }
+        guard problems.isEmpty else { throw ReportRefused(subject: "Shipment", problems: problems) }
 
         var notice = ShipNotice()
         notice.shipmentID = shipmentID
@@ -144,45 +147,29 @@ extension OrderDesk {
 
         // The ship notice, rendered through the partner's map and checked, then queued.
         var outcome = ShipmentOutcome(shipmentID: shipmentID, orderStatus: header.status)
-        var outboundID: Int64?
-        if let partner = mappings.partners[header.partnerID] {
-            let renderer = DocumentRenderer(mappings: mappings)
-            if let map = renderer.map(for: partner, record: .shipNotice) {
-                let interchange = try tx.nextControlNumber(partnerID: partner.id, kind: "interchange")
-                let group = map.format == .x12 ? try tx.nextControlNumber(partnerID: partner.id, kind: "group") : 1
-                let bytes = try renderer.render(
-                    .shipNotice(notice),
-                    with: map,
-                    for: partner,
-                    controlNumbers: ControlNumbers(interchange: interchange, group: group, transactionSet: 1),
-                    now: Self.documentDate(now)
-                )
-                if let problem = Self.check(bytes, format: map.format) {
-                    throw ShipmentError(problems: ["the ship notice fails its check (\(map.id)): \(problem)"])
-                }
-                outboundID = try tx.enqueueOutbound(
-                    partnerID: partner.id,
-                    kind: map.document,
-                    folder: self.configuration.outboxFolder(of: partner),
-                    fileExtension: map.format.fileExtension,
-                    content: bytes,
-                    controlNumber: String(interchange),
-                    fileID: nil,
-                    orderID: orderID,
-                    deliver: partner.push != nil,
-                    at: now
-                )
-                outcome.document = map.document
-                outcome.outboundID = outboundID
-            }
+        let queued: QueuedDocument?
+        do {
+            queued = try self.queueDocument(
+                .shipNotice(notice),
+                record: .shipNotice,
+                partnerID: header.partnerID,
+                orderID: orderID,
+                mappings: mappings,
+                tx: tx,
+                now: now
+            )
+        } catch let failure as DocumentCheckFailure {
+            throw ReportRefused(subject: "Shipment", problems: ["the ship notice fails its check (\(failure))"])
         }
+        outcome.document = queued?.document
+        outcome.outboundID = queued?.outboundID
         _ = try tx.insertShipment(
             orderID: orderID,
             partnerID: header.partnerID,
             shipmentID: shipmentID,
             shippedOn: notice.shippedDate?.description,
             notice: try CanonicalJSON.encode(notice),
-            outboundID: outboundID,
+            outboundID: queued?.outboundID,
             lines: request.packs.flatMap { pack in
                 pack.lines.map { (lineNumber: $0.lineNumber, quantity: $0.quantity, sscc: pack.sscc) }
             },

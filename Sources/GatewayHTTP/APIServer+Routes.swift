@@ -123,6 +123,14 @@ extension APIServer {
                 writer.field("status", entry.status)
             }
             writer.field("id", Int(id))
+            Self.writeObjects("invoices", try reader.invoices(orderID: id), to: &writer) { writer, invoice in
+                writer.field("at", invoice.createdAt)
+                writer.field("currency", invoice.currency)
+                writer.field("document", invoice.documentKind)
+                writer.field("invoiceDate", invoice.invoiceDate)
+                writer.field("invoiceNumber", invoice.invoiceNumber)
+                writer.field("total", invoice.total)
+            }
             writer.key("order")
             // The stored order has no ID (the row's key): it goes in first.
             var order = canonical
@@ -131,6 +139,14 @@ extension APIServer {
             }
             writer.literal(order)
             writer.field("partnerID", header.partnerID)
+            Self.writeObjects("shipments", try reader.shipments(orderID: id), to: &writer) { writer, shipment in
+                writer.field("at", shipment.createdAt)
+                writer.field("document", shipment.documentKind)
+                writer.field("id", Int(shipment.id))
+                writer.field("shipmentID", shipment.shipmentID)
+                writer.field("shippedOn", shipment.shippedOn)
+                writer.field("trackingNumbers", shipment.trackingNumbers)
+            }
             writer.field("status", header.status)
             writer.endObject()
             return writer.bytes
@@ -307,18 +323,56 @@ extension APIServer {
             guard let outcome else { throw APIProblem(.notFound, "Not found", "there is no order \(id)") }
             daemon.outboxSignal.raise()
             return (201, try .json(outcome))
-        } catch let error as ShipmentError {
-            throw APIProblem(
-                .unprocessableContent,
-                "Shipment refused",
-                "\(error.problems.count) problems; nothing was recorded",
-                errors: error.problems
-            )
+        } catch let error as ReportRefused {
+            throw Self.problem(error)
         }
     }
 }
 
 extension APIServer {
+    // MARK: Invoices
+
+    /// `POST /v1/orders/{id}/invoices`: the ERP reports an invoice; it is checked (422 naming each bad line),
+    /// recorded, and its document (810, INVOIC, cXML InvoiceDetailRequest, UBL Invoice) queued for the partner.
+    func invoice(_ request: Request, id: Int64) async throws -> (Int, Body) {
+        var request = request
+        let body = try await request.collectBody(upTo: 4 << 20)
+        let invoice: InvoiceRequest
+        do {
+            invoice = try JSONDecoder().decode(InvoiceRequest.self, from: Data(buffer: body))
+        } catch {
+            throw APIProblem(.badRequest, "Bad invoice", "the body is not an invoice: \(error)")
+        }
+        let daemon = self.daemon
+        do {
+            let outcome = try await daemon.store.write { tx in
+                try daemon.pipeline.desk.invoice(
+                    orderID: id,
+                    invoice,
+                    visibleTo: nil,
+                    mappings: daemon.mappingSet,
+                    tx: tx,
+                    now: Date()
+                )
+            }
+            guard let outcome else { throw APIProblem(.notFound, "Not found", "there is no order \(id)") }
+            daemon.outboxSignal.raise()
+            return (201, try .json(outcome))
+        } catch let error as ReportRefused {
+            throw Self.problem(error)
+        }
+    }
+
+    /// The 422 for a refused shipment or invoice, listing every problem.
+    static func problem(_ refusal: ReportRefused) -> APIProblem {
+        APIProblem(
+            .unprocessableContent,
+            "\(refusal.subject) refused",
+            "\(refusal.problems.count) problems; nothing was recorded",
+            errors: refusal.problems
+        )
+    }
+
     // MARK: Ship notices
 
     /// The ship-notice feed: each notice's shipment and canonical JSON, oldest first after the cursor.

@@ -56,6 +56,7 @@ public struct APIServer: Sendable {
         APIRoute(method: "POST", path: "/v1/inbound", access: .partner),
         APIRoute(method: "POST", path: "/v1/holds/{id}/release", access: .admin),
         APIRoute(method: "POST", path: "/v1/orders/{id}/shipments", access: .erp),
+        APIRoute(method: "POST", path: "/v1/orders/{id}/invoices", access: .erp),
         APIRoute(method: "GET", path: "/v1/ship-notices", access: .anyRole),
         APIRoute(method: "GET", path: "/v1/ship-notices/{id}", access: .anyRole),
         APIRoute(method: "PUT", path: "/v1/stock", access: .erp),
@@ -223,6 +224,8 @@ public struct APIServer: Sendable {
             return try await self.releaseHold(request, id: try Self.identifier(context), token: token!)
         case ("POST", "/v1/orders/{id}/shipments"):
             return try await self.ship(request, id: try Self.identifier(context))
+        case ("POST", "/v1/orders/{id}/invoices"):
+            return try await self.invoice(request, id: try Self.identifier(context))
         case ("GET", "/v1/ship-notices"): return try await self.shipNotices(request, token: token!)
         case ("GET", "/v1/ship-notices/{id}"):
             return try await self.shipNotice(request, id: try Self.identifier(context), token: token!)

@@ -24,8 +24,37 @@ enum Schema {
         migrator.registerMigration("v6-delivery") { db in
             try db.execute(sql: v6)
         }
+        migrator.registerMigration("v7-invoices") { db in
+            try db.execute(sql: v7)
+        }
         return migrator
     }
+
+    /// Invoices the ERP reports, each with its lines (quantities and amounts, never more than shipped) and the
+    /// document it became. An invoice number is used once per partner.
+    private static let v7 = """
+        CREATE TABLE invoices (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            partner_id TEXT NOT NULL,
+            invoice_number TEXT NOT NULL,
+            invoice_date TEXT,
+            currency TEXT,
+            total TEXT NOT NULL,
+            invoice TEXT NOT NULL,
+            outbound_id INTEGER REFERENCES outbound(id),
+            created_at TEXT NOT NULL,
+            UNIQUE (partner_id, invoice_number)
+        );
+        CREATE INDEX invoices_order ON invoices(order_id);
+        CREATE TABLE invoice_lines (
+            invoice_row INTEGER NOT NULL REFERENCES invoices(id),
+            line_number TEXT NOT NULL,
+            quantity TEXT NOT NULL,
+            amount TEXT NOT NULL
+        );
+        CREATE INDEX invoice_lines_row ON invoice_lines(invoice_row);
+        """
 
     /// Delivery by HTTP: one row per outbound document for a partner with a push endpoint (the outbound row stays
     /// the source of truth; this is its delivery state), and what polling a partner's endpoint last saw.

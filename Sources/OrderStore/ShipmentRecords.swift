@@ -70,16 +70,21 @@ extension StoreTransaction {
 extension StoreReader {
     /// How much of each line (by line number) earlier shipments of the order shipped, in ordered units.
     public func shippedQuantities(orderID: Int64) throws -> [String: Decimal] {
-        var result: [String: Decimal] = [:]
-        let rows = try Row.fetchAll(
-            self.db,
-            sql: """
-                SELECT l.line_number, l.quantity FROM shipment_lines l JOIN shipments s ON s.id = l.shipment_row
-                WHERE s.order_id = ?
-                """,
-            arguments: [orderID]
+        try self.quantitiesByLine(
+            """
+            SELECT l.line_number, l.quantity FROM shipment_lines l JOIN shipments s ON s.id = l.shipment_row
+            WHERE s.order_id = ?
+            """,
+            orderID: orderID
         )
-        for row in rows { result[row["line_number"], default: 0] += BusinessText.decimal(row["quantity"]) }
+    }
+
+    /// The sums of `quantity` by `line_number` over the rows `sql` selects for an order.
+    func quantitiesByLine(_ sql: String, orderID: Int64) throws -> [String: Decimal] {
+        var result: [String: Decimal] = [:]
+        for row in try Row.fetchAll(self.db, sql: sql, arguments: [orderID]) {
+            result[row["line_number"], default: 0] += BusinessText.decimal(row["quantity"])
+        }
         return result
     }
 

@@ -150,7 +150,8 @@ struct APITests {
         let forbidden: [String: [String]] = [
             "GET /healthz": [], "GET /metrics": [], "GET /v1/orders": [], "GET /v1/orders/{id}": [],
             "POST /v1/inbound": ["admin", "erp"], "POST /v1/holds/{id}/release": ["erp", "acme"],
-            "POST /v1/orders/{id}/shipments": ["acme"], "GET /v1/ship-notices": [], "GET /v1/ship-notices/{id}": [],
+            "POST /v1/orders/{id}/shipments": ["acme"], "POST /v1/orders/{id}/invoices": ["acme", "nordhandel"],
+            "GET /v1/ship-notices": [], "GET /v1/ship-notices/{id}": [],
             "PUT /v1/stock": ["acme", "nordhandel"],
             "PUT /v1/prices": ["acme"],
             "PUT /v1/credit-accounts": ["nordhandel"],
@@ -255,6 +256,13 @@ struct APITests {
                     try await api.send("POST", "/v1/orders/\(acmeOrder.id)/shipments", as: "acme", body: body).status
                         == 403
                 )
+            case "POST /v1/orders/{id}/invoices":
+                // Invoices are the ERP's: neither the partner whose order it is nor the other may send one.
+                let body = Array("{\"invoiceNumber\": \"I\"}".utf8)
+                for partner in ["acme", "nordhandel"] {
+                    let path = "/v1/orders/\(acmeOrder.id)/invoices"
+                    #expect(try await api.send("POST", path, as: partner, body: body).status == 403)
+                }
             case "PUT /v1/stock", "PUT /v1/prices", "PUT /v1/credit-accounts":
                 // Business data is the supplier's: no partner token may change it (403), whatever the body says.
                 let body = Array("[{\"node\": \"DC-EAST\", \"sku\": \"WW-1001\", \"onHand\": 1}]".utf8)
@@ -401,6 +409,119 @@ struct APITests {
         )
         #expect(credit.status == 200)
         #expect(try api.json(credit)["records"] as? Int == 1)
+    }
+
+    /// The ERP invoices what shipped: bad invoices are refused naming each line; a good one becomes a valid 810 at
+    /// the accepted prices, moves its value from the account's open orders to its open balance, and shows in the
+    /// order's detail with the shipment and its tracking number.
+    @Test func invoicesBillWhatShippedAndBecome810s() async throws {
+        let api = try await ServedAPI()
+        #expect(try await api.post(example: "examples/acme/850-po-7731045.edi", as: "acme").status == 202)
+        let order = try #require(
+            try await api.daemon.store.read { try $0.orderFeed(after: 0, limit: 10, status: nil, partnerID: "acme") }
+                .first
+        )
+        func post(_ path: String, _ json: String) async throws -> HTTPResponse {
+            try await api.send("POST", "/v1/orders/\(order.id)/\(path)", as: "erp", body: Array(json.utf8))
+        }
+        let before = try #require(try await api.daemon.store.read { try $0.creditAccount(id: "ACME") })
+        #expect(try await post("invoices", "{\"invoiceNumber\": \"INV-0\"}").status == 422)  // nothing shipped
+        let shipped = try await post(
+            "shipments",
+            """
+            {"shipmentID": "SH-1", "trackingNumbers": ["1Z999"],
+             "packs": [{"lines": [{"lineNumber": "1", "quantity": 480}, {"lineNumber": "2", "quantity": 100}]}]}
+            """
+        )
+        #expect(shipped.status == 201)
+        let bad = try await post(
+            "invoices",
+            """
+            {"invoiceNumber": "INV-1", "lines": [{"lineNumber": "1", "quantity": 500}, {"lineNumber": "7", "quantity": 1},
+             {"lineNumber": "3", "quantity": 1}], "allowancesAndCharges": [{"kind": "rebate", "amount": 1}]}
+            """
+        )
+        #expect(bad.status == 422)
+        let problems = try api.json(bad)["errors"] as? [String] ?? []
+        #expect(problems.contains { $0.hasPrefix("line 1: invoicing 500 would invoice more than the 480 shipped") })
+        #expect(problems.contains { $0.contains("line 7 is not a line of order") })
+        #expect(problems.contains { $0.hasPrefix("line 3: invoicing 1 would invoice more than the 0 shipped") })
+        #expect(problems.contains { $0.contains("allowance or charge, not rebate") })
+        let good = try await post(
+            "invoices",
+            """
+            {"invoiceNumber": "INV-1", "invoiceDate": "2026-11-20", "taxAmount": 10.5,
+             "allowancesAndCharges": [{"kind": "charge", "code": "D240", "amount": 85, "description": "Freight"}]}
+            """
+        )
+        #expect(good.status == 201, "\(good.text)")
+        let outcome = try api.json(good)
+        #expect(outcome["document"] as? String == "810")
+        // 480 × 4.25 + 100 × 9.80 = 2040 + 980 = 3020; + 85 freight + 10.50 tax.
+        #expect(outcome["total"] as? String == "3115.50")
+        // Everything shipped is invoiced now; the same number again is refused.
+        #expect(try await post("invoices", "{\"invoiceNumber\": \"INV-2\"}").status == 422)
+        #expect(try await post("invoices", "{\"invoiceNumber\": \"INV-1\"}").status == 422)
+        let documents = try await api.daemon.store.read { try $0.pendingOutbound(limit: 100) }.filter {
+            $0.kind == "810"
+        }
+        #expect(documents.count == 1)
+        let report = EDIValidator().validate(bytes: try #require(documents.first).content)
+        #expect(report.isValid, "\(report.allErrors)")
+        let text = String(decoding: documents[0].content, as: UTF8.self)
+        #expect(text.contains("BIG*20261120*INV-1"))
+        let after = try #require(try await api.daemon.store.read { try $0.creditAccount(id: "ACME") })
+        #expect(after.openOrders == before.openOrders - 3020)
+        #expect(after.account.openBalance == before.account.openBalance + Decimal(string: "3115.5")!)
+        let detail = try api.json(try await api.send("GET", "/v1/orders/\(order.id)", as: "acme"))
+        let invoices = detail["invoices"] as? [[String: Any]] ?? []
+        #expect(invoices.map { $0["invoiceNumber"] as? String } == ["INV-1"])
+        let shipments = detail["shipments"] as? [[String: Any]] ?? []
+        #expect(shipments.first?["trackingNumbers"] as? [String] == ["1Z999"])
+    }
+
+    /// A cXML partner's invoice is an InvoiceDetailRequest, and an EANCOM partner's an INVOIC that validates.
+    @Test func invoicesFollowEachPartnersFormat() async throws {
+        let api = try await ServedAPI()
+        for (example, partner) in [
+            ("examples/procurenet/orderrequest-PN-PO-2026-000871.xml", "procurenet"),
+            ("examples/nordhandel/orders-4500098765.edi", "nordhandel"),
+        ] {
+            let bytes = Array(try Data(contentsOf: ServedAPI.repository.appendingPathComponent(example)))
+            _ = try api.daemon.ingest(bytes, partnerID: partner, name: "order")
+        }
+        for (partner, document) in [("procurenet", "InvoiceDetailRequest"), ("nordhandel", "INVOIC")] {
+            let order = try #require(
+                try await api.daemon.store.read {
+                    try $0.orderFeed(after: 0, limit: 10, status: nil, partnerID: partner)
+                }.first
+            )
+            let lines = try #require(try await api.daemon.store.read { try $0.order(id: order.id) }).lines
+            let first = try #require(lines.first?.lineNumber)
+            let path = "/v1/orders/\(order.id)"
+            let shipment =
+                "{\"shipmentID\": \"S-\(partner)\", \"packs\": [{\"lines\": [{\"lineNumber\": \"\(first)\", \"quantity\": 1}]}]}"
+            let shipped = try await api.send("POST", path + "/shipments", as: "erp", body: Array(shipment.utf8))
+            #expect(shipped.status == 201, "\(partner): \(shipped.text)")
+            let invoiced = try await api.send(
+                "POST",
+                path + "/invoices",
+                as: "erp",
+                body: Array("{\"invoiceNumber\": \"INV-\(partner)\"}".utf8)
+            )
+            #expect(invoiced.status == 201, "\(partner): \(invoiced.text)")
+            #expect(try api.json(invoiced)["document"] as? String == document)
+            let outboundID = try #require(try api.json(invoiced)["outboundID"] as? Int)
+            let queued = try #require(
+                try await api.daemon.store.read { try $0.pendingOutbound(limit: 1000) }.first { $0.id == outboundID }
+            )
+            if partner == "nordhandel" {
+                let report = EDIValidator().validate(bytes: queued.content)
+                #expect(report.isValid, "\(report.allErrors)")
+            } else {
+                #expect(String(decoding: queued.content, as: UTF8.self).contains("<InvoiceDetailRequest>"))
+            }
+        }
     }
 
     /// The ERP reports shipments: bad ones are refused naming each line or pack; good ones queue the 856 and, once

@@ -25,6 +25,7 @@ struct RenderRoundTripTests {
         Case(partner: "nordhandel", record: .invoice, json: "invoice-nordhandel.json"),
         Case(partner: "procurenet", record: .acknowledgement, json: "acknowledgement-procurenet.json"),
         Case(partner: "procurenet", record: .shipNotice, json: "shipnotice-procurenet.json"),
+        Case(partner: "procurenet", record: .invoice, json: "invoice-procurenet.json"),
     ]
 
     static let now = DocumentDate(year: 2026, month: 11, day: 23, hour: 10, minute: 0, second: 0, utcOffsetMinutes: 0)!
@@ -233,5 +234,249 @@ extension RenderRoundTripTests {
             )
             #expect(error.diagnostics.first?.line == 9)
         }
+    }
+}
+
+extension RenderRoundTripTests {
+    static let cxmlInvoice = "xml/cxml-InvoiceDetailRequest"
+    static let ublInvoice = "xml/ubl-Invoice-2.1"
+
+    static func invoice(_ json: String) throws -> Invoice {
+        try CanonicalJSON.decode(
+            Invoice.self,
+            from: try Repository.bytes(Repository.root.appendingPathComponent("examples/canonical/" + json))
+        )
+    }
+
+    /// An invoice rendered for a partner with a shipped map, given by its ID.
+    static func renderInvoice(_ invoice: Invoice, for partnerID: String, with mapID: String) throws -> [UInt8] {
+        let mappings = try Repository.mappings.get()
+        let partner = try #require(mappings.partners[partnerID])
+        let map = try #require(mappings.outbound[mapID])
+        return try DocumentRenderer(mappings: mappings).render(
+            .invoice(invoice),
+            with: map,
+            for: partner,
+            controlNumbers: ControlNumbers(interchange: 7, group: 7, transactionSet: 7),
+            now: Self.now
+        )
+    }
+
+    /// The rendered document as a tree (which also proves it well-formed).
+    static func readXML(_ bytes: [UInt8]) throws -> XMLSyntax.XMLElement {
+        var limits = XMLLimits.default
+        limits.allowedDoctypes = ["cXML"]
+        return try XMLStreamReader(bytes: bytes, limits: limits).readDocument()
+    }
+
+    /// The element reached from `element` through the first child of each name.
+    static func descendant(of element: XMLSyntax.XMLElement, _ names: String...) -> XMLSyntax.XMLElement? {
+        var current: XMLSyntax.XMLElement? = element
+        for name in names { current = current?.firstChild(name) }
+        return current
+    }
+
+    @Test func procurenetInvoicesAreRenderedAsCXMLInvoiceDetailRequests() throws {
+        let mappings = try Repository.mappings.get()
+        let partner = try #require(mappings.partners["procurenet"])
+        let renderer = DocumentRenderer(mappings: mappings)
+        #expect(renderer.map(for: partner, record: .invoice)?.id == Self.cxmlInvoice)
+        #expect(renderer.map(for: partner, document: "InvoiceDetailRequest")?.id == Self.cxmlInvoice)
+        // Not in the profile, but found by its document name for `render --document Invoice`.
+        #expect(renderer.map(for: partner, document: "Invoice")?.id == Self.ublInvoice)
+    }
+
+    @Test func rendersTheInvoicesHeaderLinesAndTotalsIntoInvoiceDetailRequest() throws {
+        let bytes = try Self.renderInvoice(
+            try Self.invoice("invoice-procurenet.json"),
+            for: "procurenet",
+            with: Self.cxmlInvoice
+        )
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("<!DOCTYPE cXML SYSTEM \"http://xml.cxml.org/schemas/cXML/1.2.050/InvoiceDetail.dtd\">"))
+        let root = try Self.readXML(bytes)
+        #expect(root.localName == "cXML")
+        #expect(Self.descendant(of: root, "Header", "From", "Credential", "Identity")?.text == "AN02000000002")
+        #expect(Self.descendant(of: root, "Header", "To", "Credential", "Identity")?.text == "AN01000000001")
+        #expect(!text.contains("SharedSecret"))
+
+        let request = try #require(Self.descendant(of: root, "Request", "InvoiceDetailRequest"))
+        #expect(
+            request.children.map(\.localName)
+                == ["InvoiceDetailRequestHeader", "InvoiceDetailOrder", "InvoiceDetailSummary"]
+        )
+        let header = try #require(request.firstChild("InvoiceDetailRequestHeader"))
+        #expect(header.attribute("invoiceID") == "WW-INV-880129")
+        #expect(header.attribute("purpose") == "standard")
+        #expect(header.attribute("operation") == "new")
+        #expect(header.attribute("invoiceDate") == "2026-11-12T09:30:00-05:00")
+        #expect(
+            header.children("InvoicePartner").map { $0.firstChild("Contact")?.attribute("role") }
+                == ["billTo", "shipTo", "remitTo"]
+        )
+        #expect(header.firstChild("ShipNoticeIDInfo")?.attribute("shipNoticeID") == "WW-SH-300419")
+        #expect(header.children("PaymentTerm").map { $0.attribute("payInNumberOfDays") } == ["30"])
+
+        let order = try #require(request.firstChild("InvoiceDetailOrder"))
+        let reference = try #require(Self.descendant(of: order, "InvoiceDetailOrderInfo", "OrderReference"))
+        #expect(reference.attribute("orderID") == "PN-PO-2026-000871")
+        #expect(
+            reference.children("DocumentReference").map { $0.attribute("payloadID") }
+                == ["20261104151207.8841.000871@procurenet.example"]
+        )
+        let items = order.children("InvoiceDetailItem")
+        #expect(items.count == 4)
+        #expect(items.map { $0.attribute("invoiceLineNumber") } == ["1", "2", "3", "4"])
+        #expect(items.map { $0.attribute("quantity") } == ["60", "20", "10", "24"])
+        #expect(items.map { $0.firstChild("UnitOfMeasure")?.text } == ["EA", "EA", "EA", "EA"])
+        #expect(items.map { Self.descendant(of: $0, "UnitPrice", "Money")?.text } == ["4.25", "9.8", "12.95", "6.95"])
+        #expect(
+            items.map { Self.descendant(of: $0, "UnitPrice", "Money")?.attribute("currency") }
+                == ["USD", "USD", "USD", "USD"]
+        )
+        #expect(
+            items.map { $0.firstChild("InvoiceDetailItemReference")?.attribute("lineNumber") } == ["1", "2", "3", "4"]
+        )
+        #expect(
+            items.map { Self.descendant(of: $0, "InvoiceDetailItemReference", "ItemID", "SupplierPartID")?.text }
+                == ["WW-1001", "WW-1002", "WW-1003", "WW-1004"]
+        )
+        #expect(
+            items.map { Self.descendant(of: $0, "SubtotalAmount", "Money")?.text }
+                == ["255.00", "196.00", "129.50", "166.80"]
+        )
+
+        // The summary is the invoice's own subtotal, tax and total, in the invoice's currency.
+        let summary = try #require(request.firstChild("InvoiceDetailSummary"))
+        #expect(
+            summary.children.map(\.localName) == ["SubtotalAmount", "Tax", "GrossAmount", "NetAmount", "DueAmount"]
+        )
+        #expect(
+            summary.children.map { $0.firstChild("Money")?.text } == ["747.30", "69.13", "816.43", "816.43", "816.43"]
+        )
+        #expect(summary.children.allSatisfy { $0.firstChild("Money")?.attribute("currency") == "USD" })
+        #expect(Self.descendant(of: summary, "Tax", "Description")?.text.isEmpty == false)
+    }
+
+    @Test func writesNetAndCashDiscountTermsAsCXMLPaymentTerms() throws {
+        // acme's invoice: 2 % 10 days, net 30.
+        let root = try Self.readXML(
+            try Self.renderInvoice(try Self.invoice("invoice-acme.json"), for: "procurenet", with: Self.cxmlInvoice)
+        )
+        let header = try #require(
+            Self.descendant(of: root, "Request", "InvoiceDetailRequest", "InvoiceDetailRequestHeader")
+        )
+        let terms = header.children("PaymentTerm")
+        #expect(terms.map { $0.attribute("payInNumberOfDays") } == ["30", "10"])
+        #expect(
+            terms.map { Self.descendant(of: $0, "Discount", "DiscountPercent")?.attribute("percent") } == [nil, "2"]
+        )
+    }
+
+    @Test func rendersTheInvoiceAsAUBLInvoiceWithItsTotalsAndLines() throws {
+        let bytes = try Self.renderInvoice(
+            try Self.invoice("invoice-procurenet.json"),
+            for: "procurenet",
+            with: Self.ublInvoice
+        )
+        let root = try Self.readXML(bytes)
+        let cac = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+        let cbc = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+        #expect(root.localName == "Invoice")
+        #expect(root.namespaceURI == "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2")
+        // The heading in the order of the UBL 2.1 Invoice schema.
+        #expect(
+            root.children.map(\.localName) == [
+                "UBLVersionID", "ID", "IssueDate", "InvoiceTypeCode", "DocumentCurrencyCode", "OrderReference",
+                "DespatchDocumentReference", "AdditionalDocumentReference", "AccountingSupplierParty",
+                "AccountingCustomerParty", "PaymentTerms", "TaxTotal", "LegalMonetaryTotal", "InvoiceLine",
+                "InvoiceLine", "InvoiceLine", "InvoiceLine",
+            ]
+        )
+        #expect(root.firstChild("UBLVersionID")?.text == "2.1")
+        let id = try #require(root.firstChild("ID"))
+        #expect(id.text == "WW-INV-880129")
+        #expect(id.namespaceURI == cbc)
+        #expect(root.firstChild("IssueDate")?.text == "2026-11-12")
+        #expect(root.firstChild("InvoiceTypeCode")?.text == "380")
+        #expect(root.firstChild("DocumentCurrencyCode")?.text == "USD")
+        #expect(root.firstChild("OrderReference")?.namespaceURI == cac)
+        #expect(Self.descendant(of: root, "OrderReference", "ID")?.text == "PN-PO-2026-000871")
+        #expect(Self.descendant(of: root, "DespatchDocumentReference", "ID")?.text == "WW-SH-300419")
+        #expect(
+            Self.descendant(of: root, "AccountingSupplierParty", "Party", "PartyIdentification", "ID")?.text
+                == "AN02000000002"
+        )
+        #expect(
+            Self.descendant(of: root, "AccountingCustomerParty", "Party", "PartyIdentification", "ID")?.text
+                == "AN01000000001"
+        )
+        let tax = try #require(Self.descendant(of: root, "TaxTotal", "TaxAmount"))
+        #expect(tax.text == "69.13")
+        #expect(tax.attribute("currencyID") == "USD")
+        let totals = try #require(root.firstChild("LegalMonetaryTotal"))
+        #expect(
+            totals.children.map(\.localName)
+                == ["LineExtensionAmount", "TaxExclusiveAmount", "TaxInclusiveAmount", "PayableAmount"]
+        )
+        #expect(totals.children.map(\.text) == ["747.30", "747.30", "816.43", "816.43"])
+        #expect(totals.children.allSatisfy { $0.attribute("currencyID") == "USD" })
+
+        let lines = root.children("InvoiceLine")
+        #expect(lines.count == 4)
+        #expect(lines.map { $0.firstChild("ID")?.text } == ["1", "2", "3", "4"])
+        #expect(lines.map { $0.firstChild("InvoicedQuantity")?.text } == ["60", "20", "10", "24"])
+        #expect(lines.map { $0.firstChild("InvoicedQuantity")?.attribute("unitCode") } == ["EA", "EA", "EA", "EA"])
+        #expect(
+            lines.map { $0.firstChild("LineExtensionAmount")?.text } == ["255.00", "196.00", "129.50", "166.80"]
+        )
+        #expect(lines.allSatisfy { $0.firstChild("LineExtensionAmount")?.attribute("currencyID") == "USD" })
+        #expect(
+            lines.map { Self.descendant(of: $0, "Item", "Name")?.text } == [
+                "Standard widget, zinc-plated steel, 50 mm", "Heavy-duty widget, stainless steel, 75 mm",
+                "Widget mounting bracket kit", "Widget lubricant spray, 250 ml",
+            ]
+        )
+        #expect(
+            lines.map { Self.descendant(of: $0, "Item", "SellersItemIdentification", "ID")?.text }
+                == ["WW-1001", "WW-1002", "WW-1003", "WW-1004"]
+        )
+        #expect(
+            lines.map { Self.descendant(of: $0, "Price", "PriceAmount")?.text } == ["4.25", "9.8", "12.95", "6.95"]
+        )
+        #expect(lines.allSatisfy { Self.descendant(of: $0, "Price", "PriceAmount")?.attribute("currencyID") == "USD" })
+    }
+
+    @Test func writesAllowancesAndChargesAndAZeroTaxIntoTheUBLInvoice() throws {
+        // acme's invoice: a freight charge (X12 SAC02 D240) of 85.00, no tax, 2 % 10 days net 30.
+        let root = try Self.readXML(
+            try Self.renderInvoice(try Self.invoice("invoice-acme.json"), for: "acme", with: Self.ublInvoice)
+        )
+        let charges = root.children("AllowanceCharge")
+        #expect(charges.count == 1)
+        let charge = try #require(charges.first)
+        #expect(charge.firstChild("ChargeIndicator")?.text == "true")
+        #expect(charge.firstChild("AllowanceChargeReasonCode")?.text == "FC")
+        #expect(charge.firstChild("AllowanceChargeReason")?.text == "FREIGHT LTL WIDGET EXPRESS")
+        #expect(charge.firstChild("Amount")?.text == "85.00")
+        #expect(charge.firstChild("Amount")?.attribute("currencyID") == "USD")
+        #expect(Self.descendant(of: root, "TaxTotal", "TaxAmount")?.text == "0.00")
+        #expect(Self.descendant(of: root, "LegalMonetaryTotal", "LineExtensionAmount")?.text == "6162.80")
+        #expect(Self.descendant(of: root, "LegalMonetaryTotal", "PayableAmount")?.text == "6247.80")
+        let terms = try #require(root.firstChild("PaymentTerms"))
+        #expect(terms.firstChild("Note")?.text == "2% 10 NET 30")
+        #expect(terms.firstChild("SettlementDiscountPercent")?.text == "2")
+        let period = try #require(Self.descendant(of: terms, "SettlementPeriod", "DurationMeasure"))
+        #expect(period.text == "10")
+        #expect(period.attribute("unitCode") == "DAY")
+    }
+
+    @Test(arguments: [Self.cxmlInvoice, Self.ublInvoice])
+    func anInvoiceWithoutACurrencyIsNotRendered(_ mapID: String) throws {
+        // Both formats need a currency on every amount.
+        var invoice = try Self.invoice("invoice-procurenet.json")
+        invoice.currency = nil
+        let withoutCurrency = invoice
+        #expect(throws: RenderError.self) { try Self.renderInvoice(withoutCurrency, for: "procurenet", with: mapID) }
     }
 }
