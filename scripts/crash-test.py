@@ -17,7 +17,11 @@ inbox, stopped with SIGTERM (it must exit 0), and the folders and the database a
   committed with it), one TA1 R 025 per duplicate, none for a quarantined file;
 - every outbound row written, its outbox file present with the same bytes, no other file in the outbox;
 - no .tmp file under outbox/ or data/, data/work/ empty, no stray file in archive/ or quarantine/;
-- PRAGMA integrity_check = ok; the control numbers (ISA13, GS06) of our acknowledgements never reused.
+- PRAGMA integrity_check = ok; the control numbers (ISA13, GS06) of our acknowledgements never reused;
+- delivery: acme has a push endpoint on a local receiver (which counts each Idempotency-Key once, like a partner
+  that honours the key); every outbound row is queued for delivery and delivered, and the receiver holds every
+  row's key with the row's exact bytes (a row whose answer was lost to a kill is sent again: at least once, and
+  once per key at the receiver).
 
 Python 3 standard library only. Usage:
 
@@ -31,6 +35,7 @@ Exit status: 0 when every check of every run passed, 1 when one failed, 2 on a u
 from __future__ import annotations
 
 import argparse
+import asyncio
 import collections
 import decimal
 import hashlib
@@ -704,18 +709,102 @@ class RunResult:
     log: Path
     dropped: int = 0
     kills: int = 0
+    resent: int = 0
     report: Report = field(default_factory=Report)
     seconds: float = 0.0
 
 
-def write_config(root: Path, args: argparse.Namespace) -> Path:
+class Receiver:
+    """acme's push endpoint: HTTP/1.1 with keep-alive on 127.0.0.1, 200 for every POST; each Idempotency-Key's body
+    kept once (a resend with a known key is answered 200 and counted, not kept again)."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str, bytes] = {}
+        self.posts = 0
+        self.ready = threading.Event()
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self._run, daemon=True).start()
+        self.ready.wait()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        self.ready.set()
+        self.loop.run_forever()
+
+    async def _handle(self, reader, writer) -> None:
+        try:
+            while True:
+                if not await reader.readline():
+                    break
+                headers = {}
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b"\n", b""):
+                        break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                self.posts += 1
+                self.bodies.setdefault(headers.get("idempotency-key", ""), body)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        writer.close()
+
+
+def with_push_endpoint(mappings: Path, root: Path, port: int) -> Path:
+    """A copy of the mapping folder in which acme's profile names the receiver as its push endpoint."""
+    copy = root / "mappings"
+    shutil.copytree(mappings, copy)
+    profile = copy / "partners" / f"{PARTNER}.yaml"
+    lines = profile.read_text().splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.startswith("transports:"):
+            lines.insert(index + 1, f'  push: {{ url: "http://127.0.0.1:{port}/inbound", timeoutSeconds: 5 }}\n')
+            break
+    else:
+        lines.append(f'transports:\n  push: {{ url: "http://127.0.0.1:{port}/inbound", timeoutSeconds: 5 }}\n')
+    profile.write_text("".join(lines))
+    return copy
+
+
+def check_deliveries(root: Path, receiver: Receiver, report: Report) -> None:
+    """Every outbound row was queued for delivery and delivered, and the receiver holds its bytes under its key."""
+    connection = connect_read_only(root / "data" / "ordergate.sqlite")
+    try:
+        rows = connection.execute(
+            "SELECT o.id, o.content, d.state FROM outbound o LEFT JOIN deliveries d ON d.outbound_id = o.id"
+        ).fetchall()
+    finally:
+        connection.close()
+    for outbound_id, content, state in rows:
+        if state is None:
+            report.fail("outbound row not queued for delivery", f"outbound {outbound_id}")
+        elif state != "delivered":
+            report.fail("delivery not finished", f"outbound {outbound_id}: {state}")
+        received = receiver.bodies.get(str(outbound_id))
+        if received is None:
+            report.fail("document never received by the partner", f"outbound {outbound_id}")
+            report.lost += 1
+        elif received != bytes(content):
+            report.fail("document received with other bytes", f"outbound {outbound_id}")
+    known = {str(row[0]) for row in rows}
+    strangers = [key for key in receiver.bodies if key not in known]
+    if strangers:
+        report.fail("the receiver got keys of no outbound row", f"{strangers[:5]}")
+
+
+def write_config(root: Path, args: argparse.Namespace, mappings: Path) -> Path:
     config = root / "ordergate.yaml"
     config.write_text(
         "# Written by scripts/crash-test.py\n"
         "paths:\n"
         "  inbox: inbox\n"
         "  outbox: outbox\n"
-        f"  mappings: {args.mappings}\n"
+        f"  mappings: {mappings}\n"
         "  data: data\n"
         "inbox:\n"
         "  rescanSeconds: 1\n"
@@ -726,6 +815,9 @@ def write_config(root: Path, args: argparse.Namespace) -> Path:
         f"  level: {args.log_level}\n"
         "api:\n"
         "  port: 0\n"
+        "delivery:\n"
+        "  minimumRetrySeconds: 1\n"
+        "  maximumRetrySeconds: 2\n"
     )
     return config
 
@@ -764,15 +856,15 @@ def wait_drained(root: Path, daemon: Daemon, timeout: float, feeder: Feeder, wai
                     try:
                         pending = connection.execute("SELECT COUNT(*) FROM outbound WHERE state = 'pending'")
                         count = pending.fetchone()[0]
+                        waiting = connection.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'waiting'")
+                        undelivered = waiting.fetchone()[0]
                     finally:
                         connection.close()
+                    if count == 0 and undelivered == 0:
+                        return None
+                    what = f"{count} outbound rows pending" if count else f"{undelivered} deliveries waiting"
                 except sqlite3.Error as error:
-                    count = -1
                     what = f"cannot read the database: {error}"
-                if count == 0:
-                    return None
-                if count > 0:
-                    what = f"{count} outbound rows pending"
         time.sleep(0.1)
     return what
 
@@ -787,7 +879,8 @@ def run_once(index: int, args: argparse.Namespace, binary: Path, session: Path, 
     started = time.monotonic()
     run_tag = f"{rng.randrange(36 ** 4):04X}"[-4:]
     plan = generate(rng, template, args.files, args.bad, args.resends, args.chunked_fraction, run_tag)
-    config = write_config(root, args)
+    receiver = Receiver()
+    config = write_config(root, args, with_push_endpoint(args.mappings, root, receiver.port))
     # The sample business data, so that the rules decide every order and reserve stock while the kills come.
     for kind in ("items", "nodes", "prices", "contracts", "credit", "stock", "locations"):
         subprocess.run([str(binary), "import", kind, str(REPO / "examples" / "data" / f"{kind}.csv"),
@@ -841,6 +934,8 @@ def run_once(index: int, args: argparse.Namespace, binary: Path, session: Path, 
             report.fail("not every file was dropped (test problem)", f"{len(never)}: {never[:5]}")
             plan = [f for f in plan if f.name in set(feeder.dropped)]
         check_run(root, plan, report)  # after a failed drain too: worth knowing what else is wrong
+        check_deliveries(root, receiver, report)
+        result.resent = receiver.posts - len(receiver.bodies)
         if drained is None:
             check_status(binary, config, plan, report)
     finally:
@@ -992,7 +1087,8 @@ def main(argv: list[str]) -> int:
             print(f"crash-test: run {index}: {result.dropped} files, {result.kills} kills, "
                   f"{counts.get('ready', 0)} ready of {result.kills + 1} starts, "
                   f"{counts.get('recoveries', 0)} recoveries ({counts.get('committed files finished', 0)} committed "
-                  f"files finished), {result.seconds:.1f} s: {state}", flush=True)
+                  f"files finished), {result.resent} deliveries resent after a kill, {result.seconds:.1f} s: {state}",
+                  flush=True)
             if not result.report.ok:
                 failed = True
                 result.report.print(f"crash-test: run {index}: ")

@@ -5,6 +5,11 @@ throughput: N files (one 20-line acme 850 each) are renamed into inbox/acme at o
             per second until every 997 is in the outbox (written, fsynced, linked, folder fsynced, row marked).
 latency:    files arrive at RATE per second for SECONDS; for each file, the time from its rename into the inbox to
             its 997 appearing in the outbox; p50 and p99.
+delivery:   acme gets a push endpoint on a local receiver (asyncio, HTTP/1.1 keep-alive, answers 200 and counts
+            each Idempotency-Key once). N files are processed with delivery off (each 997 is queued for delivery
+            and written to the outbox), then the daemon is restarted with delivery on and drains the backlog: the
+            figure is documents per second from the daemon's start to the last one received (and from the first
+            received to the last).
 
 With --rules on (the default) the daemon runs the business rules on every order against a generated catalogue
 (the 20 items the orders name, one price list, one warehouse with ample stock, a large credit limit), and every file
@@ -14,9 +19,12 @@ stores and validates the orders only (997 alone), for the comparison.
     swift build -c release --product ordergate
     python3 Benchmarks/daemon/bench_daemon.py throughput --files 10000 [--rules off]
     python3 Benchmarks/daemon/bench_daemon.py latency --rate 100 --seconds 20
+    python3 Benchmarks/daemon/bench_daemon.py delivery --files 5000
 """
+import asyncio
 import argparse
 import os
+import sqlite3
 import shutil
 import signal
 import subprocess
@@ -57,15 +65,16 @@ BUSINESS_DATA = {
 
 
 class Daemon:
-    def __init__(self, root: str, binary: str, rules: bool = False):
+    def __init__(self, root: str, binary: str, rules: bool = False, mappings: str = None, delivery: bool = True):
         self.root = root
         config_path = os.path.join(root, "ordergate.yaml")
         with open(config_path, "w") as config:
             config.write(
-                f"paths:\n  mappings: {os.path.join(REPOSITORY, 'mappings')}\n"
+                f"paths:\n  mappings: {mappings or os.path.join(REPOSITORY, 'mappings')}\n"
                 "log:\n  level: warning\n"
                 f"rules:\n  enabled: {'true' if rules else 'false'}\n"
                 "api:\n  port: 0\n"
+                f"delivery:\n  enabled: {'true' if delivery else 'false'}\n"
             )
         if rules:
             for kind, text in BUSINESS_DATA.items():
@@ -193,9 +202,116 @@ def latency(arguments):
     return 0
 
 
+class Receiver:
+    """A partner's HTTP endpoint: HTTP/1.1 with keep-alive, 200 for every POST, each Idempotency-Key counted once."""
+
+    def __init__(self):
+        self.keys = {}
+        self.posts = 0
+        self.ready = threading.Event()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+        self.ready.wait()
+
+    def run(self):
+        asyncio.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(asyncio.start_server(self.handle, "127.0.0.1", 0, backlog=1024))
+        self.port = self.server.sockets[0].getsockname()[1]
+        self.ready.set()
+        self.loop.run_forever()
+
+    async def handle(self, reader, writer):
+        try:
+            while True:
+                request = await reader.readline()
+                if not request:
+                    break
+                headers = {}
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b"\n", b""):
+                        break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                await reader.readexactly(int(headers.get("content-length", "0")))
+                self.posts += 1
+                key = headers.get("idempotency-key")
+                if key not in self.keys:
+                    self.keys[key] = time.time()
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        writer.close()
+
+
+def delivery(arguments):
+    root = tempfile.mkdtemp(prefix="ordergate-bench-", dir=arguments.folder)
+    try:
+        receiver = Receiver()
+        mappings = os.path.join(root, "mappings")
+        shutil.copytree(os.path.join(REPOSITORY, "mappings"), mappings)
+        profile = os.path.join(mappings, "partners", "acme.yaml")
+        with open(profile) as file:
+            text = file.read()
+        anchor = "  outbox: acme     # a folder under the configured outbox folder\n"
+        text = text.replace(anchor, anchor + f"  push: {{ url: \"http://127.0.0.1:{receiver.port}/inbound\" }}\n")
+        with open(profile, "w") as file:
+            file.write(text)
+        staging = os.path.join(root, "staging")
+        os.makedirs(staging)
+        for number in range(1, arguments.files + 1):
+            with open(os.path.join(staging, f"po-{number}.edi"), "wb") as file:
+                file.write(order(number))
+        # The backlog: every file processed, its 997 queued for delivery, while delivery is off.
+        daemon = Daemon(root, arguments.binary, mappings=mappings, delivery=False)
+        inbox = os.path.join(root, "inbox", "acme")
+        outbox = os.path.join(root, "outbox", "acme")
+        for number in range(1, arguments.files + 1):
+            os.rename(os.path.join(staging, f"po-{number}.edi"), os.path.join(inbox, f"po-{number}.edi"))
+        start = time.time()
+        while outbox_count(outbox) < arguments.files and time.time() - start < arguments.timeout:
+            time.sleep(0.05)
+        daemon.stop()
+        if receiver.posts:
+            print("delivery: documents were sent while delivery was off")
+            return 1
+        # Delivery on: the daemon drains the backlog.
+        start = time.time()
+        daemon = Daemon(root, arguments.binary, mappings=mappings, delivery=True)
+        while len(receiver.keys) < arguments.files and time.time() - start < arguments.timeout:
+            time.sleep(0.01)
+        received = len(receiver.keys)
+        # Until every row is recorded delivered (the last batch's transaction may come just after its last POST).
+        database = os.path.join(root, "data", "ordergate.sqlite")
+        while time.time() - start < arguments.timeout:
+            connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+            delivered = connection.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'").fetchone()[0]
+            connection.close()
+            if delivered >= received:
+                break
+            time.sleep(0.01)
+        recorded = time.time()
+        daemon.stop()
+        if not received:
+            print("delivery: nothing received")
+            return 1
+        first, last = min(receiver.keys.values()), max(receiver.keys.values())
+        print(f"delivery: {received}/{arguments.files} documents (997s) POSTed to a local receiver and recorded "
+              f"delivered: {received / (last - start):.0f} documents/s from the daemon's start "
+              f"({last - start:.2f} s), {received / max(last - first, 1e-6):.0f} documents/s first to last; "
+              f"{receiver.posts} POSTs for {received} keys; all {delivered} rows recorded delivered "
+              f"{recorded - start:.2f} s after the start ({delivered / (recorded - start):.0f} documents/s)")
+    finally:
+        if not arguments.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["throughput", "latency"])
+    parser.add_argument("mode", choices=["throughput", "latency", "delivery"])
     parser.add_argument("--binary", default=os.path.join(REPOSITORY, ".build/release/ordergate"))
     parser.add_argument("--files", type=int, default=10000)
     parser.add_argument("--rate", type=int, default=100)
@@ -208,6 +324,9 @@ def main():
     arguments = parser.parse_args()
     if not os.path.exists(arguments.binary):
         sys.exit(f"no {arguments.binary}: swift build -c release --product ordergate")
+    if arguments.mode == "delivery":
+        arguments.rules = "off"
+        return delivery(arguments)
     return throughput(arguments) if arguments.mode == "throughput" else latency(arguments)
 
 
