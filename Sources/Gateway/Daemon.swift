@@ -73,10 +73,9 @@ public final class Daemon: Sendable {
                 mappings.current.partners.compactMapValues(\.poll)
             },
             ingest: { bytes, partner, name in
-                _ = try await Task.detached {
+                _ = try await BlockingWork.run {
                     try intake.ingest(bytes, partnerID: partner, name: name, channel: "poll")
                 }
-                .value
             }
         )
         try self.recordPartners(mappingSet)
@@ -398,5 +397,18 @@ struct Intake: Sendable {
         )
         self.outboxSignal.raise()
         return outcome
+    }
+}
+
+/// Blocking work (the pipeline, an import, a write that waits for the disk) called from async code: run on a thread
+/// of its own, never on the tasks' shared threads. On Linux those are dispatch's global threads, as many as there
+/// are cores; blocking them all would also starve the dispatch work the pipeline itself waits for.
+public enum BlockingWork {
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.name = "ordergate-blocking"
+            thread.start()
+        }
     }
 }

@@ -40,13 +40,16 @@ public final class OrderDesk: @unchecked Sendable {
     private let lock = NSLock()
     private var cachedCatalog: (version: Int, data: BusinessData)?
     /// Set while the pipeline commits a chunk: encoding and rendering go to the other cores (see `AnswerBatch`).
-    private var batch: AnswerBatch?
+    /// Only the pipeline's thread uses it: a decision made meanwhile in another transaction (a hold released over
+    /// the API, a credit update) renders its own answers, or they would go into a batch already flushed.
+    private var batch: (batch: AnswerBatch, thread: pthread_t)?
 
-    /// Starts deferring encoding and rendering into a batch that the caller flushes before its transaction commits.
+    /// Starts deferring encoding and rendering into a batch that the caller (on this thread) flushes before its
+    /// transaction commits.
     func beginBatch() -> AnswerBatch {
         let batch = AnswerBatch()
         self.lock.lock()
-        self.batch = batch
+        self.batch = (batch, pthread_self())
         self.lock.unlock()
         return batch
     }
@@ -57,10 +60,11 @@ public final class OrderDesk: @unchecked Sendable {
         self.lock.unlock()
     }
 
-    private var currentBatch: AnswerBatch? {
+    var currentBatch: AnswerBatch? {
         self.lock.lock()
         defer { self.lock.unlock() }
-        return self.batch
+        guard let (batch, thread) = self.batch, pthread_equal(thread, pthread_self()) != 0 else { return nil }
+        return batch
     }
 
     public init(configuration: Configuration) {

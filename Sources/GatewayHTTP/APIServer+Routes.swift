@@ -203,7 +203,7 @@ extension APIServer {
         let partnerID = token.partnerID ?? ""
         let name = request.uri.queryParameters["name"].map(String.init) ?? "posted"
         let daemon = self.daemon
-        let outcome = try await Task.detached { try daemon.ingest(bytes, partnerID: partnerID, name: name) }.value
+        let outcome = try await BlockingWork.run { try daemon.ingest(bytes, partnerID: partnerID, name: name) }
         return (
             202,
             try .json(
@@ -279,7 +279,7 @@ extension APIServer {
         let loader = BusinessImport(store: daemon.store, desk: daemon.pipeline.desk, mappings: daemon.mappingSet)
         let name = "\(route.method) \(route.path)"
         do {
-            let summary = try await Task.detached { try loader.load(kind, bytes: bytes, file: name) }.value
+            let summary = try await BlockingWork.run { try loader.load(kind, bytes: bytes, file: name) }
             return (200, try .json(Loaded(records: summary.records, releasedHolds: summary.releasedHolds)))
         } catch let errors as ImportErrors {
             throw APIProblem(
@@ -308,18 +308,16 @@ extension APIServer {
         }
         let daemon = self.daemon
         do {
-            let outcome = try await Task.detached {
-                try daemon.store.write { tx in
-                    try daemon.pipeline.desk.ship(
-                        orderID: id,
-                        shipment,
-                        visibleTo: nil,
-                        mappings: daemon.mappingSet,
-                        tx: tx,
-                        now: Date()
-                    )
-                }
-            }.value
+            let outcome = try await daemon.store.write { tx in
+                try daemon.pipeline.desk.ship(
+                    orderID: id,
+                    shipment,
+                    visibleTo: nil,
+                    mappings: daemon.mappingSet,
+                    tx: tx,
+                    now: Date()
+                )
+            }
             guard let outcome else { throw APIProblem(.notFound, "Not found", "there is no order \(id)") }
             daemon.outboxSignal.raise()
             return (201, try .json(outcome))

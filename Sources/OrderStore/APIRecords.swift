@@ -138,7 +138,7 @@ extension StoreReader {
         }
         sql += newestFirst ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?"
         arguments += [limit]
-        return try Row.fetchAll(self.db, sql: sql, arguments: arguments).map(OrderListEntry.init(row:))
+        return try Row.fetchAll(self.db.cachedStatement(sql: sql), arguments: arguments).map(OrderListEntry.init(row:))
     }
 
     /// An order's header row, when it is `partnerID`'s (nil: any partner's). The partner check is in the query.
@@ -149,26 +149,20 @@ extension StoreReader {
             sql += " AND partner_id = ?"
             arguments += [partnerID]
         }
-        return try Row.fetchOne(self.db, sql: sql, arguments: arguments).map(OrderListEntry.init(row:))
+        return try Row.fetchOne(self.db.cachedStatement(sql: sql), arguments: arguments).map(OrderListEntry.init(row:))
     }
 
     /// The acknowledgements sent for an order.
     public func orderAcknowledgements(orderID: Int64) throws -> [AcknowledgementEntry] {
         try Row.fetchAll(
-            self.db,
-            sql: """
-                SELECT a.kind, a.status, a.created_at, o.file_name FROM acknowledgements a
-                JOIN outbound o ON o.id = a.outbound_id WHERE a.order_id = ? ORDER BY a.id
-                """,
+            self.db.cachedStatement(
+                sql: """
+                    SELECT a.kind, a.status, a.created_at, o.file_name FROM acknowledgements a
+                    JOIN outbound o ON o.id = a.outbound_id WHERE a.order_id = ? ORDER BY a.id
+                    """
+            ),
             arguments: [orderID]
-        ).map {
-            AcknowledgementEntry(
-                kind: $0["kind"],
-                status: $0["status"],
-                fileName: $0["file_name"],
-                at: $0["created_at"]
-            )
-        }
+        ).map { AcknowledgementEntry(kind: $0[0], status: $0[1], fileName: $0[3], at: $0[2]) }
     }
 
     /// A stored order's canonical JSON as stored (without its ID), for serving it without decoding it.

@@ -349,13 +349,14 @@ public struct OrderListEntry: Sendable, Hashable, Codable {
 extension OrderListEntry {
     /// From a row of `orders` (id, partner_id, po_number, purpose, status, created_at).
     init(row: Row) {
+        // By position (the order above): a lookup by name hashes each column name, on the API's hottest path.
         self.init(
-            id: row["id"],
-            partnerID: row["partner_id"],
-            purchaseOrderNumber: row["po_number"],
-            purpose: row["purpose"],
-            status: row["status"],
-            createdAt: row["created_at"]
+            id: row[0],
+            partnerID: row[1],
+            purchaseOrderNumber: row[2],
+            purpose: row[3],
+            status: row[4],
+            createdAt: row[5]
         )
     }
 }
@@ -530,27 +531,30 @@ extension StoreReader {
 
     public func decisions(orderID: Int64) throws -> [DecisionRecord] {
         try Row.fetchAll(
-            self.db,
-            sql: "SELECT * FROM order_decisions WHERE order_id = ? ORDER BY id",
+            self.db.cachedStatement(
+                sql: """
+                    SELECT id, status, actor, decision, explanation, created_at FROM order_decisions
+                    WHERE order_id = ? ORDER BY id
+                    """
+            ),
             arguments: [orderID]
         ).map { row in
             DecisionRecord(
-                id: row["id"],
-                status: row["status"],
-                actor: row["actor"],
-                decision: row["decision"],
-                explanation: row["explanation"],
-                createdAt: row["created_at"]
+                id: row[0],
+                status: row[1],
+                actor: row[2],
+                decision: row[3],
+                explanation: row[4],
+                createdAt: row[5]
             )
         }
     }
 
     public func statusHistory(orderID: Int64) throws -> [StatusEntry] {
         try Row.fetchAll(
-            self.db,
-            sql: "SELECT status, note, at FROM order_status WHERE order_id = ? ORDER BY id",
+            self.db.cachedStatement(sql: "SELECT status, note, at FROM order_status WHERE order_id = ? ORDER BY id"),
             arguments: [orderID]
-        ).map { StatusEntry(status: $0["status"], note: $0["note"], at: $0["at"]) }
+        ).map { StatusEntry(status: $0[0], note: $0[1], at: $0[2]) }
     }
 
     public func reservations(orderID: Int64) throws -> [ReservationRecord] {

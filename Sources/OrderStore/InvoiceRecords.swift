@@ -120,23 +120,25 @@ extension StoreReader {
     /// An order's invoices, oldest first.
     public func invoices(orderID: Int64) throws -> [InvoiceRecord] {
         try Row.fetchAll(
-            self.db,
-            sql: """
-                SELECT i.*, o.kind AS document_kind FROM invoices i LEFT JOIN outbound o ON o.id = i.outbound_id
-                WHERE i.order_id = ? ORDER BY i.id
-                """,
+            self.db.cachedStatement(
+                sql: """
+                    SELECT i.id, i.order_id, i.invoice_number, i.invoice_date, i.currency, i.total, o.kind,
+                        i.outbound_id, i.created_at
+                    FROM invoices i LEFT JOIN outbound o ON o.id = i.outbound_id WHERE i.order_id = ? ORDER BY i.id
+                    """
+            ),
             arguments: [orderID]
         ).map { row in
             InvoiceRecord(
-                id: row["id"],
-                orderID: row["order_id"],
-                invoiceNumber: row["invoice_number"],
-                invoiceDate: row["invoice_date"],
-                currency: row["currency"],
-                total: row["total"],
-                documentKind: row["document_kind"],
-                outboundID: row["outbound_id"],
-                createdAt: row["created_at"]
+                id: row[0],
+                orderID: row[1],
+                invoiceNumber: row[2],
+                invoiceDate: row[3],
+                currency: row[4],
+                total: row[5],
+                documentKind: row[6],
+                outboundID: row[7],
+                createdAt: row[8]
             )
         }
     }
@@ -144,21 +146,22 @@ extension StoreReader {
     /// An order's shipments, oldest first, with their tracking numbers (from the stored notice).
     public func shipments(orderID: Int64) throws -> [ShipmentSummary] {
         try Row.fetchAll(
-            self.db,
-            sql: """
-                SELECT s.id, s.shipment_id, s.shipped_on, s.notice, s.created_at, o.kind AS document_kind
-                FROM shipments s LEFT JOIN outbound o ON o.id = s.outbound_id WHERE s.order_id = ? ORDER BY s.id
-                """,
+            self.db.cachedStatement(
+                sql: """
+                    SELECT s.id, s.shipment_id, s.shipped_on, s.notice, s.created_at, o.kind
+                    FROM shipments s LEFT JOIN outbound o ON o.id = s.outbound_id WHERE s.order_id = ? ORDER BY s.id
+                    """
+            ),
             arguments: [orderID]
         ).map { row in
-            let notice = try? CanonicalJSON.decode(ShipNotice.self, from: Array((row["notice"] as String).utf8))
+            let notice = try? CanonicalJSON.decode(ShipNotice.self, from: Array((row[3] as String).utf8))
             return ShipmentSummary(
-                id: row["id"],
-                shipmentID: row["shipment_id"],
-                shippedOn: row["shipped_on"],
+                id: row[0],
+                shipmentID: row[1],
+                shippedOn: row[2],
                 trackingNumbers: notice?.trackingNumbers ?? [],
-                documentKind: row["document_kind"],
-                createdAt: row["created_at"]
+                documentKind: row[5],
+                createdAt: row[4]
             )
         }
     }

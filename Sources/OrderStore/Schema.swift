@@ -27,6 +27,10 @@ enum Schema {
         migrator.registerMigration("v7-invoices") { db in
             try db.execute(sql: v7)
         }
+        migrator.registerMigration("v8-acknowledgements-order-index") { db in
+            // An order's detail lists its acknowledgements: without this, each read scanned every acknowledgement.
+            try db.execute(sql: "CREATE INDEX acknowledgements_order ON acknowledgements(order_id, id)")
+        }
         return migrator
     }
 
