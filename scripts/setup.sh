@@ -2,7 +2,7 @@
 # Installs the Debian packages Ordergate builds against, when they are missing. Idempotent: a second run installs
 # nothing. Used by `make run`, `make test` and CI.
 set -euo pipefail
-packages=(libxml2-dev libcurl4-openssl-dev libsqlite3-dev pkg-config python3)
+packages=(libxml2-dev libcurl4-openssl-dev libsqlite3-dev pkg-config python3 openssl)
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

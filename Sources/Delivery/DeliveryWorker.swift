@@ -237,7 +237,8 @@ public final class DeliveryWorker: Sendable {
             connectTimeout: min(10, timeout),
             timeout: timeout,
             clientCertificate: endpoint.clientCertificate,
-            clientKey: endpoint.clientKey
+            clientKey: endpoint.clientKey,
+            caFile: endpoint.caFile
         )
     }
 

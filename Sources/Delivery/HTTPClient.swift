@@ -36,6 +36,8 @@ public struct HTTPClient: Sendable {
         /// A client certificate (PEM) for TLS, and its key when the certificate file does not hold it.
         public var clientCertificate: String?
         public var clientKey: String?
+        /// Certificate authorities (PEM) to verify the server with, instead of the system's. Verification stays on.
+        public var caFile: String?
 
         public init(
             method: String = "GET",
@@ -45,7 +47,8 @@ public struct HTTPClient: Sendable {
             connectTimeout: Double = 10,
             timeout: Double = 30,
             clientCertificate: String? = nil,
-            clientKey: String? = nil
+            clientKey: String? = nil,
+            caFile: String? = nil
         ) {
             self.method = method
             self.url = url
@@ -55,6 +58,7 @@ public struct HTTPClient: Sendable {
             self.timeout = timeout
             self.clientCertificate = clientCertificate
             self.clientKey = clientKey
+            self.caFile = caFile
         }
     }
 
@@ -114,6 +118,7 @@ public struct HTTPClient: Sendable {
             _ = ccurl_setopt_str(handle, CURLOPT_SSLCERT, certificate)
             if let key = request.clientKey { _ = ccurl_setopt_str(handle, CURLOPT_SSLKEY, key) }
         }
+        if let authorities = request.caFile { _ = ccurl_setopt_str(handle, CURLOPT_CAINFO, authorities) }
         _ = ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
         _ = ccurl_setopt_writefn(handle) { pointer, size, count, context in
             let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()

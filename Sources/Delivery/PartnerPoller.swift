@@ -108,7 +108,8 @@ public final class PartnerPoller: Sendable {
                     connectTimeout: min(10, timeout),
                     timeout: timeout,
                     clientCertificate: endpoint.clientCertificate,
-                    clientKey: endpoint.clientKey
+                    clientKey: endpoint.clientKey,
+                    caFile: endpoint.caFile
                 )
             )
             status = response.status

@@ -74,6 +74,8 @@ public struct PartnerProfile: Sendable {
         /// A client certificate (PEM) for TLS, and its key when the certificate file does not hold it.
         public var clientCertificate: String?
         public var clientKey: String?
+        /// Certificate authorities (PEM) to verify the endpoint's certificate with, instead of the system's.
+        public var caFile: String?
         public var timeoutSeconds: Int?
 
         public init(
@@ -84,6 +86,7 @@ public struct PartnerProfile: Sendable {
             intervalSeconds: Int? = nil,
             clientCertificate: String? = nil,
             clientKey: String? = nil,
+            caFile: String? = nil,
             timeoutSeconds: Int? = nil
         ) {
             self.url = url
@@ -93,6 +96,7 @@ public struct PartnerProfile: Sendable {
             self.intervalSeconds = intervalSeconds
             self.clientCertificate = clientCertificate
             self.clientKey = clientKey
+            self.caFile = caFile
             self.timeoutSeconds = timeoutSeconds
         }
     }
@@ -297,7 +301,7 @@ extension PartnerProfile {
             "an endpoint",
             allowed: [
                 "url", "secretFile", "scheme", "headers", "intervalSeconds", "clientCertificate", "clientKey",
-                "timeoutSeconds",
+                "caFile", "timeoutSeconds",
             ]
         )
         let urlNode = try keyed.required("url", in: "an endpoint")
@@ -335,6 +339,7 @@ extension PartnerProfile {
             intervalSeconds: interval,
             clientCertificate: try keyed.string("clientCertificate"),
             clientKey: try keyed.string("clientKey"),
+            caFile: try keyed.string("caFile"),
             timeoutSeconds: timeout
         )
     }
