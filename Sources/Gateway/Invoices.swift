@@ -213,9 +213,7 @@ extension OrderDesk {
         order: Order,
         tx: StoreTransaction
     ) throws -> (prices: [String: Decimal], currency: String?) {
-        guard let latest = try tx.reader.decisions(orderID: orderID).last,
-            let decision = try? JSONDecoder().decode(OrderDecision.self, from: Data(latest.decision.utf8))
-        else { return ([:], nil) }
+        guard let decision = try Self.latestDecision(orderID: orderID, tx: tx) else { return ([:], nil) }
         var prices: [String: Decimal] = [:]
         var currency: String?
         for line in decision.lines {
@@ -226,6 +224,12 @@ extension OrderDesk {
             currency = currency ?? price.currency
         }
         return (prices, currency)
+    }
+
+    /// The rules' latest decision about an order, as stored.
+    static func latestDecision(orderID: Int64, tx: StoreTransaction) throws -> OrderDecision? {
+        guard let latest = try tx.reader.decisions(orderID: orderID).last else { return nil }
+        return try? JSONDecoder().decode(OrderDecision.self, from: Data(latest.decision.utf8))
     }
 
     /// Money rounded half-up to cents.

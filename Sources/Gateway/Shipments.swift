@@ -1,6 +1,7 @@
 import Foundation
 import OrderMapping
 import OrderModel
+import OrderRules
 import OrderStore
 
 /// A shipment as the ERP reports it: which lines of an order went, in which packs (SSCC-18), with which carrier.
@@ -55,8 +56,8 @@ public struct ShipmentOutcome: Sendable, Encodable {
 extension OrderDesk {
     /// Records a shipment of an order and queues its ship notice, in the caller's transaction. The shipment is
     /// checked first: known lines, quantities above zero and never more than ordered (with earlier shipments),
-    /// SSCC-18 check digits, a shipment ID not used before for the order. When every line has shipped in full the
-    /// order is `shipped` and its reservations are taken off the stock.
+    /// SSCC-18 check digits, a shipment ID not used before for the order. What ships leaves the stock (its
+    /// reservations, on hand and reserved); when every line has shipped in full the order is `shipped`.
     public func ship(
         orderID: Int64,
         _ request: ShipmentRequest,
@@ -181,8 +182,20 @@ extension OrderDesk {
             return (shippedBefore[number] ?? 0) + (shippedNow[number] ?? 0) >= (line.quantity?.value ?? 0)
         }
         let summary = "shipment \(shipmentID): " + request.packs.count.description + " packs"
+        // What shipped leaves the stock now (on hand and reserved), in base units, from the order's reservations of
+        // each line's SKU; once the order is complete, any reservation left is released.
+        if let decision = try Self.latestDecision(orderID: orderID, tx: tx) {
+            for line in decision.lines {
+                guard let sku = line.sku, order.lines.indices.contains(line.index),
+                    let number = order.lines[line.index].lineNumber, let shipped = shippedNow[number],
+                    line.orderedQuantity > 0
+                else { continue }
+                let base = shipped * line.baseQuantity / line.orderedQuantity
+                try tx.consumeReservations(orderID: orderID, sku: sku, quantity: base, at: now)
+            }
+        }
         if complete {
-            try tx.consumeReservations(orderID: orderID, at: now)
+            _ = try tx.releaseReservations(orderID: orderID, at: now)
             try tx.recordStatus(orderID: orderID, .shipped, note: summary + ", order complete", at: now)
             outcome.orderStatus = OrderStatus.shipped.rawValue
         } else {

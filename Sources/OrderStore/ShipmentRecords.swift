@@ -32,38 +32,67 @@ extension StoreTransaction {
         return row
     }
 
-    /// The order has shipped whole: its active reservations become shipments, taken off the stock's reserved and
-    /// on-hand figures.
-    public func consumeReservations(orderID: Int64, at date: Date) throws {
+    /// Part of an order's reservation of `sku` has shipped: up to `quantity` base units are taken from its active
+    /// reservations of the SKU, oldest first (a reservation taken in part keeps the rest active, and the part becomes
+    /// a shipped row), and taken off each node's reserved and on-hand figures. Returns what was taken.
+    @discardableResult
+    public func consumeReservations(orderID: Int64, sku: String, quantity: Decimal, at date: Date) throws -> Decimal {
         let now = Timestamp.text(date)
+        var left = quantity
         let rows = try Row.fetchAll(
             self.db,
-            sql: "SELECT id, node_id, sku, quantity FROM reservations WHERE order_id = ? AND state = 'active'",
-            arguments: [orderID]
+            sql: """
+                SELECT id, node_id, quantity, created_at FROM reservations
+                WHERE order_id = ? AND sku = ? AND state = 'active' ORDER BY id
+                """,
+            arguments: [orderID, sku]
         )
-        for row in rows {
-            let quantity = BusinessText.decimal(row["quantity"])
-            try self.db.execute(
-                sql: "UPDATE reservations SET state = 'shipped', closed_at = ? WHERE id = ?",
-                arguments: [now, row["id"] as Int64]
-            )
-            guard
-                let stock = try Row.fetchOne(
-                    self.db,
-                    sql: "SELECT on_hand, reserved FROM stock WHERE node_id = ? AND sku = ?",
-                    arguments: [row["node_id"] as String, row["sku"] as String]
+        for row in rows where left > 0 {
+            let reserved = BusinessText.decimal(row["quantity"])
+            let taken = min(reserved, left)
+            left -= taken
+            let id: Int64 = row["id"]
+            if taken == reserved {
+                try self.db.execute(
+                    sql: "UPDATE reservations SET state = 'shipped', closed_at = ? WHERE id = ?",
+                    arguments: [now, id]
                 )
-            else { continue }
-            let onHand = max(0, BusinessText.decimal(stock["on_hand"]) - quantity)
-            let reserved = max(0, BusinessText.decimal(stock["reserved"]) - quantity)
-            try self.db.execute(
-                sql: "UPDATE stock SET on_hand = ?, reserved = ?, updated_at = ? WHERE node_id = ? AND sku = ?",
-                arguments: [
-                    DecimalText.format(onHand), DecimalText.format(reserved), now, row["node_id"] as String,
-                    row["sku"] as String,
-                ]
-            )
+            } else {
+                try self.db.execute(
+                    sql: "UPDATE reservations SET quantity = ? WHERE id = ?",
+                    arguments: [DecimalText.format(reserved - taken), id]
+                )
+                try self.db.execute(
+                    sql: """
+                        INSERT INTO reservations (order_id, node_id, sku, quantity, state, created_at, closed_at)
+                        VALUES (?, ?, ?, ?, 'shipped', ?, ?)
+                        """,
+                    arguments: [
+                        orderID, row["node_id"] as String, sku, DecimalText.format(taken), row["created_at"] as String,
+                        now,
+                    ]
+                )
+            }
+            try self.takeShipped(nodeID: row["node_id"], sku: sku, quantity: taken, at: now)
         }
+        return quantity - left
+    }
+
+    /// Takes shipped units off a node's reserved and on-hand figures.
+    private func takeShipped(nodeID: String, sku: String, quantity: Decimal, at now: String) throws {
+        guard
+            let stock = try Row.fetchOne(
+                self.db,
+                sql: "SELECT on_hand, reserved FROM stock WHERE node_id = ? AND sku = ?",
+                arguments: [nodeID, sku]
+            )
+        else { return }
+        let onHand = max(0, BusinessText.decimal(stock["on_hand"]) - quantity)
+        let reserved = max(0, BusinessText.decimal(stock["reserved"]) - quantity)
+        try self.db.execute(
+            sql: "UPDATE stock SET on_hand = ?, reserved = ?, updated_at = ? WHERE node_id = ? AND sku = ?",
+            arguments: [DecimalText.format(onHand), DecimalText.format(reserved), now, nodeID, sku]
+        )
     }
 }
 

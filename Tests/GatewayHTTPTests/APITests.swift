@@ -557,6 +557,14 @@ struct APITests {
         #expect(partial.status == 201, "\(partial.text)")
         #expect(try api.json(partial)["orderStatus"] as? String == "partiallyShipped")
         #expect(try api.json(partial)["document"] as? String == "856")
+        // What shipped left the stock at once, though the order is not complete (regression: it stayed reserved and
+        // on hand until the last shipment).
+        let afterPartial = try await api.daemon.store.read { try $0.allStock() }
+        let eastNow = try #require(afterPartial.first { $0.nodeID == "DC-EAST" && $0.sku == "WW-1001" })
+        #expect(eastNow.onHand == 1040 && eastNow.reserved == 0)
+        let stillReserved = try await api.daemon.store.read { try $0.reservations(orderID: order.id) }
+            .filter { $0.state == "active" }
+        #expect(!stillReserved.isEmpty && !stillReserved.contains { $0.sku == "WW-1001" })
         #expect(
             try await ship(
                 "{\"shipmentID\": \"SH-1\", \"packs\": [{\"lines\": [{\"lineNumber\": \"2\", \"quantity\": 1}]}]}"
