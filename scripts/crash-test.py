@@ -780,19 +780,24 @@ def check_deliveries(root: Path, receiver: Receiver, report: Report) -> None:
         ).fetchall()
     finally:
         connection.close()
+    # Keys are <installation>-<outbound row ID>, one installation per database.
+    bodies = {key.rsplit("-", 1)[-1]: body for key, body in receiver.bodies.items()}
+    prefixes = {key.rsplit("-", 1)[0] for key in receiver.bodies}
+    if len(prefixes) > 1:
+        report.fail("idempotency keys with more than one installation prefix", f"{sorted(prefixes)[:3]}")
     for outbound_id, content, state in rows:
         if state is None:
             report.fail("outbound row not queued for delivery", f"outbound {outbound_id}")
         elif state != "delivered":
             report.fail("delivery not finished", f"outbound {outbound_id}: {state}")
-        received = receiver.bodies.get(str(outbound_id))
+        received = bodies.get(str(outbound_id))
         if received is None:
             report.fail("document never received by the partner", f"outbound {outbound_id}")
             report.lost += 1
         elif received != bytes(content):
             report.fail("document received with other bytes", f"outbound {outbound_id}")
     known = {str(row[0]) for row in rows}
-    strangers = [key for key in receiver.bodies if key not in known]
+    strangers = [key for key in bodies if key not in known]
     if strangers:
         report.fail("the receiver got keys of no outbound row", f"{strangers[:5]}")
 

@@ -59,6 +59,9 @@ public struct DeliveryPolicy: Sendable, Hashable {
         case .failure(let failure):
             status = nil
             error = failure.description
+            // A misconfiguration (a malformed URL, an unreadable CA file, client certificate or secret file) does
+            // not heal by waiting: an admin is told now, not after the lifetime.
+            if !failure.isTransient { return .held(status: nil, error: "\(error); fix the partner profile") }
         }
         let made = attempts + 1
         let due = now.addingTimeInterval(self.delay(afterAttempts: made, unit: unit, retryAfter: retryAfter))

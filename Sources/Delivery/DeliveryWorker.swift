@@ -9,10 +9,12 @@ import Synchronization
 ///
 /// Each partner has its own lane: a task that takes the partner's due documents (oldest first, a batch at a time),
 /// POSTs them (at most `perPartnerConcurrency` at once, and `concurrency` for all lanes together), and records the
-/// batch's results in one transaction. A slow or dead partner only ever holds up its own lane. Every request
-/// carries `Idempotency-Key: <outbound row ID>`, so a document resent after a lost response (or a crash between the
-/// send and the commit) is recognised by a receiver that honours the key: delivery is at least once, and once
-/// where the receiver deduplicates. The outbound row stays the source of truth; the outbox folder copy is written
+/// batch's results in one transaction. A slow or dead partner only ever holds up its own lane: once a batch of a
+/// partner's fails whole, its lane sends one document at a time (a probe) and defers the rest to the probe's retry
+/// time, so a dead endpoint occupies one request slot, not the partner's share of all of them. Every request
+/// carries `Idempotency-Key: <installation>-<outbound row ID>`, so a document resent after a lost response (or a
+/// crash between the send and the commit) is recognised by a receiver that honours the key: delivery is at least
+/// once, and once where the receiver deduplicates. The outbound row stays the source of truth; the outbox folder copy is written
 /// as before, whatever happens here.
 public final class DeliveryWorker: Sendable {
     let store: OrderStore
@@ -24,6 +26,10 @@ public final class DeliveryWorker: Sendable {
     let logger: Logger
     let gate: ConcurrencyGate
     private let lanes = Mutex<Set<String>>([])
+    /// Partners whose last batch failed whole: probed with one document at a time until one is delivered.
+    private let failing = Mutex<Set<String>>([])
+    /// The database's installation key (the idempotency keys' prefix), read once.
+    private let installation = Mutex<String?>(nil)
     /// Attempts by result, and the time spent in them, since the start (for `/metrics`).
     public let counters = Mutex<DeliveryCounters>(DeliveryCounters())
 
@@ -114,12 +120,26 @@ public final class DeliveryWorker: Sendable {
                 break
             }
             guard !items.isEmpty else { break }
-            let results: [(DeliveryItem, DeliveryResult, Double)]
+            var results: [(DeliveryItem, DeliveryResult, Double)]
             if let endpoint = self.endpoint(partnerID) {
-                results = await self.send(items, to: endpoint)
+                let probing = self.failing.withLock { $0.contains(partnerID) }
+                results = await self.send(probing ? [items[0]] : items, to: endpoint)
+                let delivered = results.contains { if case .delivered = $0.1 { true } else { false } }
+                let failed = results.allSatisfy { if case .retry = $0.1 { true } else { false } }
+                if delivered {
+                    _ = self.failing.withLock { $0.remove(partnerID) }
+                } else if failed {
+                    self.failing.withLock { _ = $0.insert(partnerID) }
+                }
+                if probing, failed, case .retry(_, let error, let due) = results[0].1 {
+                    let reason = "not tried: the endpoint is failing (\(error)); another document probes it"
+                    results += items.dropFirst().map { ($0, .deferred(reason: reason, due: due), 0) }
+                }
             } else {
-                // The profile no longer names a push endpoint (edited and reloaded): an admin decides.
-                results = items.map { ($0, .held(status: nil, error: "the partner profile has no push endpoint"), 0) }
+                // The profile names no push endpoint now (edited and reloaded): the documents wait, and go once it
+                // names one again.
+                let reason = "not tried: the partner profile has no push endpoint"
+                results = items.map { ($0, .deferred(reason: reason, due: now.addingTimeInterval(60)), 0) }
             }
             let finished = self.clock()
             let recorded = results.map { ($0.0.outboundID, $0.1) }
@@ -164,6 +184,7 @@ public final class DeliveryWorker: Sendable {
             credentials = .failure(error)
         }
         let window = max(1, self.policy.perPartnerConcurrency)
+        let installation = await self.installationKey()
         var outcomes = [(Result<HTTPResponse, HTTPClientError>, Double)?](repeating: nil, count: items.count)
         await withTaskGroup(of: (Int, Result<HTTPResponse, HTTPClientError>, Double).self) { group in
             var next = 0
@@ -181,7 +202,9 @@ public final class DeliveryWorker: Sendable {
                     let outcome: Result<HTTPResponse, HTTPClientError>
                     do {
                         outcome = .success(
-                            try await self.client.send(self.request(for: item, to: endpoint, auth: authorization))
+                            try await self.client.send(
+                                self.request(for: item, to: endpoint, auth: authorization, installation: installation)
+                            )
                         )
                     } catch let error as HTTPClientError {
                         outcome = .failure(error)
@@ -218,12 +241,13 @@ public final class DeliveryWorker: Sendable {
     func request(
         for item: DeliveryItem,
         to endpoint: PartnerProfile.Endpoint,
-        auth: [(String, String)]
+        auth: [(String, String)],
+        installation: String
     ) -> HTTPClient.Request {
         let named = Set(endpoint.headers.keys.map { $0.lowercased() })
         var headers: [(String, String)] = []
         if !named.contains("content-type") { headers.append(("Content-Type", Self.mediaType(of: item.fileName))) }
-        headers.append(("Idempotency-Key", String(item.outboundID)))
+        headers.append(("Idempotency-Key", "\(installation)-\(item.outboundID)"))
         headers.append(("X-Ordergate-Document", item.kind))
         headers.append(("X-Ordergate-File", item.fileName))
         headers += endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
@@ -240,6 +264,14 @@ public final class DeliveryWorker: Sendable {
             clientKey: endpoint.clientKey,
             caFile: endpoint.caFile
         )
+    }
+
+    /// The database's installation key, read once (asynchronously: never a blocking read on a task's thread).
+    func installationKey() async -> String {
+        if let key = self.installation.withLock({ $0 }) { return key }
+        let key = (try? await self.store.read { try $0.installationKey() }) ?? "0"
+        self.installation.withLock { $0 = key }
+        return key
     }
 
     /// The media type of an outbound file, by the extension its row's name has.
@@ -265,6 +297,9 @@ public final class DeliveryWorker: Sendable {
         case .held(_, let error):
             metadata["error"] = "\(error)"
             self.logger.error("delivery held for an admin (ordergate queue list --state held)", metadata: metadata)
+        case .deferred(let reason, _):
+            metadata["reason"] = "\(reason)"
+            self.logger.debug("delivery deferred", metadata: metadata)
         }
     }
 }
@@ -274,6 +309,8 @@ public struct DeliveryPass: Sendable, Hashable {
     public var delivered = 0
     public var retried = 0
     public var held = 0
+    /// Not tried (their partner's endpoint is being probed, or missing).
+    public var deferred = 0
 
     public init() {}
 
@@ -281,6 +318,7 @@ public struct DeliveryPass: Sendable, Hashable {
         self.delivered += other.delivered
         self.retried += other.retried
         self.held += other.held
+        self.deferred += other.deferred
     }
 
     mutating func count(_ result: DeliveryResult) {
@@ -288,6 +326,7 @@ public struct DeliveryPass: Sendable, Hashable {
         case .delivered: self.delivered += 1
         case .retry: self.retried += 1
         case .held: self.held += 1
+        case .deferred: self.deferred += 1
         }
     }
 }
@@ -304,6 +343,7 @@ public struct DeliveryCounters: Sendable, Hashable {
         case .delivered: self.delivered += 1
         case .retry: self.failed += 1
         case .held: self.held += 1
+        case .deferred: return
         }
         self.seconds += seconds
     }
@@ -339,11 +379,11 @@ enum EndpointCredentials {
     static func headers(for endpoint: PartnerProfile.Endpoint) throws(HTTPClientError) -> [(String, String)] {
         guard let file = endpoint.secretFile else { return [] }
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw HTTPClientError(code: -1, message: "cannot read the secret file \(file)", isTransient: true)
+            throw HTTPClientError(code: -1, message: "cannot read the secret file \(file)", isTransient: false)
         }
         let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !secret.isEmpty, !secret.contains(where: \.isNewline) else {
-            throw HTTPClientError(code: -1, message: "the secret file \(file) must hold one line", isTransient: true)
+            throw HTTPClientError(code: -1, message: "the secret file \(file) must hold one line", isTransient: false)
         }
         switch endpoint.scheme {
         case .bearer: return [("Authorization", "Bearer \(secret)")]

@@ -108,6 +108,8 @@ public struct HTTPClient: Sendable {
         _ = ccurl_setopt_str(handle, CURLOPT_URL, request.url)
         _ = ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = ccurl_setopt_str(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        // No proxy from the environment (http_proxy, ALL_PROXY): partner traffic goes where the profile says.
+        _ = ccurl_setopt_str(handle, CURLOPT_PROXY, "")
         _ = ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
         _ = ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
         _ = ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000))
@@ -156,9 +158,11 @@ public struct HTTPClient: Sendable {
         guard code == CURLE_OK else {
             let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            let transient = [
-                CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR, CURLE_SEND_ERROR,
-                CURLE_GOT_NOTHING, CURLE_COULDNT_RESOLVE_HOST, CURLE_PARTIAL_FILE,
+            // Misconfigurations on our side; everything else (refused, timed out, reset, DNS, the partner's TLS)
+            // may heal by waiting.
+            let transient = ![
+                CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE,
+                CURLE_SSL_CRL_BADFILE,
             ].contains(code)
             throw HTTPClientError(code: Int(code.rawValue), message: message, isTransient: transient)
         }

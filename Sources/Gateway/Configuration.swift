@@ -204,8 +204,14 @@ public struct Configuration: Sendable, Hashable {
             if let node = keys["perPartnerConcurrency"] {
                 self.delivery.perPartnerConcurrency = try reader.integer(node, 1...256)
             }
-            if self.delivery.maximumDelay < self.delivery.minimumDelay, let node = keys["maximumRetrySeconds"] {
-                throw reader.error(node, "maximumRetrySeconds is less than minimumRetrySeconds")
+            if self.delivery.maximumDelay < self.delivery.minimumDelay,
+                let node = keys["maximumRetrySeconds"] ?? keys["minimumRetrySeconds"]
+            {
+                throw reader.error(
+                    node,
+                    "maximumRetrySeconds (\(Int(self.delivery.maximumDelay))) is less than minimumRetrySeconds "
+                        + "(\(Int(self.delivery.minimumDelay)))"
+                )
             }
         }
         if let polling = top["polling"] {

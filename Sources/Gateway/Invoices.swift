@@ -103,6 +103,9 @@ extension OrderDesk {
                 problems.append("lines[\(index)]: line \(entry.lineNumber) has no price; give unitPrice")
                 continue
             }
+            if price <= 0 {
+                problems.append("lines[\(index)]: line \(entry.lineNumber) price must be greater than zero")
+            }
             var invoiceLine = InvoiceLine()
             invoiceLine.lineNumber = line.lineNumber
             invoiceLine.item = line.item
@@ -137,6 +140,10 @@ extension OrderDesk {
             charges.append(charge)
         }
         if let tax = request.taxAmount, tax < 0 { problems.append("taxAmount: not negative") }
+        let shipments = try tx.reader.shipments(orderID: orderID)
+        if let shipmentID = request.shipmentID, !shipments.contains(where: { $0.shipmentID == shipmentID }) {
+            problems.append("shipmentID: \(shipmentID) is not a shipment of order \(orderID)")
+        }
         guard problems.isEmpty else { throw ReportRefused(subject: "Invoice", problems: problems) }
 
         var invoice = Invoice()
@@ -144,7 +151,7 @@ extension OrderDesk {
         invoice.invoiceDate = invoiceDate
         invoice.purchaseOrderNumber = order.purchaseOrderNumber
         invoice.orderDate = order.orderDate
-        invoice.shipmentID = try request.shipmentID ?? tx.reader.shipments(orderID: orderID).last?.shipmentID
+        invoice.shipmentID = request.shipmentID ?? shipments.last?.shipmentID
         invoice.currency = currency
         invoice.parties = order.parties.filter { [.billTo, .buyer, .shipTo, .remitTo].contains($0.role) }
         invoice.paymentTerms = order.paymentTerms
@@ -157,6 +164,9 @@ extension OrderDesk {
             return charge.kind == .charge ? sum + amount : sum - amount
         }
         let tax = Self.money(request.taxAmount ?? 0)
+        if subtotal + adjustments + tax < 0 {
+            throw ReportRefused(subject: "Invoice", problems: ["allowancesAndCharges: the total would be negative"])
+        }
         invoice.subtotal = Money(subtotal, currency: currency)
         invoice.taxAmount = Money(tax, currency: currency)
         invoice.totalAmount = Money(subtotal + adjustments + tax, currency: currency)
@@ -226,10 +236,11 @@ extension OrderDesk {
         return (prices, currency)
     }
 
-    /// The rules' latest decision about an order, as stored.
+    /// The rules' latest decision about an order, as stored (nil: the order was never decided, the rules are
+    /// off). A stored decision that cannot be read is an error, not "no decision".
     static func latestDecision(orderID: Int64, tx: StoreTransaction) throws -> OrderDecision? {
         guard let latest = try tx.reader.decisions(orderID: orderID).last else { return nil }
-        return try? JSONDecoder().decode(OrderDecision.self, from: Data(latest.decision.utf8))
+        return try JSONDecoder().decode(OrderDecision.self, from: Data(latest.decision.utf8))
     }
 
     /// Money rounded half-up to cents.

@@ -161,6 +161,11 @@ extension OrderDesk {
             )
         } catch let failure as DocumentCheckFailure {
             throw ReportRefused(subject: "Shipment", problems: ["the ship notice fails its check (\(failure))"])
+        } catch let problem as RenderingProblem {
+            throw ReportRefused(
+                subject: "Shipment",
+                problems: ["the ship notice cannot be rendered for \(header.partnerID): \(problem)"]
+            )
         }
         outcome.document = queued?.document
         outcome.outboundID = queued?.outboundID

@@ -310,6 +310,11 @@ extension PartnerProfile {
             throw urlNode.error("an endpoint URL starts with https:// (or http:// for tests)")
         }
         if url.contains("@") { throw urlNode.error("credentials never go in a URL; use secretFile") }
+        if url.hasPrefix("http://"), keyed["secretFile"] != nil,
+            !(url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost") || url.hasPrefix("http://[::1]"))
+        {
+            throw urlNode.error("a credential (secretFile) is sent only over https:// (or to this machine, for tests)")
+        }
         var headers: [String: String] = [:]
         for (name, nameNode, value) in try keyed["headers"]?.pairs("headers") ?? [] {
             if name.lowercased() == "authorization" || name.lowercased() == "cookie" {

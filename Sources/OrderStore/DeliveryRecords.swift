@@ -37,8 +37,11 @@ public enum DeliveryResult: Sendable, Hashable {
     case delivered(status: Int, response: [UInt8])
     /// A transient failure: tried again at `due`.
     case retry(status: Int?, error: String, due: Date)
-    /// For an admin: a 4xx the sender cannot fix by waiting, or the lifetime passed.
+    /// For an admin: a 4xx the sender cannot fix by waiting, a misconfiguration, or the lifetime passed.
     case held(status: Int?, error: String)
+    /// Not tried: waits until `due` (the partner's endpoint is failing and another document probes it, or the
+    /// profile names no endpoint now). No attempt is counted.
+    case deferred(reason: String, due: Date)
 }
 
 /// What polling a partner's endpoint last saw.
@@ -89,6 +92,10 @@ extension StoreTransaction {
                     WHERE outbound_id = ? AND state = 'waiting'
                     """
             ).execute(arguments: [now, status, error, Timestamp.text(due), outboundID])
+        case .deferred(let reason, let due):
+            try self.db.cachedStatement(
+                sql: "UPDATE deliveries SET last_error = ?, due_at = ? WHERE outbound_id = ? AND state = 'waiting'"
+            ).execute(arguments: [reason, Timestamp.text(due), outboundID])
         case .held(let status, let error):
             try self.db.cachedStatement(
                 sql: """
@@ -125,15 +132,14 @@ extension StoreTransaction {
         return self.db.changesCount > 0
     }
 
-    /// An admin's release: a held row is due now; its lifetime and attempts go on from where they were, unless the
-    /// lifetime had passed (then it starts again). Returns whether a row changed.
+    /// An admin's release: a held row is due now, and its lifetime starts again (a row held for days would
+    /// otherwise be past it at its first failure). Returns whether a row changed.
     @discardableResult
     public func releaseDelivery(outboundID: Int64, at date: Date) throws -> Bool {
         let now = Timestamp.text(date)
         try self.db.execute(
             sql: """
-                UPDATE deliveries SET state = 'waiting', due_at = ?, held_reason = NULL,
-                    since_at = CASE WHEN last_error LIKE 'undelivered after%' THEN ? ELSE since_at END
+                UPDATE deliveries SET state = 'waiting', due_at = ?, since_at = ?, held_reason = NULL
                 WHERE outbound_id = ? AND state = 'held'
                 """,
             arguments: [now, now, outboundID]
@@ -168,6 +174,11 @@ extension StoreTransaction {
 }
 
 extension StoreReader {
+    /// This database's installation key: the prefix of every idempotency key sent to partners.
+    public func installationKey() throws -> String {
+        try String.fetchOne(self.db, sql: "SELECT key FROM installation WHERE id = 1") ?? "0"
+    }
+
     /// The partners with a waiting delivery due at `date`.
     public func partnersWithDueDeliveries(at date: Date) throws -> [String] {
         try String.fetchAll(

@@ -31,6 +31,16 @@ enum Schema {
             // An order's detail lists its acknowledgements: without this, each read scanned every acknowledgement.
             try db.execute(sql: "CREATE INDEX acknowledgements_order ON acknowledgements(order_id, id)")
         }
+        migrator.registerMigration("v9-installation") { db in
+            // Made once per database: idempotency keys sent to partners are `<installation>-<row>`, so that a rebuilt
+            // database (or a second gateway) whose row IDs start again never reuses a key a partner has seen.
+            try db.execute(
+                sql: """
+                    CREATE TABLE installation (id INTEGER PRIMARY KEY CHECK (id = 1), key TEXT NOT NULL);
+                    INSERT INTO installation (id, key) VALUES (1, lower(hex(randomblob(8))));
+                    """
+            )
+        }
         return migrator
     }
 

@@ -106,7 +106,7 @@ struct QueueCommand: ParsableCommand {
 
     struct Release: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Release held deliveries: due now, with the attempts and lifetime they had."
+            abstract: "Release held deliveries: due now; their lifetime starts again."
         )
         @OptionGroup var options: ConfigurationOptions
         @Argument(help: "Outbound row IDs.") var ids: [Int64]

@@ -66,7 +66,8 @@ import Testing
         let outbox = try FileManager.default.contentsOfDirectory(atPath: root + "/outbox/acme")
         #expect(outbox.count == 2)
         for (key, body) in receiver.state.withLock({ $0.committed }) {
-            let row = try #require(try await daemon.store.read { try $0.delivery(outboundID: Int64(key)!) })
+            let outboundID = try #require(Int64(key.split(separator: "-").last ?? ""))
+            let row = try #require(try await daemon.store.read { try $0.delivery(outboundID: outboundID) })
             let file = try Data(contentsOf: URL(fileURLWithPath: root + "/outbox/acme/" + row.fileName))
             #expect(Array(file) == body)
             #expect(EDIValidator().validate(bytes: body).isValid)

@@ -447,6 +447,16 @@ struct APITests {
         #expect(problems.contains { $0.contains("line 7 is not a line of order") })
         #expect(problems.contains { $0.hasPrefix("line 3: invoicing 1 would invoice more than the 0 shipped") })
         #expect(problems.contains { $0.contains("allowance or charge, not rebate") })
+        let unpriced = try await post(
+            "invoices",
+            """
+            {"invoiceNumber": "INV-1", "shipmentID": "SH-9", "lines": [{"lineNumber": "1", "quantity": 1, "unitPrice": 0}]}
+            """
+        )
+        let unpricedProblems = try api.json(unpriced)["errors"] as? [String] ?? []
+        #expect(unpriced.status == 422)
+        #expect(unpricedProblems.contains { $0.contains("line 1 price must be greater than zero") })
+        #expect(unpricedProblems.contains { $0.contains("shipmentID: SH-9 is not a shipment of order") })
         let good = try await post(
             "invoices",
             """

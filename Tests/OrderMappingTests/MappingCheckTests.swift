@@ -176,6 +176,21 @@ struct MappingCheckTests {
         #expect(found.first?.message.contains("secret") == true)
     }
 
+    @Test func aCredentialIsNeverSentOverPlainHTTPToAnotherMachine() throws {
+        for (url, refused) in [
+            ("http://edi.partner.example/in", true), ("https://edi.partner.example/in", false),
+            ("http://127.0.0.1:8099/in", false),
+        ] {
+            let text =
+                Self.partner + "transports:\n  push: { url: \"\(url)\", secretFile: /etc/ordergate/secrets/acme }\n"
+            let found = self.diagnostics([
+                ("x12/850-004010.yaml", Self.header + "fields:\n  purchaseOrderNumber: BEG03\n"),
+                ("partners/acme.yaml", text),
+            ])
+            #expect(found.contains { $0.message.contains("only over https://") } == refused, "\(url): \(found)")
+        }
+    }
+
     @Test func partnerOverridesAreCheckedLikeTheMap() throws {
         let text = Self.partner.replacingOccurrences(
             of: "  - map: x12/850-004010\n",
