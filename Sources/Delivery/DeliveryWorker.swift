@@ -253,7 +253,7 @@ public final class DeliveryWorker: Sendable {
         headers += endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         headers += auth
         let timeout = Double(endpoint.timeoutSeconds ?? 30)
-        return HTTPClient.Request(
+        var request = HTTPClient.Request(
             method: "POST",
             url: endpoint.url,
             headers: headers,
@@ -264,6 +264,10 @@ public final class DeliveryWorker: Sendable {
             clientKey: endpoint.clientKey,
             caFile: endpoint.caFile
         )
+        // A partner's answer is kept in part only: its size is the partner's to choose, our memory is not.
+        request.maximumResponseBytes = self.policy.responseLimit
+        request.truncateResponse = true
+        return request
     }
 
     /// The database's installation key, read once (asynchronously: never a blocking read on a task's thread).

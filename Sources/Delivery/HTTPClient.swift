@@ -38,6 +38,10 @@ public struct HTTPClient: Sendable {
         public var clientKey: String?
         /// Certificate authorities (PEM) to verify the server with, instead of the system's. Verification stays on.
         public var caFile: String?
+        /// The most of the response body kept: past it, the rest is read and dropped (`truncate`), or the exchange
+        /// fails (a polled document larger than a file may be).
+        public var maximumResponseBytes = Int.max
+        public var truncateResponse = false
 
         public init(
             method: String = "GET",
@@ -97,7 +101,7 @@ public struct HTTPClient: Sendable {
     /// connection cache).
     private func perform(_ request: Request, on handle: UnsafeMutableRawPointer) throws -> HTTPResponse {
         curl_easy_reset(handle)
-        let sink = Sink()
+        let sink = Sink(limit: request.maximumResponseBytes, truncate: request.truncateResponse)
         let unmanaged = Unmanaged.passRetained(sink)
         defer { unmanaged.release() }
         var headerList: UnsafeMutablePointer<curl_slist>?
@@ -125,8 +129,8 @@ public struct HTTPClient: Sendable {
         _ = ccurl_setopt_writefn(handle) { pointer, size, count, context in
             let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
             let total = size * count
-            if let pointer { sink.body.append(contentsOf: UnsafeRawBufferPointer(start: pointer, count: total)) }
-            return total
+            guard let pointer else { return total }
+            return sink.take(UnsafeRawBufferPointer(start: pointer, count: total)) ? total : 0
         }
         _ = ccurl_setopt_ptr(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
         _ = ccurl_setopt_headerfn(handle) { pointer, size, count, context in
@@ -154,6 +158,13 @@ public struct HTTPClient: Sendable {
                 }
             }
             return curl_easy_perform(handle)
+        }
+        if sink.overflowed {
+            throw HTTPClientError(
+                code: Int(CURLE_WRITE_ERROR.rawValue),
+                message: "the answer is larger than \(request.maximumResponseBytes) bytes",
+                isTransient: true
+            )
         }
         guard code == CURLE_OK else {
             let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
@@ -228,6 +239,29 @@ final class ExchangeThreads: @unchecked Sendable {
 private final class Sink {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
+    let limit: Int
+    let truncate: Bool
+    var overflowed = false
+
+    init(limit: Int, truncate: Bool) {
+        self.limit = limit
+        self.truncate = truncate
+    }
+
+    /// Keeps a chunk of the body within the limit; false stops the exchange (over the limit, not truncating).
+    func take(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let room = self.limit - self.body.count
+        if bytes.count <= room {
+            self.body.append(contentsOf: bytes)
+            return true
+        }
+        if self.truncate {
+            if room > 0 { self.body.append(contentsOf: bytes.prefix(room)) }
+            return true
+        }
+        self.overflowed = true
+        return false
+    }
 
     func header(_ line: String) {
         // A new status line (a redirect or 100-continue) starts the headers again.

@@ -19,8 +19,11 @@ public final class PartnerPoller: Sendable {
     let logger: Logger
     let endpoints: @Sendable () -> [String: PartnerProfile.Endpoint]
     let ingest: Ingest
-    /// When each partner is next polled.
+    /// When each partner is next polled, and the partners being polled now.
     private let schedule = Mutex<[String: Date]>([:])
+    private let inFlight = Mutex<Set<String>>([])
+    /// The largest document taken (a larger answer fails the poll, like a larger inbox file is quarantined).
+    let maximumDocumentBytes: Int
 
     /// The default interval when a poll endpoint names none.
     public static let defaultInterval = 300
@@ -31,9 +34,11 @@ public final class PartnerPoller: Sendable {
         logger: Logger,
         client: HTTPClient = HTTPClient(),
         clock: @escaping @Sendable () -> Date = { Date() },
+        maximumDocumentBytes: Int = 512 << 20,
         endpoints: @escaping @Sendable () -> [String: PartnerProfile.Endpoint],
         ingest: @escaping Ingest
     ) {
+        self.maximumDocumentBytes = maximumDocumentBytes
         self.store = store
         self.client = client
         self.clock = clock
@@ -53,19 +58,15 @@ public final class PartnerPoller: Sendable {
         case failed(String)
     }
 
-    /// Polls every partner whose interval has come; returns each one's outcome.
+    /// Polls every partner whose interval has come and that is not being polled now; returns each one's outcome.
     @discardableResult
     public func pollDue() async -> [String: Outcome] {
-        let now = self.clock()
-        let due = self.endpoints().filter { partner, _ in
-            self.schedule.withLock { ($0[partner] ?? .distantPast) <= now }
-        }
-        return await withTaskGroup(of: (String, Outcome).self) { group in
-            for (partner, endpoint) in due {
-                self.schedule.withLock {
-                    $0[partner] = now.addingTimeInterval(Double(endpoint.intervalSeconds ?? Self.defaultInterval))
+        await withTaskGroup(of: (String, Outcome).self) { group in
+            for (partner, endpoint) in self.takeDue() {
+                group.addTask {
+                    defer { self.finished(partner) }
+                    return (partner, await self.poll(partner, endpoint))
                 }
-                group.addTask { (partner, await self.poll(partner, endpoint)) }
             }
             var outcomes: [String: Outcome] = [:]
             for await (partner, outcome) in group { outcomes[partner] = outcome }
@@ -76,13 +77,37 @@ public final class PartnerPoller: Sendable {
     /// Makes every partner due at once (a reload, or a test).
     public func forgetSchedule() { self.schedule.withLock { $0 = [:] } }
 
-    /// The daemon's loop: polls what is due every `tick` until graceful shutdown.
+    /// The daemon's loop: every `tick`, each partner that is due gets a task of its own, so that an endpoint that
+    /// hangs (up to its timeout) never holds up the others; on graceful shutdown no new poll starts.
     public func run(tick: Duration = .seconds(1)) async {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await self.pollDue()
-            try? await Task.sleep(for: tick)
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                for (partner, endpoint) in self.takeDue() {
+                    group.addTask {
+                        defer { self.finished(partner) }
+                        _ = await self.poll(partner, endpoint)
+                    }
+                }
+                try? await Task.sleep(for: tick)
+            }
         }
     }
+
+    /// The partners due now and not in flight, marked in flight and scheduled for their next interval.
+    private func takeDue() -> [(String, PartnerProfile.Endpoint)] {
+        let now = self.clock()
+        return self.endpoints().sorted { $0.key < $1.key }.filter { partner, endpoint in
+            guard self.schedule.withLock({ ($0[partner] ?? .distantPast) <= now }),
+                self.inFlight.withLock({ $0.insert(partner).inserted })
+            else { return false }
+            self.schedule.withLock {
+                $0[partner] = now.addingTimeInterval(Double(endpoint.intervalSeconds ?? Self.defaultInterval))
+            }
+            return true
+        }
+    }
+
+    private func finished(_ partner: String) { _ = self.inFlight.withLock { $0.remove(partner) } }
 
     /// One GET of a partner's endpoint, and what became of the answer.
     func poll(_ partnerID: String, _ endpoint: PartnerProfile.Endpoint) async -> Outcome {
@@ -100,18 +125,18 @@ public final class PartnerPoller: Sendable {
             if let etag = state.etag { headers.append(("If-None-Match", etag)) }
             if let modified = state.lastModified { headers.append(("If-Modified-Since", modified)) }
             let timeout = Double(endpoint.timeoutSeconds ?? 30)
-            let response = try await self.client.send(
-                HTTPClient.Request(
-                    method: "GET",
-                    url: endpoint.url,
-                    headers: headers,
-                    connectTimeout: min(10, timeout),
-                    timeout: timeout,
-                    clientCertificate: endpoint.clientCertificate,
-                    clientKey: endpoint.clientKey,
-                    caFile: endpoint.caFile
-                )
+            var request = HTTPClient.Request(
+                method: "GET",
+                url: endpoint.url,
+                headers: headers,
+                connectTimeout: min(10, timeout),
+                timeout: timeout,
+                clientCertificate: endpoint.clientCertificate,
+                clientKey: endpoint.clientKey,
+                caFile: endpoint.caFile
             )
+            request.maximumResponseBytes = self.maximumDocumentBytes
+            let response = try await self.client.send(request)
             status = response.status
             outcome = try await self.take(response, partnerID: partnerID, state: &state)
         } catch {

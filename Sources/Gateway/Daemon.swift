@@ -69,6 +69,7 @@ public final class Daemon: Sendable {
         self.poller = PartnerPoller(
             store: self.store,
             logger: logger,
+            maximumDocumentBytes: configuration.maximumFileBytes,
             endpoints: {
                 mappings.current.partners.compactMapValues(\.poll)
             },

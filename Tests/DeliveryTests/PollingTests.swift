@@ -144,6 +144,69 @@ import Testing
 
 }
 
+extension PollingTests {
+    @Test func anEndpointThatHangsNeverHoldsUpAnotherPartnersPolling() async throws {
+        let harness = try await Harness()
+        defer { harness.receiver.stop() }
+        harness.publish("ISA*quick~", etag: "\"q\"")
+        // A listening socket that never answers: a poll of it hangs until its timeout.
+        let silent = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                _ = bind(silent, pointer, length)
+                _ = listen(silent, 8)
+                return getsockname(silent, pointer, &length)
+            }
+        }
+        let hanging = PartnerProfile.Endpoint(
+            url: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))/publish",
+            timeoutSeconds: 20
+        )
+        let quick = PartnerProfile.Endpoint(url: harness.receiver.publishURL, intervalSeconds: 60)
+        let pipeline = harness.pipeline
+        let poller = PartnerPoller(
+            store: harness.bench.store,
+            logger: Logger(label: "poll") { _ in harness.bench.log },
+            endpoints: { ["aaa-hanging": hanging, "acme": quick] },
+            ingest: { bytes, _, _ in pipeline.ingested.withLock { $0.append(bytes) } }
+        )
+        let running = Task { await poller.run(tick: .milliseconds(20)) }
+        defer { running.cancel() }
+        let clock = ContinuousClock()
+        let started = clock.now
+        while harness.ingestedTexts.isEmpty && clock.now - started < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(harness.ingestedTexts == ["ISA*quick~"])
+        #expect(clock.now - started < .seconds(3))
+    }
+
+    @Test func aPolledDocumentLargerThanAFileMayBeIsRefused() async throws {
+        let bench = try DeliveryBench()
+        let receiver = try await Receiver.start()
+        defer { receiver.stop() }
+        receiver.state.withLock { $0.published = (Array(repeating: UInt8(ascii: "x"), count: 5000), "\"big\"") }
+        let endpoint = PartnerProfile.Endpoint(url: receiver.publishURL)
+        let poller = PartnerPoller(
+            store: bench.store,
+            logger: Logger(label: "poll") { _ in bench.log },
+            maximumDocumentBytes: 1000,
+            endpoints: { ["acme": endpoint] },
+            ingest: { _, _, _ in Issue.record("an oversized document is not ingested") }
+        )
+        guard case .failed(let reason) = await poller.pollDue()["acme"] else {
+            Issue.record("an oversized answer fails the poll")
+            return
+        }
+        #expect(reason.contains("larger than 1000 bytes"))
+    }
+}
+
 extension PollingTests.Harness {
     var ingestedTexts: [String] { self.pipeline.ingested.withLock { $0.map { String(decoding: $0, as: UTF8.self) } } }
 }
