@@ -122,6 +122,12 @@ public final class PartnerPoller: Sendable {
         do {
             var headers = try EndpointCredentials.headers(for: endpoint)
             headers += endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            if state.url != endpoint.url {
+                // Another URL than the one the validators came from: none are sent (the hash still guards).
+                state.url = endpoint.url
+                state.etag = nil
+                state.lastModified = nil
+            }
             if let etag = state.etag { headers.append(("If-None-Match", etag)) }
             if let modified = state.lastModified { headers.append(("If-Modified-Since", modified)) }
             let timeout = Double(endpoint.timeoutSeconds ?? 30)

@@ -46,12 +46,21 @@ public enum DeliveryResult: Sendable, Hashable {
 
 /// What polling a partner's endpoint last saw.
 public struct PollState: Sendable, Hashable {
+    /// The URL the validators came from.
+    public var url: String?
     public var etag: String?
     public var lastModified: String?
     public var lastHash: String?
     public var documents = 0
 
-    public init(etag: String? = nil, lastModified: String? = nil, lastHash: String? = nil, documents: Int = 0) {
+    public init(
+        url: String? = nil,
+        etag: String? = nil,
+        lastModified: String? = nil,
+        lastHash: String? = nil,
+        documents: Int = 0
+    ) {
+        self.url = url
         self.etag = etag
         self.lastModified = lastModified
         self.lastHash = lastHash
@@ -157,17 +166,17 @@ extension StoreTransaction {
     ) throws {
         try self.db.execute(
             sql: """
-                INSERT INTO poll_state (partner_id, etag, last_modified, last_hash, polled_at, last_status, last_error,
-                    documents)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (partner_id) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
-                    last_hash = excluded.last_hash, polled_at = excluded.polled_at,
-                    last_status = excluded.last_status, last_error = excluded.last_error,
-                    documents = excluded.documents
+                INSERT INTO poll_state (partner_id, url, etag, last_modified, last_hash, polled_at, last_status,
+                    last_error, documents)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (partner_id) DO UPDATE SET url = excluded.url, etag = excluded.etag,
+                    last_modified = excluded.last_modified, last_hash = excluded.last_hash,
+                    polled_at = excluded.polled_at, last_status = excluded.last_status,
+                    last_error = excluded.last_error, documents = excluded.documents
                 """,
             arguments: [
-                partnerID, state.etag, state.lastModified, state.lastHash, Timestamp.text(date), status, error,
-                state.documents,
+                partnerID, state.url, state.etag, state.lastModified, state.lastHash, Timestamp.text(date), status,
+                error, state.documents,
             ]
         )
     }
@@ -274,11 +283,12 @@ extension StoreReader {
         guard
             let row = try Row.fetchOne(
                 self.db,
-                sql: "SELECT etag, last_modified, last_hash, documents FROM poll_state WHERE partner_id = ?",
+                sql: "SELECT url, etag, last_modified, last_hash, documents FROM poll_state WHERE partner_id = ?",
                 arguments: [partnerID]
             )
         else { return PollState() }
         return PollState(
+            url: row["url"],
             etag: row["etag"],
             lastModified: row["last_modified"],
             lastHash: row["last_hash"],

@@ -41,6 +41,11 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v10-poll-url") { db in
+            // The validators (ETag, Last-Modified) belong to the URL that sent them, not to the partner: a profile
+            // that moves to another URL must not send the old server's ETag to the new one.
+            try db.execute(sql: "ALTER TABLE poll_state ADD COLUMN url TEXT")
+        }
         return migrator
     }
 

@@ -186,6 +186,30 @@ extension PollingTests {
         #expect(clock.now - started < .seconds(3))
     }
 
+    @Test func validatorsAreNotSentToANewURL() async throws {
+        let bench = try DeliveryBench()
+        let receiver = try await Receiver.start()
+        defer { receiver.stop() }
+        receiver.state.withLock { $0.published = (Array("ISA*moved~".utf8), "\"m\"") }
+        let url = Mutex(receiver.publishURL)
+        let poller = PartnerPoller(
+            store: bench.store,
+            logger: Logger(label: "poll") { _ in bench.log },
+            clock: { bench.now.withLock { $0 } },
+            endpoints: { ["acme": PartnerProfile.Endpoint(url: url.withLock { $0 }, intervalSeconds: 60)] },
+            ingest: { _, _, _ in }
+        )
+        #expect(await poller.pollDue()["acme"] == .ingested)
+        // The profile moves to another URL (here: the same server, another query): no If-None-Match goes there,
+        // so the answer is a 200 again, and the document, seen before by its hash, is not ingested twice.
+        url.withLock { $0 = receiver.publishURL + "?moved=1" }
+        bench.advance(seconds: 61)
+        #expect(await poller.pollDue()["acme"] == .seenBefore)
+        #expect(receiver.state.withLock { $0.gets } == [200, 200])
+        bench.advance(seconds: 61)
+        #expect(await poller.pollDue()["acme"] == .unchanged)
+    }
+
     @Test func aPolledDocumentLargerThanAFileMayBeIsRefused() async throws {
         let bench = try DeliveryBench()
         let receiver = try await Receiver.start()

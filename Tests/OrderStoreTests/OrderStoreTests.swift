@@ -33,7 +33,7 @@ struct OrderStoreTests {
         #expect(
             try store.appliedMigrations() == [
                 "v1-ledger", "v2-file-hash-index", "v3-business-data", "v4-api", "v5-shipments", "v6-delivery",
-                "v7-invoices", "v8-acknowledgements-order-index", "v9-installation",
+                "v7-invoices", "v8-acknowledgements-order-index", "v9-installation", "v10-poll-url",
             ]
         )
         #expect(try store.integrityCheck() == ["ok"])
