@@ -35,7 +35,9 @@ extension APIServer {
 
     /// Prometheus text: the counts of the store, per state and kind.
     func metrics() async throws -> String {
-        let (summary, deliveries) = try await self.store.read { (try $0.summary(), try $0.deliveryCounts()) }
+        let (summary, deliveries, latencies) = try await self.store.read {
+            (try $0.summary(), try $0.deliveryCounts(), try $0.recentFileLatencies(limit: 1000))
+        }
         var text = ""
         func family(_ name: String, _ help: String, _ label: String, _ counts: [String: Int]) {
             text += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
@@ -56,11 +58,28 @@ extension APIServer {
         ] {
             text += "ordergate_delivery_attempts_total{result=\"\(result)\"} \(count)\n"
         }
-        text += "# HELP ordergate_delivery_seconds_total Time spent in delivery attempts since the start.\n"
-        text += "# TYPE ordergate_delivery_seconds_total counter\n"
-        text += "ordergate_delivery_seconds_total \(counters.seconds)\n"
+        text += "# HELP ordergate_delivery_attempt_seconds Delivery attempts since the start: their time.\n"
+        text += "# TYPE ordergate_delivery_attempt_seconds summary\n"
+        text += "ordergate_delivery_attempt_seconds_sum \(counters.seconds)\n"
+        text += "ordergate_delivery_attempt_seconds_count \(counters.delivered + counters.failed + counters.held)\n"
+        text += Self.latencySummary(latencies)
         text += "# HELP ordergate_ready Whether recovery is done and the daemon serves.\n# TYPE ordergate_ready gauge\n"
         text += "ordergate_ready \(self.daemon.ready.isSet ? 1 : 0)\n"
+        return text
+    }
+
+    /// The file latency (arrival to commit) of the latest 1,000 files, as a Prometheus summary.
+    static func latencySummary(_ latencies: [Double]) -> String {
+        var text = "# HELP ordergate_file_latency_seconds Arrival to commit of the latest 1,000 inbound files.\n"
+        text += "# TYPE ordergate_file_latency_seconds summary\n"
+        let sorted = latencies.sorted()
+        for quantile in ["0.5", "0.9", "0.99"] {
+            guard !sorted.isEmpty, let fraction = Double(quantile) else { continue }
+            let value = sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+            text += "ordergate_file_latency_seconds{quantile=\"\(quantile)\"} \(value)\n"
+        }
+        text += "ordergate_file_latency_seconds_sum \(sorted.reduce(0, +))\n"
+        text += "ordergate_file_latency_seconds_count \(sorted.count)\n"
         return text
     }
 

@@ -278,6 +278,20 @@ extension StoreReader {
         return counts
     }
 
+    /// How long the latest files took from their arrival to their commit, in seconds (at most `limit`, newest
+    /// first): the file latency `/metrics` reports.
+    public func recentFileLatencies(limit: Int) throws -> [Double] {
+        try Row.fetchAll(
+            self.db.cachedStatement(
+                sql: "SELECT received_at, processed_at FROM files ORDER BY id DESC LIMIT ?"
+            ),
+            arguments: [limit]
+        ).compactMap { row in
+            guard let received = Timestamp.date(row[0]), let processed = Timestamp.date(row[1]) else { return nil }
+            return max(0, processed.timeIntervalSince(received))
+        }
+    }
+
     /// What polling the partner's endpoint last saw.
     public func pollState(partnerID: String) throws -> PollState {
         guard

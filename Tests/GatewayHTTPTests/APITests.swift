@@ -140,6 +140,12 @@ struct APITests {
         #expect(metrics.status == 200)
         #expect(metrics.text.contains("# TYPE ordergate_orders gauge"))
         #expect(metrics.text.contains("ordergate_ready 1"))
+        // Latencies: of files from arrival to commit, and of delivery attempts.
+        #expect(try await api.post(example: "examples/acme/850-po-7731045.edi", as: "acme").status == 202)
+        let after = try await api.send("GET", "/metrics", as: nil).text
+        #expect(after.contains("ordergate_file_latency_seconds_count 1"), "\(after)")
+        #expect(after.contains("ordergate_file_latency_seconds{quantile=\"0.99\"}"))
+        #expect(after.contains("# TYPE ordergate_delivery_attempt_seconds summary"))
     }
 
     /// For every route in the router's table: without a token 401, with an unknown token 401, with a role that may
