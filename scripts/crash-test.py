@@ -35,7 +35,6 @@ Exit status: 0 when every check of every run passed, 1 when one failed, 2 on a u
 from __future__ import annotations
 
 import argparse
-import asyncio
 import collections
 import decimal
 import hashlib
@@ -52,6 +51,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from push_receiver import PushReceiver  # noqa: E402  (acme's push endpoint)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_BINARY = REPO / ".build" / "debug" / "ordergate"
@@ -714,47 +716,6 @@ class RunResult:
     seconds: float = 0.0
 
 
-class Receiver:
-    """acme's push endpoint: HTTP/1.1 with keep-alive on 127.0.0.1, 200 for every POST; each Idempotency-Key's body
-    kept once (a resend with a known key is answered 200 and counted, not kept again)."""
-
-    def __init__(self) -> None:
-        self.bodies: dict[str, bytes] = {}
-        self.posts = 0
-        self.ready = threading.Event()
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self._run, daemon=True).start()
-        self.ready.wait()
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        server = self.loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
-        self.ready.set()
-        self.loop.run_forever()
-
-    async def _handle(self, reader, writer) -> None:
-        try:
-            while True:
-                if not await reader.readline():
-                    break
-                headers = {}
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b"\n", b""):
-                        break
-                    name, _, value = line.decode("latin-1").partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
-                self.posts += 1
-                self.bodies.setdefault(headers.get("idempotency-key", ""), body)
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        writer.close()
-
-
 def with_push_endpoint(mappings: Path, root: Path, port: int) -> Path:
     """A copy of the mapping folder in which acme's profile names the receiver as its push endpoint."""
     copy = root / "mappings"
@@ -771,7 +732,7 @@ def with_push_endpoint(mappings: Path, root: Path, port: int) -> Path:
     return copy
 
 
-def check_deliveries(root: Path, receiver: Receiver, report: Report) -> None:
+def check_deliveries(root: Path, receiver: PushReceiver, report: Report) -> None:
     """Every outbound row was queued for delivery and delivered, and the receiver holds its bytes under its key."""
     connection = connect_read_only(root / "data" / "ordergate.sqlite")
     try:
@@ -884,7 +845,7 @@ def run_once(index: int, args: argparse.Namespace, binary: Path, session: Path, 
     started = time.monotonic()
     run_tag = f"{rng.randrange(36 ** 4):04X}"[-4:]
     plan = generate(rng, template, args.files, args.bad, args.resends, args.chunked_fraction, run_tag)
-    receiver = Receiver()
+    receiver = PushReceiver()
     config = write_config(root, args, with_push_endpoint(args.mappings, root, receiver.port))
     # The sample business data, so that the rules decide every order and reserve stock while the kills come.
     for kind in ("items", "nodes", "prices", "contracts", "credit", "stock", "locations"):

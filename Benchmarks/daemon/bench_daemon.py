@@ -21,7 +21,6 @@ stores and validates the orders only (997 alone), for the comparison.
     python3 Benchmarks/daemon/bench_daemon.py latency --rate 100 --seconds 20
     python3 Benchmarks/daemon/bench_daemon.py delivery --files 5000
 """
-import asyncio
 import argparse
 import os
 import sqlite3
@@ -34,6 +33,8 @@ import threading
 import time
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPOSITORY, "scripts"))
+from push_receiver import PushReceiver  # noqa: E402  (the crash test's receiver too)
 
 
 def order(number: int, lines: int = 20) -> bytes:
@@ -202,54 +203,10 @@ def latency(arguments):
     return 0
 
 
-class Receiver:
-    """A partner's HTTP endpoint: HTTP/1.1 with keep-alive, 200 for every POST, each Idempotency-Key counted once."""
-
-    def __init__(self):
-        self.keys = {}
-        self.posts = 0
-        self.ready = threading.Event()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-        self.ready.wait()
-
-    def run(self):
-        asyncio.set_event_loop(self.loop)
-        self.server = self.loop.run_until_complete(asyncio.start_server(self.handle, "127.0.0.1", 0, backlog=1024))
-        self.port = self.server.sockets[0].getsockname()[1]
-        self.ready.set()
-        self.loop.run_forever()
-
-    async def handle(self, reader, writer):
-        try:
-            while True:
-                request = await reader.readline()
-                if not request:
-                    break
-                headers = {}
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b"\n", b""):
-                        break
-                    name, _, value = line.decode("latin-1").partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                await reader.readexactly(int(headers.get("content-length", "0")))
-                self.posts += 1
-                key = headers.get("idempotency-key")
-                if key not in self.keys:
-                    self.keys[key] = time.time()
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        writer.close()
-
-
 def delivery(arguments):
     root = tempfile.mkdtemp(prefix="ordergate-bench-", dir=arguments.folder)
     try:
-        receiver = Receiver()
+        receiver = PushReceiver()
         mappings = os.path.join(root, "mappings")
         shutil.copytree(os.path.join(REPOSITORY, "mappings"), mappings)
         profile = os.path.join(mappings, "partners", "acme.yaml")
@@ -280,9 +237,9 @@ def delivery(arguments):
         # Delivery on: the daemon drains the backlog.
         start = time.time()
         daemon = Daemon(root, arguments.binary, mappings=mappings, delivery=True)
-        while len(receiver.keys) < arguments.files and time.time() - start < arguments.timeout:
+        while len(receiver.first_seen) < arguments.files and time.time() - start < arguments.timeout:
             time.sleep(0.01)
-        received = len(receiver.keys)
+        received = len(receiver.first_seen)
         # Until every row is recorded delivered (the last batch's transaction may come just after its last POST).
         database = os.path.join(root, "data", "ordergate.sqlite")
         while time.time() - start < arguments.timeout:
@@ -297,7 +254,7 @@ def delivery(arguments):
         if not received:
             print("delivery: nothing received")
             return 1
-        first, last = min(receiver.keys.values()), max(receiver.keys.values())
+        first, last = min(receiver.first_seen.values()), max(receiver.first_seen.values())
         print(f"delivery: {received}/{arguments.files} documents (997s) POSTed to a local receiver and recorded "
               f"delivered: {received / (last - start):.0f} documents/s from the daemon's start "
               f"({last - start:.2f} s), {received / max(last - first, 1e-6):.0f} documents/s first to last; "

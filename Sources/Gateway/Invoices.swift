@@ -171,25 +171,16 @@ extension OrderDesk {
         invoice.taxAmount = Money(tax, currency: currency)
         invoice.totalAmount = Money(subtotal + adjustments + tax, currency: currency)
 
-        let queued: QueuedDocument?
-        do {
-            queued = try self.queueDocument(
-                .invoice(invoice),
-                record: .invoice,
-                partnerID: header.partnerID,
-                orderID: orderID,
-                mappings: mappings,
-                tx: tx,
-                now: now
-            )
-        } catch let failure as DocumentCheckFailure {
-            throw ReportRefused(subject: "Invoice", problems: ["the invoice fails its check (\(failure))"])
-        } catch let problem as RenderingProblem {
-            throw ReportRefused(
-                subject: "Invoice",
-                problems: ["the invoice cannot be rendered for \(header.partnerID): \(problem)"]
-            )
-        }
+        let queued = try self.queueDocument(
+            .invoice(invoice),
+            record: .invoice,
+            subject: "Invoice",
+            partnerID: header.partnerID,
+            orderID: orderID,
+            mappings: mappings,
+            tx: tx,
+            now: now
+        )
         _ = try tx.insertInvoice(
             orderID: orderID,
             partnerID: header.partnerID,

@@ -148,25 +148,16 @@ extension OrderDesk {
 
         // The ship notice, rendered through the partner's map and checked, then queued.
         var outcome = ShipmentOutcome(shipmentID: shipmentID, orderStatus: header.status)
-        let queued: QueuedDocument?
-        do {
-            queued = try self.queueDocument(
-                .shipNotice(notice),
-                record: .shipNotice,
-                partnerID: header.partnerID,
-                orderID: orderID,
-                mappings: mappings,
-                tx: tx,
-                now: now
-            )
-        } catch let failure as DocumentCheckFailure {
-            throw ReportRefused(subject: "Shipment", problems: ["the ship notice fails its check (\(failure))"])
-        } catch let problem as RenderingProblem {
-            throw ReportRefused(
-                subject: "Shipment",
-                problems: ["the ship notice cannot be rendered for \(header.partnerID): \(problem)"]
-            )
-        }
+        let queued = try self.queueDocument(
+            .shipNotice(notice),
+            record: .shipNotice,
+            subject: "Shipment",
+            partnerID: header.partnerID,
+            orderID: orderID,
+            mappings: mappings,
+            tx: tx,
+            now: now
+        )
         outcome.document = queued?.document
         outcome.outboundID = queued?.outboundID
         _ = try tx.insertShipment(

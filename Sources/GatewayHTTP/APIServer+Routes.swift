@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import Hummingbird
+import OrderMapping
 import OrderModel
 import OrderStore
 
@@ -317,66 +318,56 @@ extension APIServer {
     /// `POST /v1/orders/{id}/shipments`: the ERP reports a shipment; it is checked (422 naming each bad line or
     /// pack), recorded, and its ship notice (856, DESADV, cXML ShipNoticeRequest) queued for the partner.
     func ship(_ request: Request, id: Int64) async throws -> (Int, Body) {
-        var request = request
-        let body = try await request.collectBody(upTo: 4 << 20)
-        let shipment: ShipmentRequest
-        do {
-            shipment = try JSONDecoder().decode(ShipmentRequest.self, from: Data(buffer: body))
-        } catch {
-            throw APIProblem(.badRequest, "Bad shipment", "the body is not a shipment: \(error)")
-        }
-        let daemon = self.daemon
-        do {
-            let outcome = try await daemon.store.write { tx in
-                try daemon.pipeline.desk.ship(
-                    orderID: id,
-                    shipment,
-                    visibleTo: nil,
-                    mappings: daemon.mappingSet,
-                    tx: tx,
-                    now: Date()
-                )
-            }
-            guard let outcome else { throw APIProblem(.notFound, "Not found", "there is no order \(id)") }
-            daemon.outboxSignal.raise()
-            return (201, try .json(outcome))
-        } catch let error as ReportRefused {
-            throw Self.problem(error)
+        try await self.report(request, id: id, as: ShipmentRequest.self, named: "shipment") {
+            desk,
+            report,
+            mappings,
+            tx in
+            try desk.ship(orderID: id, report, visibleTo: nil, mappings: mappings, tx: tx, now: Date())
         }
     }
-}
 
-extension APIServer {
     // MARK: Invoices
 
     /// `POST /v1/orders/{id}/invoices`: the ERP reports an invoice; it is checked (422 naming each bad line),
     /// recorded, and its document (810, INVOIC, cXML InvoiceDetailRequest, UBL Invoice) queued for the partner.
     func invoice(_ request: Request, id: Int64) async throws -> (Int, Body) {
+        try await self.report(request, id: id, as: InvoiceRequest.self, named: "invoice") {
+            desk,
+            report,
+            mappings,
+            tx in
+            try desk.invoice(orderID: id, report, visibleTo: nil, mappings: mappings, tx: tx, now: Date())
+        }
+    }
+
+    /// What the ERP reports about an order (a shipment, an invoice): the body decoded (400 when it is not one),
+    /// `record` run in one write transaction, 201 with its outcome; 404 for no such order, 422 for a refusal.
+    private func report<Report: Decodable & Sendable, Outcome: Encodable & Sendable>(
+        _ request: Request,
+        id: Int64,
+        as type: Report.Type,
+        named name: String,
+        record: @escaping @Sendable (OrderDesk, Report, MappingSet, StoreTransaction) throws -> Outcome?
+    ) async throws -> (Int, Body) {
         var request = request
         let body = try await request.collectBody(upTo: 4 << 20)
-        let invoice: InvoiceRequest
+        let report: Report
         do {
-            invoice = try JSONDecoder().decode(InvoiceRequest.self, from: Data(buffer: body))
+            report = try JSONDecoder().decode(type, from: Data(buffer: body))
         } catch {
-            throw APIProblem(.badRequest, "Bad invoice", "the body is not an invoice: \(error)")
+            throw APIProblem(.badRequest, "Bad \(name)", "the body is not a valid \(name): \(error)")
         }
         let daemon = self.daemon
         do {
             let outcome = try await daemon.store.write { tx in
-                try daemon.pipeline.desk.invoice(
-                    orderID: id,
-                    invoice,
-                    visibleTo: nil,
-                    mappings: daemon.mappingSet,
-                    tx: tx,
-                    now: Date()
-                )
+                try record(daemon.pipeline.desk, report, daemon.mappingSet, tx)
             }
             guard let outcome else { throw APIProblem(.notFound, "Not found", "there is no order \(id)") }
             daemon.outboxSignal.raise()
             return (201, try .json(outcome))
-        } catch let error as ReportRefused {
-            throw Self.problem(error)
+        } catch let refusal as ReportRefused {
+            throw Self.problem(refusal)
         }
     }
 

@@ -540,6 +540,49 @@ struct APITests {
         }
     }
 
+    /// A document the partner's map cannot render (a mapping defect) refuses the report with a 422 that names the
+    /// map; nothing of the invoice is recorded and nothing is queued.
+    @Test func anInvoiceThePartnersMapCannotRenderIsRefusedAndNotRecorded() async throws {
+        let api = try await ServedAPI()
+        let bytes = Array(
+            try Data(
+                contentsOf: ServedAPI.repository.appendingPathComponent("examples/nordhandel/orders-4500098765.edi")
+            )
+        )
+        _ = try api.daemon.ingest(bytes, partnerID: "nordhandel", name: "order")
+        let profile = api.root + "/mappings/partners/nordhandel.yaml"
+        let text = try String(contentsOfFile: profile, encoding: .utf8)
+        try text.replacingOccurrences(
+            of: "invoice: edifact/INVOIC-D96A",
+            with: "invoice: xml/cxml-InvoiceDetailRequest"
+        )
+        .write(toFile: profile, atomically: true, encoding: .utf8)
+        #expect(api.daemon.reloadMappings())
+        let order = try #require(
+            try await api.daemon.store.read {
+                try $0.orderFeed(after: 0, limit: 10, status: nil, partnerID: "nordhandel")
+            }.first
+        )
+        let lines = try #require(try await api.daemon.store.read { try $0.order(id: order.id) }).lines
+        let first = try #require(lines.first?.lineNumber)
+        let shipment =
+            "{\"shipmentID\": \"S1\", \"packs\": [{\"lines\": [{\"lineNumber\": \"\(first)\", \"quantity\": 1}]}]}"
+        let path = "/v1/orders/\(order.id)"
+        #expect(try await api.send("POST", path + "/shipments", as: "erp", body: Array(shipment.utf8)).status == 201)
+        let queuedBefore = try await api.daemon.store.read { try $0.pendingOutbound(limit: 1000) }.count
+        let refused = try await api.send(
+            "POST",
+            path + "/invoices",
+            as: "erp",
+            body: Array("{\"invoiceNumber\": \"INV-X\"}".utf8)
+        )
+        #expect(refused.status == 422, "\(refused.text)")
+        let problems = try api.json(refused)["errors"] as? [String] ?? []
+        #expect(problems.contains { $0.hasPrefix("xml/cxml-InvoiceDetailRequest cannot render it for nordhandel") })
+        #expect(try await api.daemon.store.read { try $0.invoices(orderID: order.id) }.isEmpty)
+        #expect(try await api.daemon.store.read { try $0.pendingOutbound(limit: 1000) }.count == queuedBefore)
+    }
+
     /// The ERP reports shipments: bad ones are refused naming each line or pack; good ones queue the 856 and, once
     /// every line has shipped, mark the order shipped and take its reservations off the stock.
     @Test func shipmentsAreCheckedAndBecomeShipNotices() async throws {
