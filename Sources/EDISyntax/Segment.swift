@@ -151,6 +151,14 @@ final class SegmentStorage: @unchecked Sendable {
 
     var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: self.bytes, count: self.byteCount) }
 
+    var elementDelimiters: ElementDelimiters {
+        ElementDelimiters(
+            component: self.component,
+            repetition: self.hasRepetition ? self.repetition : nil,
+            release: self.hasRelease ? self.release : nil
+        )
+    }
+
     /// The bytes of `range` as an array.
     func slice(_ range: Range<Int>) -> ArraySlice<UInt8> {
         ArraySlice(UnsafeBufferPointer(rebasing: self.buffer[range]))
@@ -214,6 +222,17 @@ public struct Segment: Sendable, CustomStringConvertible {
     /// The segment's bytes as read (tag and elements with their separators, no terminator).
     public var rawBytes: [UInt8] { Array(self.storage.buffer) }
 
+    /// The separators that the segment's elements were written with.
+    public var elementDelimiters: ElementDelimiters { self.storage.elementDelimiters }
+
+    /// Calls `body` with the segment's bytes (as `rawBytes`) and its field ends: entry 0 is the end of the tag, entry
+    /// `i` the end of element `i`, which starts one byte after entry `i - 1`. Neither buffer outlives the call.
+    public func withUnsafeParts<Result>(
+        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<Int32>) throws -> Result
+    ) rethrows -> Result {
+        try body(self.storage.buffer, UnsafeBufferPointer(start: self.storage.fields, count: self.storage.fieldCount))
+    }
+
     public var description: String { String(decoding: self.storage.buffer, as: UTF8.self) }
 }
 
@@ -257,29 +276,11 @@ public struct Element: Sendable, CustomStringConvertible {
     /// "" when absent. The same as `components[position - 1]` for the first repetition, but allocation-free until
     /// the text itself.
     public func componentText(_ position: Int) -> String {
-        let bytes = self.storage.bytes
-        let component = self.storage.component
-        let repetition: UInt8? = self.storage.hasRepetition ? self.storage.repetition : nil
-        var current = 1
-        var start = self.range.lowerBound
-        var index = start
-        let end = self.range.upperBound
-        while index < end {
-            let byte = bytes[index]
-            if self.storage.hasRelease && byte == self.storage.release {
-                index += 2
-                continue
-            }
-            if byte == component || byte == repetition {
-                if current == position { return self.unescaped(start..<index) }
-                if byte == repetition { return "" }
-                current += 1
-                start = index + 1
-            }
-            index += 1
+        let delimiters = self.storage.elementDelimiters
+        guard let range = delimiters.componentRange(in: self.storage.bytes, self.range, position: position) else {
+            return ""
         }
-        guard current == position, start <= end else { return "" }
-        return self.unescaped(start..<end)
+        return delimiters.text(in: self.storage.bytes, range)
     }
 
     /// Splits the element's range on `separator`, honouring the release character.
@@ -305,15 +306,67 @@ public struct Element: Sendable, CustomStringConvertible {
     }
 
     func unescaped(_ range: Range<Int>) -> String {
-        let bytes = UnsafeBufferPointer(rebasing: self.storage.buffer[range])
-        guard self.storage.hasRelease, bytes.contains(self.storage.release) else {
-            return String(decoding: bytes, as: UTF8.self)
+        self.storage.elementDelimiters.text(in: self.storage.bytes, range)
+    }
+}
+
+/// The separators inside an element (component, repetition, release) and the byte-level reading of element text
+/// with them: shared by `Element` and by readers that keep segments in buffers of their own.
+public struct ElementDelimiters: Sendable {
+    public var component: UInt8
+    public var repetition: UInt8?
+    public var release: UInt8?
+
+    public init(component: UInt8, repetition: UInt8?, release: UInt8?) {
+        self.component = component
+        self.repetition = repetition
+        self.release = release
+    }
+
+    /// The range of component `position` (1-based) of the first repetition of the element at `range`; nil when the
+    /// element has fewer components.
+    @inlinable
+    public func componentRange(in bytes: UnsafePointer<UInt8>, _ range: Range<Int>, position: Int) -> Range<Int>? {
+        var current = 1
+        var start = range.lowerBound
+        var index = start
+        let end = range.upperBound
+        while index < end {
+            let byte = bytes[index]
+            if byte == self.release {
+                index += 2
+                continue
+            }
+            if byte == self.component || byte == self.repetition {
+                if current == position { return start..<index }
+                if byte == self.repetition { return nil }
+                current += 1
+                start = index + 1
+            }
+            index += 1
+        }
+        guard current == position, start <= end else { return nil }
+        return start..<end
+    }
+
+    /// Whether the bytes at `range` contain the release character (so that their text differs from the bytes).
+    @inlinable
+    public func hasRelease(in bytes: UnsafePointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard let release = self.release else { return false }
+        return UnsafeBufferPointer(start: bytes + range.lowerBound, count: range.count).contains(release)
+    }
+
+    /// The text of the bytes at `range`, release characters removed.
+    public func text(in bytes: UnsafePointer<UInt8>, _ range: Range<Int>) -> String {
+        let buffer = UnsafeBufferPointer(start: bytes + range.lowerBound, count: range.count)
+        guard let release = self.release, buffer.contains(release) else {
+            return String(decoding: buffer, as: UTF8.self)
         }
         var result: [UInt8] = []
-        result.reserveCapacity(bytes.count)
+        result.reserveCapacity(buffer.count)
         var escaped = false
-        for byte in bytes {
-            if !escaped && byte == self.storage.release {
+        for byte in buffer {
+            if !escaped && byte == release {
                 escaped = true
                 continue
             }

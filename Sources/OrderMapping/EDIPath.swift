@@ -38,27 +38,23 @@ struct ElementReference: Hashable, Sendable, CustomStringConvertible {
         return self.tag + position + (self.component.map { "-\($0 < 10 ? "0" : "")\($0)" } ?? "")
     }
 
-    /// The value in `segment`: a component of a composite, or the whole element (its first component when the
-    /// element is a composite and no component is named).
-    func value(in segment: Segment) -> String {
-        let element = segment.element(self.element)
-        if element.isEmpty { return "" }
-        return element.componentText(self.component ?? 1)
-    }
-
     /// The tag as a `SegmentTag`, for comparisons on the hot path.
     var segmentTag: SegmentTag { SegmentTag(self.tag) }
 }
 
 /// A condition on elements of one segment: `N101=ST`, `REF01=DP|IA`, `DTM01-01!=137`.
 struct ElementCondition: Hashable, Sendable {
-    var element: ElementReference
-    var values: [String]
-    var isNegated: Bool
+    let element: ElementReference
+    let values: [String]
+    let isNegated: Bool
+    /// `values` as bytes, to compare with a document's bytes without making text.
+    let valueBytes: [[UInt8]]
 
-    func holds(for segment: Segment) -> Bool {
-        let value = self.element.value(in: segment)
-        return self.values.contains(value) != self.isNegated
+    init(element: ElementReference, values: [String], isNegated: Bool) {
+        self.element = element
+        self.values = values
+        self.isNegated = isNegated
+        self.valueBytes = values.map { Array($0.utf8) }
     }
 }
 
@@ -89,7 +85,7 @@ final class EDIPath: Sendable, CustomStringConvertible {
     let leafConditions: [ElementCondition]
     let text: String
     /// A path written with a leading `/` reads from the whole set, whatever block it is used in.
-    var isAbsolute: Bool { self.text.hasPrefix("/") }
+    let isAbsolute: Bool
     /// `leaf.tag` as a `SegmentTag`.
     var leafTag: SegmentTag { self.tagValue }
     private let tagValue: SegmentTag
@@ -99,6 +95,7 @@ final class EDIPath: Sendable, CustomStringConvertible {
         self.leaf = leaf
         self.leafConditions = leafConditions
         self.text = text
+        self.isAbsolute = text.hasPrefix("/")
         self.tagValue = leaf.segmentTag
     }
 
@@ -206,14 +203,14 @@ extension String {
 }
 
 extension StringProtocol {
-    /// The text without leading and trailing spaces, tabs and line breaks.
+    /// The text without leading and trailing spaces, tabs and line breaks (compared as bytes: no grapheme breaking
+    /// on the mapping hot path).
     func trimmed() -> Substring {
         let text = Substring(self)
-        func isSpace(_ character: Character) -> Bool {
-            character == " " || character == "\t" || character == "\n" || character == "\r"
-        }
-        guard let first = text.firstIndex(where: { !isSpace($0) }) else { return text[text.endIndex...] }
-        let last = text.lastIndex(where: { !isSpace($0) })!
+        let utf8 = text.utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        guard let first = utf8.firstIndex(where: { !isSpace($0) }) else { return text[text.endIndex...] }
+        let last = utf8.lastIndex(where: { !isSpace($0) })!
         return text[first...last]
     }
 }

@@ -328,7 +328,7 @@ struct CollectionCompiler<Root>: CollectionVisitor {
     let scope: CompileScope
     let overrides: [(path: String, node: YAMLNode)]
 
-    func visit<Element: MappableRecord>(_ slot: CollectionSlot<Root, Element>) throws -> any CollectionPlan<Root> {
+    func visit<Element: MappableRecord>(_ slot: CollectionSlot<Root, Element>) throws -> CollectionPlan<Root> {
         let collection = CollectionBlocks<Root, Element>(path: slot.path)
         let blocks = self.node.isSequence ? try self.node.list(slot.name) : [self.node]
         for block in blocks {

@@ -101,7 +101,7 @@ class MapCompilerBase {
         guard let node else { return }
         _ = self.collect { () throws(MappingDiagnostic) in
             for (name, _, tableNode) in try node.pairs("codes") {
-                var table = CodeTable(name: name, entries: [:], fallback: nil, positions: [:])
+                let table = CodeTable(name: name, entries: [:], fallback: nil, positions: [:])
                 _ = self.collect { () throws(MappingDiagnostic) in
                     for (code, _, valueNode) in try tableNode.pairs("code table '\(name)'") {
                         let value = try valueNode.scalar("a code table value")

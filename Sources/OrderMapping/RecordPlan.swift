@@ -5,8 +5,45 @@ import XMLSyntax
 
 /// The part of a document a mapping block reads from: a loop occurrence of an EDI set, or an XML element.
 enum MappingScope {
-    case edi(LoopInstance, setStart: Int)
+    case edi(EDIScope)
     case xml(XMLElement, path: String, root: XMLElement? = nil)
+}
+
+/// A loop occurrence of a set in its arena, or one segment taken as a scope of its own (`each: REF` where REF is not
+/// a loop).
+struct EDIScope {
+    /// The translator keeps the arena alive while the set is mapped, and nothing keeps a scope longer.
+    unowned(unsafe) let arena: SetArena
+    let loop: Int32
+    /// The scope's only segment when a selector picked single segments; -1 for the whole occurrence.
+    let single: Int32
+
+    init(arena: SetArena, loop: Int32 = 0, single: Int32 = -1) {
+        self.arena = arena
+        self.loop = loop
+        self.single = single
+    }
+
+    /// The whole set, for paths that start with `/`.
+    var top: EDIScope { EDIScope(arena: self.arena) }
+    var shape: LoopShape { self.arena.loops[self.loop].shape }
+    var setStart: Int { self.arena.setStart }
+
+    /// The scope's first segment (the one that started the occurrence); -1 when none.
+    var firstSegment: Int32 { self.single >= 0 ? self.single : self.arena.loops[self.loop].firstSegment }
+
+    /// The scope's segment after `segment`; -1 after the last.
+    @inline(__always)
+    func segment(after segment: Int32) -> Int32 {
+        self.single >= 0 ? -1 : self.arena.segments[segment].next
+    }
+
+    /// The first child loop occurrence; -1 when none.
+    var firstChild: Int32 { self.single >= 0 ? -1 : self.arena.loops[self.loop].firstChild }
+
+    /// The child occurrence after `child`; -1 after the last.
+    @inline(__always)
+    func child(after child: Int32) -> Int32 { self.arena.loops[child].nextSibling }
 }
 
 /// How a block chooses its occurrences: `each: PO1`, `each: N1[N101=ST]`, `each: ItemOut`.
@@ -18,19 +55,23 @@ enum Selector: Sendable {
 /// A compiled inbound block for one record type: its field rules and its collections.
 final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
     var fields: [FieldRule<Root>] = []
-    var collections: [any CollectionPlan<Root>] = []
+    var collections: [CollectionPlan<Root>] = []
 
+    @_specialize(exported:false,where Root == Order)
+    @_specialize(exported:false,where Root == OrderLine)
+    @_specialize(exported:false,where Root == Party)
+    @_specialize(exported:false,where Root == Reference)
+    @_specialize(exported:false,where Root == Note)
     func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
         for field in self.fields {
             let slot = field.slot
             let rule = field.rule
-            switch slot.type {
-            case .textList where rule.concatenation == nil:
+            if field.isList {
                 for (text, origin) in Resolver.all(rule.sources, in: scope) where !text.isEmpty {
                     slot.set(&root, .text(try Self.translated(text, rule: rule, origin: origin)))
                     if let origin { root.origins.append(rule.field, origin) }
                 }
-            default:
+            } else {
                 guard let (value, origin) = try Self.value(of: rule, in: scope) else { continue }
                 slot.set(&root, value)
                 if let origin { root.origins.append(rule.field, origin) }
@@ -124,14 +165,10 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             if format == .edifactQualified {
                 // The format code sits in the component after the value, in the segment the value came from.
                 for source in rule.sources {
-                    guard case .edi(let path) = source, let segment = Resolver.segment(for: path, in: scope) else {
+                    guard case .edi(let path) = source, let companion = Resolver.companion(of: path, in: scope) else {
                         continue
                     }
-                    code = ElementReference(
-                        tag: path.leaf.tag,
-                        element: path.leaf.element,
-                        component: (path.leaf.component ?? 1) + 1
-                    ).value(in: segment)
+                    code = companion
                     break
                 }
             }
@@ -148,20 +185,25 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
 final class FieldRule<Root>: @unchecked Sendable {
     let slot: FieldSlot<Root>
     let rule: ValueRule
+    /// A list field read value by value (every matching source value is appended), not a concatenation.
+    let isList: Bool
 
     init(slot: FieldSlot<Root>, rule: ValueRule) {
         self.slot = slot
         self.rule = rule
+        self.isList = slot.type == .textList && rule.concatenation == nil
     }
 }
 
-/// A collection block, type-erased over its element type.
-protocol CollectionPlan<Root>: Sendable {
-    associatedtype Root
-    func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError)
+/// A collection block, type-erased over its element type (a class rather than an existential: calling through a
+/// class costs no runtime type lookup on the hot path).
+class CollectionPlan<Root>: @unchecked Sendable {
+    func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
+        preconditionFailure("CollectionPlan is abstract")
+    }
 }
 
-final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan, @unchecked Sendable {
+final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan<Root>, @unchecked Sendable {
     let path: WritableKeyPath<Root, [Element]>
     var blocks: [(selector: Selector, plan: RecordPlan<Element>)] = []
 
@@ -169,7 +211,13 @@ final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan, @un
         self.path = path
     }
 
-    func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
+    @_specialize(exported:false,where Root == Order, Element == OrderLine)
+    @_specialize(exported:false,where Root == Order, Element == Party)
+    @_specialize(exported:false,where Root == Order, Element == Reference)
+    @_specialize(exported:false,where Root == Order, Element == Note)
+    @_specialize(exported:false,where Root == OrderLine, Element == Party)
+    @_specialize(exported:false,where Root == OrderLine, Element == Reference)
+    override func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
         for (selector, plan) in self.blocks {
             for child in Resolver.scopes(selector, in: scope) {
                 var element = Element()
@@ -183,20 +231,17 @@ final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan, @un
 /// Finds values and sub-scopes in a document scope.
 enum Resolver {
     static func first(_ sources: [ValueSource], in scope: MappingScope) -> (value: String, origin: FieldOrigin?)? {
-        if case .edi(let instance, let setStart) = scope {
+        if case .edi(let scope) = scope {
             for source in sources {
                 switch source {
                 case .edi(let path):
-                    let owner = path.isAbsolute ? instance.top : instance
-                    if let found = self.firstEDI(path, in: owner, setStart: setStart) { return found }
+                    if let found = self.firstEDI(path, in: path.isAbsolute ? scope.top : scope) { return found }
                 case .constant(let text):
                     if !text.isEmpty { return (text, nil) }
                 case .pairs(let start, let qualifiers):
-                    if let found = self.firstPair(start, qualifiers, in: instance, setStart: setStart) { return found }
-                default:
-                    if let found = self.values(source, in: scope, all: false).first(where: { !$0.value.isEmpty }) {
-                        return found
-                    }
+                    if let found = self.firstPair(start, qualifiers, in: scope) { return found }
+                case .xml:
+                    continue
                 }
             }
             return nil
@@ -212,20 +257,16 @@ enum Resolver {
     static func all(_ sources: [ValueSource], in scope: MappingScope) -> [(value: String, origin: FieldOrigin?)] {
         // Several elements of one repeated segment (`[N301, N302]` over two N3s) are read segment by segment:
         // N3#1-01, N3#1-02, N3#2-01, ...
-        if case .edi(let instance, let setStart) = scope, sources.count > 1 {
+        if case .edi(let scope) = scope, sources.count > 1 {
             let paths = sources.compactMap { if case .edi(let path) = $0 { return path } else { return nil } }
             if paths.count == sources.count, let first = paths.first,
                 paths.allSatisfy({ $0.steps.isEmpty && !$0.isAbsolute && $0.leafTag == first.leafTag })
             {
                 var results: [(String, FieldOrigin?)] = []
-                for segment in self.segments(matching: first.leafTag, [], in: instance) {
-                    for path in paths where path.leafConditions.allSatisfy({ $0.holds(for: segment) }) {
-                        let value = path.leaf.value(in: segment)
+                for segment in self.segments(matching: first.leafTag, [], in: scope) {
+                    for path in paths where scope.arena.holdsAll(path.leafConditions, for: segment) {
                         results.append(
-                            (
-                                value,
-                                Self.origin(of: path.leaf, in: segment, setStart: setStart)
-                            )
+                            (scope.arena.text(segment, path.leaf), self.origin(of: path.leaf, segment, scope))
                         )
                     }
                 }
@@ -235,74 +276,83 @@ enum Resolver {
         return sources.flatMap { self.values($0, in: scope, all: true) }
     }
 
-    /// The value after the first qualifier listed, scanning qualifier/value pairs (X12 PO106/PO107, ...).
+    /// The value after the first qualifier listed, scanning qualifier/value pairs (X12 PO106/PO107, ...) of the
+    /// first segment with the tag.
     private static func firstPair(
         _ start: ElementReference,
         _ qualifiers: [String],
-        in instance: LoopInstance,
-        setStart: Int
+        in scope: EDIScope
     ) -> (value: String, origin: FieldOrigin?)? {
         let tag = start.segmentTag
-        for segment in instance.segments where segment.tag == tag {
-            var position = start.element
-            let count = segment.elementCount
-            while position < count {
-                let element = segment.element(position)
-                if !element.isEmpty, qualifiers.contains(element.text) {
-                    let value = segment[position + 1]
-                    if !value.isEmpty {
-                        return (
-                            value,
-                            FieldOrigin(
-                                segment: segment.index - setStart + 1,
-                                tag: start.tag,
-                                element: position + 1,
-                                line: segment.line,
-                                column: segment.column
-                            )
+        var segment = scope.firstSegment
+        while segment >= 0, scope.arena.segments[segment].tag != tag { segment = scope.segment(after: segment) }
+        guard segment >= 0 else { return nil }
+        return self.pairValue(start, qualifiers, segment, scope)
+    }
+
+    /// The value after the first of `qualifiers` among the pairs of `segment` from `start` on.
+    private static func pairValue(
+        _ start: ElementReference,
+        _ qualifiers: [String],
+        _ segment: Int32,
+        _ scope: EDIScope
+    ) -> (value: String, origin: FieldOrigin?)? {
+        let arena = scope.arena
+        let count = Int(arena.segments[segment].fieldCount) - 1
+        var position = start.element
+        while position < count {
+            let qualifier = arena.elementText(segment, element: position)
+            if !qualifier.isEmpty, qualifiers.contains(qualifier) {
+                let value = arena.elementText(segment, element: position + 1)
+                if !value.isEmpty {
+                    let record = arena.segments[segment]
+                    return (
+                        value,
+                        FieldOrigin(
+                            segment: record.index - arena.setStart + 1,
+                            tag: start.tag,
+                            element: position + 1,
+                            line: record.line,
+                            column: record.column
                         )
-                    }
+                    )
                 }
-                position += 2
             }
-            return nil
+            position += 2
         }
         return nil
     }
 
     /// The first non-empty value of an EDI path, without building lists (the translation hot path).
-    private static func firstEDI(
-        _ path: EDIPath,
-        in instance: LoopInstance,
-        setStart: Int
-    )
-        -> (value: String, origin: FieldOrigin?)?
-    {
-        if path.steps.isEmpty { return self.firstLeaf(path, in: instance, setStart: setStart) }
-        for owner in self.descend(path.steps, from: instance) {
-            if let found = self.firstLeaf(path, in: owner, setStart: setStart) { return found }
+    private static func firstEDI(_ path: EDIPath, in scope: EDIScope) -> (value: String, origin: FieldOrigin?)? {
+        if path.steps.isEmpty { return self.firstLeaf(path, in: scope) }
+        for owner in self.descend(path.steps, from: scope) {
+            if let found = self.firstLeaf(path, in: owner) { return found }
         }
         return nil
     }
 
     @inline(__always)
-    private static func firstLeaf(
-        _ path: EDIPath,
-        in instance: LoopInstance,
-        setStart: Int
-    )
-        -> (value: String, origin: FieldOrigin?)?
-    {
+    private static func firstLeaf(_ path: EDIPath, in scope: EDIScope) -> (value: String, origin: FieldOrigin?)? {
+        let arena = scope.arena
         let tag = path.leafTag
         var sawDirect = false
-        for segment in instance.segments where segment.tag == tag {
-            sawDirect = true
-            if let found = self.leafValue(path, segment, setStart: setStart) { return found }
+        var segment = scope.firstSegment
+        while segment >= 0 {
+            if arena.segments[segment].tag == tag {
+                sawDirect = true
+                if let found = self.leafValue(path, segment, scope) { return found }
+            }
+            segment = scope.segment(after: segment)
         }
         if sawDirect { return nil }
-        for child in instance.children {
-            guard let trigger = child.segments.first, trigger.tag == tag else { continue }
-            if let found = self.leafValue(path, trigger, setStart: setStart) { return found }
+        var child = scope.firstChild
+        while child >= 0 {
+            let trigger = arena.trigger(child)
+            if trigger >= 0, arena.segments[trigger].tag == tag, let found = self.leafValue(path, trigger, scope) {
+                return found
+            }
+            child = scope.child(after: child)
         }
         return nil
     }
@@ -310,41 +360,38 @@ enum Resolver {
     @inline(__always)
     private static func leafValue(
         _ path: EDIPath,
-        _ segment: Segment,
-        setStart: Int
-    )
-        -> (value: String, origin: FieldOrigin?)?
-    {
-        for condition in path.leafConditions where !condition.holds(for: segment) { return nil }
-        let value = path.leaf.value(in: segment)
-        guard !value.isEmpty else { return nil }
-        return (
-            value,
-            Self.origin(of: path.leaf, in: segment, setStart: setStart)
-        )
+        _ segment: Int32,
+        _ scope: EDIScope
+    ) -> (value: String, origin: FieldOrigin?)? {
+        let arena = scope.arena
+        guard arena.holdsAll(path.leafConditions, for: segment), !arena.isEmpty(segment, path.leaf) else { return nil }
+        return (arena.text(segment, path.leaf), self.origin(of: path.leaf, segment, scope))
     }
 
     /// Where an element reference's value is: the segment's position in its set, the element, the line.
-    static func origin(of reference: ElementReference, in segment: Segment, setStart: Int) -> FieldOrigin {
-        FieldOrigin(
-            segment: segment.index - setStart + 1,
+    static func origin(of reference: ElementReference, _ segment: Int32, _ scope: EDIScope) -> FieldOrigin {
+        let record = scope.arena.segments[segment]
+        return FieldOrigin(
+            segment: record.index - scope.setStart + 1,
             tag: reference.tag,
             element: reference.element,
             component: reference.component,
-            line: segment.line,
-            column: segment.column
+            line: record.line,
+            column: record.column
         )
     }
 
     static func scopeOrigin(_ scope: MappingScope) -> FieldOrigin? {
         switch scope {
-        case .edi(let instance, let setStart):
-            guard let segment = instance.trigger else { return nil }
+        case .edi(let scope):
+            let segment = scope.firstSegment
+            guard segment >= 0 else { return nil }
+            let record = scope.arena.segments[segment]
             return FieldOrigin(
-                segment: segment.index - setStart + 1,
-                tag: segment.tag.description,
-                line: segment.line,
-                column: segment.column
+                segment: record.index - scope.setStart + 1,
+                tag: record.tag.description,
+                line: record.line,
+                column: record.column
             )
         case .xml(let element, let path, _):
             return FieldOrigin(path: path, line: element.line, column: element.column)
@@ -361,36 +408,19 @@ enum Resolver {
         switch (source, scope) {
         case (.constant(let text), _):
             return [(text, nil)]
-        case (.edi(let path), .edi(let instance, let setStart)):
+        case (.edi(let path), .edi(let scope)):
             var results: [(String, FieldOrigin?)] = []
-            for owner in self.descend(path.steps, from: path.isAbsolute ? instance.top : instance) {
+            for owner in self.descend(path.steps, from: path.isAbsolute ? scope.top : scope) {
                 for segment in self.segments(matching: path.leafTag, path.leafConditions, in: owner) {
-                    let value = path.leaf.value(in: segment)
-                    let origin = Self.origin(of: path.leaf, in: segment, setStart: setStart)
-                    results.append((value, origin))
+                    let value = owner.arena.text(segment, path.leaf)
+                    results.append((value, self.origin(of: path.leaf, segment, owner)))
                     if !all && !value.isEmpty { return results }
                 }
             }
             return results
-        case (.pairs(let start, let qualifiers), .edi(let instance, let setStart)):
-            for segment in self.segments(matching: start.segmentTag, [], in: instance) {
-                var position = start.element
-                while position < segment.elementCount {
-                    if qualifiers.contains(segment[position]) {
-                        let value = segment[position + 1]
-                        if !value.isEmpty {
-                            let origin = FieldOrigin(
-                                segment: segment.index - setStart + 1,
-                                tag: start.tag,
-                                element: position + 1,
-                                line: segment.line,
-                                column: segment.column
-                            )
-                            return [(value, origin)]
-                        }
-                    }
-                    position += 2
-                }
+        case (.pairs(let start, let qualifiers), .edi(let scope)):
+            for segment in self.segments(matching: start.segmentTag, [], in: scope) {
+                if let found = self.pairValue(start, qualifiers, segment, scope) { return [found] }
             }
             return []
         case (.xml(let path), .xml(let element, let scopePath, let root)):
@@ -404,21 +434,26 @@ enum Resolver {
         }
     }
 
-    /// The first segment a path's leaf reads, for companion values (EDIFACT date format codes).
-    static func segment(for path: EDIPath, in scope: MappingScope) -> Segment? {
-        guard case .edi(let instance, _) = scope else { return nil }
-        for owner in self.descend(path.steps, from: path.isAbsolute ? instance.top : instance) {
-            if let segment = self.segments(matching: path.leafTag, path.leafConditions, in: owner).first(where: {
-                !path.leaf.value(in: $0).isEmpty
-            }) {
-                return segment
+    /// The text of the component after a path's leaf, in the first segment that gives the leaf a value (EDIFACT
+    /// date format codes: `DTM+137:20261123:102`); nil when no segment does.
+    static func companion(of path: EDIPath, in scope: MappingScope) -> String? {
+        guard case .edi(let scope) = scope else { return nil }
+        for owner in self.descend(path.steps, from: path.isAbsolute ? scope.top : scope) {
+            for segment in self.segments(matching: path.leafTag, path.leafConditions, in: owner)
+            where !owner.arena.isEmpty(segment, path.leaf) {
+                let next = ElementReference(
+                    tag: path.leaf.tag,
+                    element: path.leaf.element,
+                    component: (path.leaf.component ?? 1) + 1
+                )
+                return owner.arena.text(segment, next)
             }
         }
         return nil
     }
 
-    private static func descend(_ steps: [EDIStep], from instance: LoopInstance) -> [LoopInstance] {
-        var current = [instance]
+    private static func descend(_ steps: [EDIStep], from scope: EDIScope) -> [EDIScope] {
+        var current = [scope]
         for step in steps {
             current = current.flatMap { self.loops(step, in: $0) }
             if current.isEmpty { break }
@@ -426,37 +461,46 @@ enum Resolver {
         return current
     }
 
-    private static func loops(_ step: EDIStep, in instance: LoopInstance) -> [LoopInstance] {
-        instance.children.filter { child in
-            guard let trigger = child.segments.first else { return false }
+    /// The child loop occurrences of `scope` that a step names and whose trigger meets the step's conditions.
+    private static func loops(_ step: EDIStep, in scope: EDIScope) -> [EDIScope] {
+        let arena = scope.arena
+        var found: [EDIScope] = []
+        var child = scope.firstChild
+        while child >= 0 {
+            defer { child = scope.child(after: child) }
+            let trigger = arena.trigger(child)
+            guard trigger >= 0 else { continue }
             if let number = step.groupNumber {
-                guard child.shape.groupNumber == number else { return false }
+                guard arena.loops[child].shape.groupNumber == number else { continue }
             } else {
-                guard trigger.tag == step.tag else { return false }
+                guard arena.segments[trigger].tag == step.tag else { continue }
             }
-            return step.conditions.allSatisfy { $0.holds(for: trigger) }
+            if arena.holdsAll(step.conditions, for: trigger) { found.append(EDIScope(arena: arena, loop: child)) }
         }
+        return found
     }
 
-    /// Segments with `tag` directly in the occurrence, else the first segments of child loops that start with it.
+    /// Segments with `tag` directly in the scope, else the first segments of child loops that start with it.
     private static func segments(
         matching tag: SegmentTag,
         _ conditions: [ElementCondition],
-        in instance: LoopInstance
-    )
-        -> [Segment]
-    {
-        let segmentTag = tag
-        var found = instance.segments.filter { segment in
-            segment.tag == segmentTag && conditions.allSatisfy { $0.holds(for: segment) }
+        in scope: EDIScope
+    ) -> [Int32] {
+        let arena = scope.arena
+        var found: [Int32] = []
+        var segment = scope.firstSegment
+        while segment >= 0 {
+            if arena.segments[segment].tag == tag, arena.holdsAll(conditions, for: segment) { found.append(segment) }
+            segment = scope.segment(after: segment)
         }
-        if found.isEmpty {
-            found = instance.children.compactMap { child in
-                guard let trigger = child.trigger, trigger.tag == segmentTag,
-                    conditions.allSatisfy({ $0.holds(for: trigger) })
-                else { return nil }
-                return trigger
+        guard found.isEmpty else { return found }
+        var child = scope.firstChild
+        while child >= 0 {
+            let trigger = arena.trigger(child)
+            if trigger >= 0, arena.segments[trigger].tag == tag, arena.holdsAll(conditions, for: trigger) {
+                found.append(trigger)
             }
+            child = scope.child(after: child)
         }
         return found
     }
@@ -464,25 +508,23 @@ enum Resolver {
     /// The occurrences a selector picks in a scope: loop occurrences, or single segments as scopes of their own.
     static func scopes(_ selector: Selector, in scope: MappingScope) -> [MappingScope] {
         switch (selector, scope) {
-        case (.edi(let steps), .edi(let instance, let setStart)):
-            var current = [instance]
+        case (.edi(let steps), .edi(let scope)):
+            var current = [scope]
             for (offset, step) in steps.enumerated() {
-                var next: [LoopInstance] = []
+                var next: [EDIScope] = []
                 for owner in current {
                     let loops = self.loops(step, in: owner)
-                    if !loops.isEmpty || offset < steps.count - 1 || owner.shape.childLoop(named: step.name) != nil {
+                    if !loops.isEmpty || offset < steps.count - 1 || owner.shape.hasChildLoop(step) {
                         next += loops
                     } else {
                         for segment in self.segments(matching: step.tag, step.conditions, in: owner) {
-                            let single = LoopInstance(shape: owner.shape, root: owner.top)
-                            single.segments = [segment]
-                            next.append(single)
+                            next.append(EDIScope(arena: owner.arena, loop: owner.loop, single: segment))
                         }
                     }
                 }
                 current = next
             }
-            return current.map { .edi($0, setStart: setStart) }
+            return current.map { .edi($0) }
         case (.xml(let path), .xml(let element, let scopePath, let root)):
             let elements = path.elements(from: element)
             return elements.enumerated().map { offset, child in

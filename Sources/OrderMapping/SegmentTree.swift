@@ -42,6 +42,16 @@ final class LoopShape: @unchecked Sendable {
         return self.loops.lazy.compactMap { $0 }.first { $0.name == name }
     }
 
+    /// Whether a selector step names a child loop of this loop (as `childLoop(named:)` finds one), comparing tags
+    /// and group numbers rather than names.
+    func hasChildLoop(_ step: EDIStep) -> Bool {
+        if let number = step.groupNumber {
+            return self.loops.contains { $0?.groupNumber == number }
+        }
+        if self.isHierarchical, step.name == self.name { return true }
+        return self.loops.contains { $0 != nil && $0!.tags.first == step.tag && $0!.name == step.name }
+    }
+
     /// Whether `tag` is a segment directly in this loop (its first segment counts; child loops' do not).
     func hasSegment(_ tag: SegmentTag) -> Bool {
         for (index, candidate) in self.tags.enumerated() where candidate == tag {
@@ -51,65 +61,295 @@ final class LoopShape: @unchecked Sendable {
     }
 }
 
-/// One occurrence of a loop (or the whole set): its own segments in order, and its child loop occurrences.
-final class LoopInstance {
-    let shape: LoopShape
-    @exclusivity(unchecked) var segments: [Segment] = []
-    @exclusivity(unchecked) var children: [LoopInstance] = []
-    /// The whole set's occurrence (nil for the set itself), for paths that start with `/`.
-    unowned(unsafe) var root: LoopInstance?
+/// Memory managed by hand for plain values (no reference counting, no exclusivity checks on the hot path): the
+/// arena's columns. Cleared without giving back its capacity.
+struct ArenaColumn<Value: BitwiseCopyable> {
+    private(set) var base: UnsafeMutablePointer<Value>
+    private(set) var count = 0
+    private var capacity: Int
 
-    init(shape: LoopShape, root: LoopInstance? = nil) {
-        self.shape = shape
-        self.root = root
+    init(capacity: Int) {
+        self.capacity = capacity
+        self.base = .allocate(capacity: capacity)
     }
 
-    /// The set this occurrence belongs to.
-    var top: LoopInstance { self.root ?? self }
+    func deallocate() { self.base.deallocate() }
 
-    /// The first segment of the instance (the one that started the loop).
-    var trigger: Segment? { self.segments.first }
+    mutating func removeAll() { self.count = 0 }
+
+    /// Makes room for `extra` more values; returns where they go.
+    @inline(__always)
+    mutating func grow(by extra: Int) -> UnsafeMutablePointer<Value> {
+        if self.count + extra > self.capacity {
+            let capacity = max(self.count + extra, self.capacity * 2)
+            let grown = UnsafeMutablePointer<Value>.allocate(capacity: capacity)
+            grown.update(from: self.base, count: self.count)
+            self.base.deallocate()
+            self.base = grown
+            self.capacity = capacity
+        }
+        let start = self.base + self.count
+        self.count += extra
+        return start
+    }
+
+    @inline(__always)
+    mutating func append(_ value: Value) {
+        self.grow(by: 1).initialize(to: value)
+    }
+
+    @inline(__always)
+    subscript(index: Int32) -> Value {
+        get { self.base[Int(index)] }
+        nonmutating set { self.base[Int(index)] = newValue }
+    }
 }
 
-/// Builds the loop tree of one transaction set from its segments, as the schema's structure says they nest.
+/// One transaction set, as the mapping reads it: every segment's bytes copied into one buffer, and the loop tree as
+/// links between plain records. Reading a value costs no allocation and no reference counting; the arena is reused
+/// from set to set, so a file's sets cost no allocation either once it has grown to the largest.
+///
+/// Segments and loop occurrences are numbered from 0 in the order they were read; -1 is "none". Loop 0 is the set.
+final class SetArena {
+    struct SegmentRecord {
+        /// The `SegmentTag`'s raw value (a plain integer keeps the record bitwise-copyable).
+        var tagValue: UInt32
+        /// Index in `fieldEnds` of the end of the tag; the element ends follow.
+        var firstField: Int32
+        /// Elements + 1.
+        var fieldCount: Int32
+        /// The next segment of the same loop occurrence.
+        var next: Int32 = -1
+        /// 1-based position in the input.
+        var index: Int
+        var line: Int
+        var column: Int
+
+        var tag: SegmentTag { SegmentTag(rawValue: self.tagValue) }
+    }
+
+    struct LoopRecord {
+        /// Kept alive by `rootShape`.
+        unowned(unsafe) var shape: LoopShape
+        var firstSegment: Int32 = -1
+        var lastSegment: Int32 = -1
+        var firstChild: Int32 = -1
+        var lastChild: Int32 = -1
+        var nextSibling: Int32 = -1
+    }
+
+    @exclusivity(unchecked) private(set) var bytes = ArenaColumn<UInt8>(capacity: 16_384)
+    @exclusivity(unchecked) private(set) var fieldEnds = ArenaColumn<Int32>(capacity: 1_024)
+    @exclusivity(unchecked) private(set) var segments = ArenaColumn<SegmentRecord>(capacity: 128)
+    @exclusivity(unchecked) private(set) var loops = ArenaColumn<LoopRecord>(capacity: 64)
+    @exclusivity(unchecked) private(set) var delimiters = ElementDelimiters(component: 0, repetition: nil, release: nil)
+    private(set) var rootShape: LoopShape?
+    /// `index` of the set's header segment, so that origins count segments from it (ST or UNH is 1).
+    private(set) var setStart = 0
+
+    deinit {
+        self.bytes.deallocate()
+        self.fieldEnds.deallocate()
+        self.segments.deallocate()
+        self.loops.deallocate()
+    }
+
+    /// Empties the arena for a set of `shape` whose header is at input position `setStart`.
+    func reset(shape: LoopShape, setStart: Int) {
+        self.bytes.removeAll()
+        self.fieldEnds.removeAll()
+        self.segments.removeAll()
+        self.loops.removeAll()
+        self.rootShape = shape
+        self.setStart = setStart
+        self.loops.append(LoopRecord(shape: shape))
+    }
+
+    // MARK: Building
+
+    /// Copies `segment` in; returns its number.
+    func copy(_ segment: Segment) -> Int32 {
+        if self.segments.count == 0 { self.delimiters = segment.elementDelimiters }
+        let number = Int32(self.segments.count)
+        let firstField = Int32(self.fieldEnds.count)
+        let fieldCount = segment.withUnsafeParts { bytes, fields in
+            let base = Int32(self.bytes.count)
+            self.bytes.grow(by: bytes.count).update(from: bytes.baseAddress!, count: bytes.count)
+            let ends = self.fieldEnds.grow(by: fields.count)
+            for (offset, end) in fields.enumerated() { ends[offset] = base + end }
+            return Int32(fields.count)
+        }
+        self.segments.append(
+            SegmentRecord(
+                tagValue: segment.tag.rawValue,
+                firstField: firstField,
+                fieldCount: fieldCount,
+                index: segment.index,
+                line: segment.line,
+                column: segment.column
+            )
+        )
+        return number
+    }
+
+    /// Adds a loop occurrence of `shape` as the last child of `parent`; returns its number.
+    func addLoop(_ shape: LoopShape, parent: Int32) -> Int32 {
+        let number = Int32(self.loops.count)
+        self.loops.append(LoopRecord(shape: shape))
+        self.link(child: number, to: parent)
+        return number
+    }
+
+    private func link(child: Int32, to parent: Int32) {
+        self.loops[child].nextSibling = -1
+        let last = self.loops[parent].lastChild
+        if last < 0 { self.loops[parent].firstChild = child } else { self.loops[last].nextSibling = child }
+        self.loops[parent].lastChild = child
+    }
+
+    /// Appends segment `segment` to loop occurrence `loop`'s own segments.
+    func attach(_ segment: Int32, to loop: Int32) {
+        let last = self.loops[loop].lastSegment
+        if last < 0 { self.loops[loop].firstSegment = segment } else { self.segments[last].next = segment }
+        self.loops[loop].lastSegment = segment
+    }
+
+    /// Re-nests hierarchical loops (X12 HL, EDIFACT CPS) under the occurrence their parent reference names.
+    func nestHierarchy(_ loop: Int32 = 0) {
+        var child = self.loops[loop].firstChild
+        var hasHierarchy = false
+        while child >= 0 {
+            self.nestHierarchy(child)
+            hasHierarchy = hasHierarchy || self.loops[child].shape.isHierarchical
+            child = self.loops[child].nextSibling
+        }
+        guard hasHierarchy else { return }
+        var byID: [String: Int32] = [:]
+        child = self.loops[loop].firstChild
+        self.loops[loop].firstChild = -1
+        self.loops[loop].lastChild = -1
+        while child >= 0 {
+            let next = self.loops[child].nextSibling
+            let trigger = self.loops[child].firstSegment
+            if self.loops[child].shape.isHierarchical, trigger >= 0 {
+                let id = self.elementText(trigger, element: 1)
+                let parent = self.elementText(trigger, element: 2)
+                if !parent.isEmpty, let parentLoop = byID[parent] {
+                    self.link(child: child, to: parentLoop)
+                } else {
+                    self.link(child: child, to: loop)
+                }
+                if !id.isEmpty { byID[id] = child }
+            } else {
+                self.link(child: child, to: loop)
+            }
+            child = next
+        }
+    }
+
+    // MARK: Reading
+
+    /// The byte range of element `position` (1-based) of segment `segment`; nil when the segment has fewer.
+    @inline(__always)
+    func range(_ segment: Int32, element position: Int) -> Range<Int>? {
+        let record = self.segments[segment]
+        guard position >= 1, position < Int(record.fieldCount) else { return nil }
+        let first = record.firstField + Int32(position)
+        return Int(self.fieldEnds[first - 1]) + 1..<Int(self.fieldEnds[first])
+    }
+
+    /// The byte range of a reference's value (its component, or the element's first) in `segment`; nil when absent.
+    @inline(__always)
+    func range(_ segment: Int32, _ reference: ElementReference) -> Range<Int>? {
+        guard let element = self.range(segment, element: reference.element), !element.isEmpty else { return nil }
+        return self.delimiters.componentRange(in: self.bytes.base, element, position: reference.component ?? 1)
+    }
+
+    /// The text of a reference's value in `segment`; "" when absent.
+    func text(_ segment: Int32, _ reference: ElementReference) -> String {
+        guard let range = self.range(segment, reference), !range.isEmpty else { return "" }
+        return self.delimiters.text(in: self.bytes.base, range)
+    }
+
+    /// The whole text of element `position`, component separators included; "" when absent.
+    func elementText(_ segment: Int32, element position: Int) -> String {
+        guard let range = self.range(segment, element: position) else { return "" }
+        return self.delimiters.text(in: self.bytes.base, range)
+    }
+
+    /// Whether the value of `reference` in `segment` is empty.
+    @inline(__always)
+    func isEmpty(_ segment: Int32, _ reference: ElementReference) -> Bool {
+        self.range(segment, reference)?.isEmpty ?? true
+    }
+
+    /// Whether a condition holds for `segment`, comparing bytes (no text is made unless the value has release
+    /// characters).
+    func holds(_ condition: ElementCondition, for segment: Int32) -> Bool {
+        let range = self.range(segment, condition.element) ?? 0..<0
+        let base = self.bytes.base
+        if self.delimiters.hasRelease(in: base, range) {
+            return condition.values.contains(self.delimiters.text(in: base, range)) != condition.isNegated
+        }
+        let bytes = UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
+        for value in condition.valueBytes where value.elementsEqual(bytes) {
+            return !condition.isNegated
+        }
+        return condition.isNegated
+    }
+
+    @inline(__always)
+    func holdsAll(_ conditions: [ElementCondition], for segment: Int32) -> Bool {
+        for condition in conditions where !self.holds(condition, for: segment) { return false }
+        return true
+    }
+
+    /// The first segment of a loop occurrence (the one that started it).
+    func trigger(_ loop: Int32) -> Int32 { self.loops[loop].firstSegment }
+}
+
+/// Builds a set's loop tree in a `SetArena` from its segments, as the schema's structure says they nest.
 ///
 /// The builder is tolerant: a segment that fits nowhere is kept in the innermost open loop, so that no data is
 /// dropped from a document that the validator would reject. X12 HL and EDIFACT CPS loops are then re-nested by their
 /// parent references (HL02, CPS02), so that "the packs of this order" is a path like any other.
 struct SegmentTreeBuilder {
     private struct Frame {
-        let instance: LoopInstance
+        let loop: Int32
+        unowned(unsafe) let shape: LoopShape
         var position: Int
     }
 
     private var stack: [Frame]
-    let root: LoopInstance
+    let arena: SetArena
 
-    init(shape: LoopShape) {
-        self.root = LoopInstance(shape: shape)
-        self.stack = [Frame(instance: self.root, position: 0)]
+    /// Starts a set of `shape` in `arena` (emptied), with its header segment.
+    init(arena: SetArena, shape: LoopShape, header: Segment) {
+        self.arena = arena
+        arena.reset(shape: shape, setStart: header.index)
+        self.stack = [Frame(loop: 0, shape: shape, position: 0)]
+        self.append(header)
     }
 
     mutating func append(_ segment: Segment) {
         let tag = segment.tag
+        let number = self.arena.copy(segment)
         var depth = self.stack.count - 1
         while depth >= 0 {
             let frame = self.stack[depth]
-            let shape = frame.instance.shape
+            let shape = frame.shape
             // A loop's first position is its trigger: meeting it again starts a new occurrence, one level up.
             var index = depth == 0 ? frame.position : max(frame.position, 1)
             while index < shape.tags.count {
                 if shape.tags[index] == tag {
                     self.stack.removeLast(self.stack.count - depth - 1)
+                    self.stack[depth].position = index
                     if let loop = shape.loops[index] {
-                        let child = LoopInstance(shape: loop, root: self.root)
-                        child.segments.append(segment)
-                        frame.instance.children.append(child)
-                        self.stack[depth].position = index
-                        self.stack.append(Frame(instance: child, position: 0))
+                        let child = self.arena.addLoop(loop, parent: frame.loop)
+                        self.arena.attach(number, to: child)
+                        self.stack.append(Frame(loop: child, shape: loop, position: 0))
                     } else {
-                        frame.instance.segments.append(segment)
-                        self.stack[depth].position = index
+                        self.arena.attach(number, to: frame.loop)
                     }
                     return
                 }
@@ -118,34 +358,11 @@ struct SegmentTreeBuilder {
             depth -= 1
         }
         // Out of order or unknown: keep it where we are.
-        self.stack[self.stack.count - 1].instance.segments.append(segment)
+        self.arena.attach(number, to: self.stack[self.stack.count - 1].loop)
     }
 
-    /// The finished tree, with hierarchical loops nested by their parent references.
-    func finish() -> LoopInstance {
-        Self.nestHierarchy(self.root)
-        return self.root
-    }
-
-    private static func nestHierarchy(_ instance: LoopInstance) {
-        for child in instance.children { self.nestHierarchy(child) }
-        guard instance.children.contains(where: { $0.shape.isHierarchical }) else { return }
-        var byID: [String: LoopInstance] = [:]
-        var kept: [LoopInstance] = []
-        for child in instance.children {
-            guard child.shape.isHierarchical, let trigger = child.trigger else {
-                kept.append(child)
-                continue
-            }
-            let id = trigger[1]
-            let parent = trigger[2]
-            if !parent.isEmpty, let parentInstance = byID[parent] {
-                parentInstance.children.append(child)
-            } else {
-                kept.append(child)
-            }
-            if !id.isEmpty { byID[id] = child }
-        }
-        instance.children = kept
+    /// Finishes the tree: hierarchical loops nested by their parent references.
+    func finish() {
+        self.arena.nestHierarchy()
     }
 }

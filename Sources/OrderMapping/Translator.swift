@@ -53,6 +53,11 @@ public struct Translator: Sendable {
         var mapMissing = false
         var sawSet = false
         var readerErrors: [EDISyntaxError] = []
+        // One arena for every set of the document: it grows to the largest and is reused.
+        let arena = SetArena()
+        // Scopes hold the arena unowned: it must outlive every mapping call.
+        defer { withExtendedLifetime(arena) {} }
+        var choices: [ChoiceKey: (map: InboundMap, shape: LoopShape)?] = [:]
         while let event = try reader.next() {
             switch event {
             case .interchangeStart(let header):
@@ -85,13 +90,23 @@ public struct Translator: Sendable {
                     identifier = type.component(1)
                     version = type.component(2) + type.component(3)
                 }
-                guard let chosen = self.map(dialect: dialect, document: identifier, version: version, partner: partner),
-                    let schema = SchemaLibrary.standard.nearestSchema(
-                        dialect: dialect,
-                        identifier: identifier,
-                        version: chosen.versions.first ?? version
-                    )
-                else {
+                // Sets of one document mostly share partner, type and version: the choice is made once for each.
+                let key = ChoiceKey(partner: partner?.id, dialect: dialect, identifier: identifier, version: version)
+                let choice: (map: InboundMap, shape: LoopShape)?
+                if let known = choices[key] {
+                    choice = known
+                } else {
+                    choice = self.map(dialect: dialect, document: identifier, version: version, partner: partner)
+                        .flatMap { chosen in
+                            SchemaLibrary.standard.nearestSchema(
+                                dialect: dialect,
+                                identifier: identifier,
+                                version: chosen.versions.first ?? version
+                            ).map { (chosen, LoopShapeCache.shape(for: $0)) }
+                        }
+                    choices[key] = choice
+                }
+                guard let (chosen, shape) = choice else {
                     mapMissing = true
                     issues.append(
                         TranslationIssue(
@@ -104,9 +119,7 @@ public struct Translator: Sendable {
                     continue
                 }
                 map = chosen
-                var tree = SegmentTreeBuilder(shape: LoopShapeCache.shape(for: schema))
-                tree.append(header)
-                builder = tree
+                builder = SegmentTreeBuilder(arena: arena, shape: shape, header: header)
             case .segment(let segment):
                 builder?.append(segment)
             case .transactionSetEnd(let trailer):
@@ -114,8 +127,9 @@ public struct Translator: Sendable {
                     builder = nil
                     setHeader = nil
                 }
-                guard !mapMissing, var tree = builder, let map, let header = setHeader else { continue }
-                if let trailer { tree.append(trailer) }
+                guard !mapMissing, builder != nil, let map, let header = setHeader else { continue }
+                if let trailer { builder!.append(trailer) }
+                builder!.finish()
                 let dialect = reader.dialect ?? .x12
                 var source = DocumentSource(format: dialect.rawValue)
                 source.documentType = map.document
@@ -149,7 +163,7 @@ public struct Translator: Sendable {
                 source.mapping = map.id
                 source.mappingVersion = map.version
                 do {
-                    let value = try map.map(.edi(tree.finish(), setStart: header.index))
+                    let value = try map.map(.edi(EDIScope(arena: arena)))
                     try body(Self.stamp(value, source: source, partnerID: partner?.id))
                 } catch let error as DocumentMappingError {
                     issues.append(
@@ -257,6 +271,14 @@ public struct Translator: Sendable {
                 issues.append(TranslationIssue(message: "record \(index): \(error.description)"))
             }
         }
+    }
+
+    /// What the choice of a set's map depends on.
+    private struct ChoiceKey: Hashable {
+        var partner: String?
+        var dialect: Dialect
+        var identifier: String
+        var version: String
     }
 
     /// Chooses the inbound map for a set: the partner's map for the document and version, else its nearest version.

@@ -62,13 +62,21 @@ enum DateFormat: Hashable, Sendable {
     }
 }
 
-/// A code table: source code → canonical value, with an optional fallback for codes not listed.
-struct CodeTable: Sendable {
-    var name: String
+/// A code table: source code → canonical value, with an optional fallback for codes not listed. (A class: rules
+/// share tables, and the mapping hot path reads them without copying four references.)
+final class CodeTable: @unchecked Sendable {
+    let name: String
     var entries: [String: String]
     var fallback: String?
     /// Where each entry's value is written, for messages.
     var positions: [String: (line: Int, column: Int)]
+
+    init(name: String, entries: [String: String], fallback: String?, positions: [String: (line: Int, column: Int)]) {
+        self.name = name
+        self.entries = entries
+        self.fallback = fallback
+        self.positions = positions
+    }
 
     func translate(_ code: String) -> String? {
         self.entries[code] ?? self.fallback
