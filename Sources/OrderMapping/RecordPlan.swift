@@ -301,8 +301,7 @@ enum Resolver {
         let count = Int(arena.segments[segment].fieldCount) - 1
         var position = start.element
         while position < count {
-            let qualifier = arena.elementText(segment, element: position)
-            if !qualifier.isEmpty, qualifiers.contains(qualifier) {
+            if arena.matches(segment, element: position, anyOf: qualifiers) {
                 let value = arena.elementText(segment, element: position + 1)
                 if !value.isEmpty {
                     let record = arena.segments[segment]
@@ -323,13 +322,38 @@ enum Resolver {
         return nil
     }
 
-    /// The first non-empty value of an EDI path, without building lists (the translation hot path).
-    private static func firstEDI(_ path: EDIPath, in scope: EDIScope) -> (value: String, origin: FieldOrigin?)? {
-        if path.steps.isEmpty { return self.firstLeaf(path, in: scope) }
-        for owner in self.descend(path.steps, from: scope) {
-            if let found = self.firstLeaf(path, in: owner) { return found }
+    /// The first non-empty value of an EDI path, without building lists (the translation hot path): the loop
+    /// occurrences its steps name are visited depth first, which is their document order.
+    private static func firstEDI(
+        _ path: EDIPath,
+        in scope: EDIScope,
+        step: Int = 0
+    ) -> (value: String, origin: FieldOrigin?)? {
+        if step == path.steps.count { return self.firstLeaf(path, in: scope) }
+        let arena = scope.arena
+        var child = scope.firstChild
+        while child >= 0 {
+            if self.step(path.steps[step], matches: child, in: arena),
+                let found = self.firstEDI(path, in: EDIScope(arena: arena, loop: child), step: step + 1)
+            {
+                return found
+            }
+            child = scope.child(after: child)
         }
         return nil
+    }
+
+    /// Whether loop occurrence `loop` is one that `step` names, its trigger meeting the step's conditions.
+    @inline(__always)
+    private static func step(_ step: EDIStep, matches loop: Int32, in arena: SetArena) -> Bool {
+        let trigger = arena.trigger(loop)
+        guard trigger >= 0 else { return false }
+        if let number = step.groupNumber {
+            guard arena.loops[loop].shape.groupNumber == number else { return false }
+        } else {
+            guard arena.segments[trigger].tag == step.tag else { return false }
+        }
+        return arena.holdsAll(step.conditions, for: trigger)
     }
 
     @inline(__always)
@@ -463,19 +487,13 @@ enum Resolver {
 
     /// The child loop occurrences of `scope` that a step names and whose trigger meets the step's conditions.
     private static func loops(_ step: EDIStep, in scope: EDIScope) -> [EDIScope] {
-        let arena = scope.arena
         var found: [EDIScope] = []
         var child = scope.firstChild
         while child >= 0 {
-            defer { child = scope.child(after: child) }
-            let trigger = arena.trigger(child)
-            guard trigger >= 0 else { continue }
-            if let number = step.groupNumber {
-                guard arena.loops[child].shape.groupNumber == number else { continue }
-            } else {
-                guard arena.segments[trigger].tag == step.tag else { continue }
+            if self.step(step, matches: child, in: scope.arena) {
+                found.append(EDIScope(arena: scope.arena, loop: child))
             }
-            if arena.holdsAll(step.conditions, for: trigger) { found.append(EDIScope(arena: arena, loop: child)) }
+            child = scope.child(after: child)
         }
         return found
     }

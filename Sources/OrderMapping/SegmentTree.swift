@@ -298,6 +298,19 @@ final class SetArena {
         return condition.isNegated
     }
 
+    /// Whether element `position` of `segment`, as a whole, is one of `values` (compared as bytes unless it has
+    /// release characters).
+    func matches(_ segment: Int32, element position: Int, anyOf values: [String]) -> Bool {
+        guard let range = self.range(segment, element: position), !range.isEmpty else { return false }
+        let base = self.bytes.base
+        if self.delimiters.hasRelease(in: base, range) {
+            return values.contains(self.delimiters.text(in: base, range))
+        }
+        let bytes = UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
+        for value in values where value.utf8.elementsEqual(bytes) { return true }
+        return false
+    }
+
     @inline(__always)
     func holdsAll(_ conditions: [ElementCondition], for segment: Int32) -> Bool {
         for condition in conditions where !self.holds(condition, for: segment) { return false }
