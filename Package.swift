@@ -56,6 +56,7 @@ let package = Package(
             dependencies: [
                 "OrderModel", "OrderRules",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .target(name: "Spool"),

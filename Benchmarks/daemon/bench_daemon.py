@@ -107,6 +107,13 @@ def outbox_count(folder: str) -> int:
         return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process (all its threads) so far, from /proc."""
+    with open(f"/proc/{pid}/stat") as file:
+        fields = file.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def throughput(arguments):
     root = tempfile.mkdtemp(prefix="ordergate-bench-", dir=arguments.folder)
     try:
@@ -120,6 +127,7 @@ def throughput(arguments):
         inbox = os.path.join(root, "inbox", "acme")
         outbox = os.path.join(root, "outbox", "acme")
         expected = arguments.files * (2 if rules else 1)
+        cpu_before = cpu_seconds(daemon.process.pid)
         start = time.time()
         for number in range(1, arguments.files + 1):
             os.rename(os.path.join(staging, f"po-{number}.edi"), os.path.join(inbox, f"po-{number}.edi"))
@@ -127,12 +135,13 @@ def throughput(arguments):
         while outbox_count(outbox) < expected and time.time() - start < arguments.timeout:
             time.sleep(0.01)
         elapsed = time.time() - start
+        cpu = cpu_seconds(daemon.process.pid) - cpu_before
         done = outbox_count(outbox) // (2 if rules else 1)
         daemon.stop()
         answers = "997 and 855" if rules else "997"
         print(f"throughput (rules {arguments.rules}): {done}/{arguments.files} files, each one order with {20} lines, "
               f"{answers} written and fsynced: {elapsed:.2f} s ({done / elapsed:.0f} orders/s; "
-              f"dropping took {dropped - start:.2f} s)")
+              f"dropping took {dropped - start:.2f} s; the daemon used {cpu:.2f} s of CPU, {cpu / elapsed:.2f} cores)")
     finally:
         if not arguments.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -202,13 +202,10 @@ extension DocumentDate: CanonicalJSONWritable {
 extension FieldOrigins: CanonicalJSONWritable {
     /// An object keyed by field name, sorted; a field recorded more than once keeps its last origin.
     public func write(to writer: inout CanonicalJSONWriter) {
-        let kept = self.lastPerField.sorted { left, right in
-            left.field.utf8.lexicographicallyPrecedes(right.field.utf8)
-        }
         writer.beginObject()
-        for (field, origin) in kept {
+        for (field, index) in self.lastPerFieldByName {
             writer.key(field)
-            origin.write(to: &writer)
+            self.entries[index].origin.write(to: &writer)
         }
         writer.endObject()
     }

@@ -90,9 +90,25 @@ public struct FieldOrigins: Hashable, Sendable, Codable {
 
     /// One entry per field, the last recorded (what JSON keeps), in recording order.
     var lastPerField: [(field: String, origin: FieldOrigin)] {
-        self.entries.enumerated().filter { index, entry in
-            !self.entries[(index + 1)...].contains { $0.field == entry.field }
-        }.map(\.element)
+        self.lastPerFieldByName.sorted { $0.index < $1.index }.map { self.entries[$0.index] }
+    }
+
+    /// One entry per field, the last recorded, as positions in `entries`, sorted by field name (UTF-8 byte order):
+    /// a sort and one pass, where comparing every entry with every later one cost a line's JSON more than the rest
+    /// of it.
+    var lastPerFieldByName: [(field: String, index: Int)] {
+        var order = self.entries.indices.map { (field: self.entries[$0].field, index: $0) }
+        order.sort { left, right in
+            left.field == right.field
+                ? left.index < right.index : left.field.utf8.lexicographicallyPrecedes(right.field.utf8)
+        }
+        var kept: [(field: String, index: Int)] = []
+        kept.reserveCapacity(order.count)
+        for (position, entry) in order.enumerated()
+        where position + 1 == order.count || order[position + 1].field != entry.field {
+            kept.append(entry)
+        }
+        return kept
     }
 
     private struct FieldKey: CodingKey {

@@ -31,28 +31,37 @@ extension StoreTransaction {
         at date: Date
     ) throws -> Int64 {
         let now = Timestamp.text(date)
-        let json: String
-        if let canonical {
-            json = String(decoding: canonical, as: UTF8.self)
-        } else {
+        var json: String?
+        if canonical == nil {
             var stored = order
             stored.id = nil
             stored.partnerID = partnerID
             json = try CanonicalJSON.encode(stored)
         }
-        try self.db.cachedStatement(
-            sql: """
-                INSERT INTO orders (partner_id, po_number, purpose, order_type, status, file_id, set_id, currency,
-                    ordered_on, line_count, mapping, mapping_version, canonical, duplicate_of, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                partnerID, order.purchaseOrderNumber, order.purpose.rawValue, order.orderType, status.rawValue,
-                fileID, setID, order.currency, order.orderDate?.description, order.lines.count,
-                order.source?.mapping, order.source?.mappingVersion, json, duplicateOf, now, now,
-            ]
-        )
+        try self.db.run(
+            """
+            INSERT INTO orders (partner_id, po_number, purpose, order_type, status, file_id, set_id, currency,
+                ordered_on, line_count, mapping, mapping_version, canonical, duplicate_of, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ) {
+            $0.bind(partnerID)
+            $0.bind(order.purchaseOrderNumber)
+            $0.bind(order.purpose.rawValue)
+            $0.bind(order.orderType)
+            $0.bind(status.rawValue)
+            $0.bind(fileID)
+            $0.bind(setID)
+            $0.bind(order.currency)
+            $0.bind(order.orderDate?.description)
+            $0.bind(order.lines.count)
+            $0.bind(order.source?.mapping)
+            $0.bind(order.source?.mappingVersion)
+            if let canonical { $0.bindText(canonical) } else { $0.bind(json) }
+            $0.bind(duplicateOf)
+            $0.bind(now)
+            $0.bind(now)
+        }
         let id = self.db.lastInsertedRowID
         try self.insertLines(orderID: id, order)
         try self.recordStatus(orderID: id, status, note: note, at: date)
@@ -78,34 +87,40 @@ extension StoreTransaction {
 
     private func insertLines(orderID id: Int64, _ order: Order) throws {
         for (position, line) in order.lines.enumerated() {
-            try self.db.cachedStatement(
-                sql: """
-                    INSERT INTO order_lines (order_id, position, line_number, buyer_part, vendor_part, gtin,
-                        description, quantity, unit, unit_price)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(
-                arguments: [
-                    id, position + 1, line.lineNumber, line.item.buyerPart, line.item.vendorPart, line.item.gtin,
-                    line.description, line.quantity.map { DecimalText.format($0.value) } ?? "0",
-                    line.quantity?.unit, line.unitPrice.map { DecimalText.format($0.amount) },
-                ]
-            )
+            try self.db.run(
+                """
+                INSERT INTO order_lines (order_id, position, line_number, buyer_part, vendor_part, gtin,
+                    description, quantity, unit, unit_price)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            ) {
+                $0.bind(id)
+                $0.bind(position + 1)
+                $0.bind(line.lineNumber)
+                $0.bind(line.item.buyerPart)
+                $0.bind(line.item.vendorPart)
+                $0.bind(line.item.gtin)
+                $0.bind(line.description)
+                $0.bind(line.quantity.map { DecimalText.format($0.value) } ?? "0")
+                $0.bind(line.quantity?.unit)
+                $0.bind(line.unitPrice.map { DecimalText.format($0.amount) })
+            }
         }
     }
 
     /// Appends to an order's status history and sets its current status.
     public func recordStatus(orderID: Int64, _ status: OrderStatus, note: String?, at date: Date) throws {
         let now = Timestamp.text(date)
-        try self.db.cachedStatement(
-            sql: "INSERT INTO order_status (order_id, status, note, at) VALUES (?, ?, ?, ?)"
-        ).execute(
-            arguments: [orderID, status.rawValue, note, now]
-        )
-        try self.db.cachedStatement(
-            sql: "UPDATE orders SET status = ?, updated_at = ? WHERE id = ?"
-        ).execute(
-            arguments: [status.rawValue, now, orderID]
-        )
+        try self.db.run("INSERT INTO order_status (order_id, status, note, at) VALUES (?, ?, ?, ?)") {
+            $0.bind(orderID)
+            $0.bind(status.rawValue)
+            $0.bind(note)
+            $0.bind(now)
+        }
+        try self.db.run("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?") {
+            $0.bind(status.rawValue)
+            $0.bind(now)
+            $0.bind(orderID)
+        }
     }
 }

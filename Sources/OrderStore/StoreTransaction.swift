@@ -228,73 +228,100 @@ public struct StoreTransaction {
 
     /// Inserts the ledger row of an inbound file and returns its ID.
     public func insertFile(_ file: FileRecord) throws -> Int64 {
-        try self.db.cachedStatement(
-            sql: """
-                INSERT INTO files (partner_id, channel, original_name, work_name, sha256, size, format, state,
-                    duplicate_of, reprocess_of, error, stored_path, received_at, processed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                file.partnerID, file.channel, file.originalName, file.workName, file.sha256, file.size, file.format,
-                file.state.rawValue, file.duplicateOf, file.reprocessOf, file.error, file.storedPath,
-                Timestamp.text(file.receivedAt), Timestamp.text(file.processedAt),
-            ]
-        )
+        try self.db.run(
+            """
+            INSERT INTO files (partner_id, channel, original_name, work_name, sha256, size, format, state,
+                duplicate_of, reprocess_of, error, stored_path, received_at, processed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ) {
+            $0.bind(file.partnerID)
+            $0.bind(file.channel)
+            $0.bind(file.originalName)
+            $0.bind(file.workName)
+            $0.bind(file.sha256)
+            $0.bind(file.size)
+            $0.bind(file.format)
+            $0.bind(file.state.rawValue)
+            $0.bind(file.duplicateOf)
+            $0.bind(file.reprocessOf)
+            $0.bind(file.error)
+            $0.bind(file.storedPath)
+            $0.bind(Timestamp.text(file.receivedAt))
+            $0.bind(Timestamp.text(file.processedAt))
+        }
         return self.db.lastInsertedRowID
     }
 
     // MARK: Envelopes
 
     public func insertInterchange(_ record: InterchangeRecord) throws -> Int64 {
-        try self.db.cachedStatement(
-            sql: """
-                INSERT INTO interchanges (file_id, partner_id, dialect, sender_qualifier, sender_id,
-                    receiver_qualifier, receiver_id, control_number, syntax_version, is_test, status, duplicate_of,
-                    byte_offset, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                record.fileID, record.partnerID, record.dialect, record.senderQualifier, record.senderID,
-                record.receiverQualifier, record.receiverID, record.controlNumber, record.syntaxVersion,
-                record.isTest, record.status, record.duplicateOf, record.byteOffset,
-                Timestamp.text(record.receivedAt),
-            ]
-        )
+        try self.db.run(
+            """
+            INSERT INTO interchanges (file_id, partner_id, dialect, sender_qualifier, sender_id,
+                receiver_qualifier, receiver_id, control_number, syntax_version, is_test, status, duplicate_of,
+                byte_offset, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ) {
+            $0.bind(record.fileID)
+            $0.bind(record.partnerID)
+            $0.bind(record.dialect)
+            $0.bind(record.senderQualifier)
+            $0.bind(record.senderID)
+            $0.bind(record.receiverQualifier)
+            $0.bind(record.receiverID)
+            $0.bind(record.controlNumber)
+            $0.bind(record.syntaxVersion)
+            $0.bind(record.isTest)
+            $0.bind(record.status)
+            $0.bind(record.duplicateOf)
+            $0.bind(record.byteOffset)
+            $0.bind(Timestamp.text(record.receivedAt))
+        }
         return self.db.lastInsertedRowID
     }
 
     public func insertGroup(_ record: GroupRecord) throws -> Int64 {
-        try self.db.cachedStatement(
-            sql: """
-                INSERT INTO groups (interchange_id, functional_id, sender_id, receiver_id, control_number, version,
-                    declared_sets, received_sets, accepted_sets, status, position)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                record.interchangeID, record.functionalID, record.senderID, record.receiverID, record.controlNumber,
-                record.version, record.declaredSets, record.receivedSets, record.acceptedSets, record.status,
-                record.position,
-            ]
-        )
+        try self.db.run(
+            """
+            INSERT INTO groups (interchange_id, functional_id, sender_id, receiver_id, control_number, version,
+                declared_sets, received_sets, accepted_sets, status, position)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ) {
+            $0.bind(record.interchangeID)
+            $0.bind(record.functionalID)
+            $0.bind(record.senderID)
+            $0.bind(record.receiverID)
+            $0.bind(record.controlNumber)
+            $0.bind(record.version)
+            $0.bind(record.declaredSets)
+            $0.bind(record.receivedSets)
+            $0.bind(record.acceptedSets)
+            $0.bind(record.status)
+            $0.bind(record.position)
+        }
         return self.db.lastInsertedRowID
     }
 
     public func insertTransactionSet(_ record: TransactionSetRecord) throws -> Int64 {
-        try self.db.cachedStatement(
-            sql: """
-                INSERT INTO transaction_sets (interchange_id, group_id, identifier, control_number, version, status,
-                    errors, byte_offset)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                record.interchangeID, record.groupID, record.identifier, record.controlNumber, record.version,
-                record.status, record.errors, record.byteOffset,
-            ]
-        )
+        try self.db.run(
+            """
+            INSERT INTO transaction_sets (interchange_id, group_id, identifier, control_number, version, status,
+                errors, byte_offset)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ) {
+            $0.bind(record.interchangeID)
+            $0.bind(record.groupID)
+            $0.bind(record.identifier)
+            $0.bind(record.controlNumber)
+            $0.bind(record.version)
+            $0.bind(record.status)
+            $0.bind(record.errors)
+            $0.bind(record.byteOffset)
+        }
         return self.db.lastInsertedRowID
     }
 
@@ -316,23 +343,29 @@ public struct StoreTransaction {
     ) throws -> Int64 {
         // The ID is not known before the insert: insert with a provisional unique name, then name it by its ID.
         let provisional = "pending-\(UUID().uuidString)"
-        try self.db.cachedStatement(
-            sql: """
-                INSERT INTO outbound (partner_id, kind, folder, file_name, content, state, control_number, file_id,
-                    order_id, created_at)
-                VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                partnerID, kind, folder, provisional, Data(content), controlNumber, fileID, orderID,
-                Timestamp.text(date),
-            ]
-        )
+        try self.db.run(
+            """
+            INSERT INTO outbound (partner_id, kind, folder, file_name, content, state, control_number, file_id,
+                order_id, created_at)
+            VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
+            """
+        ) {
+            $0.bind(partnerID)
+            $0.bind(kind)
+            $0.bind(folder)
+            $0.bind(provisional)
+            $0.bindBlob(content)
+            $0.bind(controlNumber)
+            $0.bind(fileID)
+            $0.bind(orderID)
+            $0.bind(Timestamp.text(date))
+        }
         let id = self.db.lastInsertedRowID
         let name = "\(kind)-\(partnerID)-\(Self.padded(id, 9))\(fileExtension.isEmpty ? "" : ".")\(fileExtension)"
-        try self.db.cachedStatement(sql: "UPDATE outbound SET file_name = ? WHERE id = ?").execute(arguments: [
-            name, id,
-        ])
+        try self.db.run("UPDATE outbound SET file_name = ? WHERE id = ?") {
+            $0.bind(name)
+            $0.bind(id)
+        }
         if deliver { try self.queueDelivery(outboundID: id, partnerID: partnerID, at: date) }
         return id
     }
@@ -366,15 +399,22 @@ public struct StoreTransaction {
         outboundID: Int64,
         at date: Date
     ) throws {
-        try self.db.cachedStatement(
-            sql: """
-                INSERT INTO acknowledgements (kind, partner_id, file_id, interchange_id, order_id, status,
-                    outbound_id, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [kind, partnerID, fileID, interchangeID, orderID, status, outboundID, Timestamp.text(date)]
-        )
+        try self.db.run(
+            """
+            INSERT INTO acknowledgements (kind, partner_id, file_id, interchange_id, order_id, status,
+                outbound_id, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ) {
+            $0.bind(kind)
+            $0.bind(partnerID)
+            $0.bind(fileID)
+            $0.bind(interchangeID)
+            $0.bind(orderID)
+            $0.bind(status)
+            $0.bind(outboundID)
+            $0.bind(Timestamp.text(date))
+        }
     }
 
     // MARK: Control numbers
@@ -388,14 +428,16 @@ public struct StoreTransaction {
                 arguments: [partnerID, kind]
             ) ?? 0
         let next = current >= maximum ? 1 : current + 1
-        try self.db.cachedStatement(
-            sql: """
-                INSERT INTO control_numbers (partner_id, kind, value) VALUES (?, ?, ?)
-                ON CONFLICT (partner_id, kind) DO UPDATE SET value = excluded.value
-                """
-        ).execute(
-            arguments: [partnerID, kind, next]
-        )
+        try self.db.run(
+            """
+            INSERT INTO control_numbers (partner_id, kind, value) VALUES (?, ?, ?)
+            ON CONFLICT (partner_id, kind) DO UPDATE SET value = excluded.value
+            """
+        ) {
+            $0.bind(partnerID)
+            $0.bind(kind)
+            $0.bind(next)
+        }
         return next
     }
 
@@ -423,11 +465,13 @@ public struct StoreTransaction {
     }
 
     public func audit(actor: String, action: String, subject: String?, detail: String?, at date: Date) throws {
-        try self.db.cachedStatement(
-            sql: "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)"
-        ).execute(
-            arguments: [Timestamp.text(date), actor, action, subject, detail]
-        )
+        try self.db.run("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)") {
+            $0.bind(Timestamp.text(date))
+            $0.bind(actor)
+            $0.bind(action)
+            $0.bind(subject)
+            $0.bind(detail)
+        }
     }
 
     static func padded(_ number: Int64, _ width: Int) -> String {

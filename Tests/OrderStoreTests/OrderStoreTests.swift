@@ -141,4 +141,38 @@ struct OrderStoreTests {
         try store.write { try $0.markWritten(outboundID: id, at: Date()) }
         #expect(try store.read { try $0.pendingOutbound() }.isEmpty)
     }
+
+    @Test func aDirectlyBoundInsertThatFailsNamesTheConstraintAndLeavesItsStatementUsable() throws {
+        let (store, folder) = try self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try store.write { tx in
+            _ = try tx.insertFile(self.file("a", sha: "1"))
+            // Same work name: the UNIQUE column refuses it, and SQLite's message says so.
+            let error = #expect(throws: (any Error).self) { _ = try tx.insertFile(self.file("a", sha: "2")) }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("UNIQUE constraint failed: files.work_name"))
+            // The cached statement was reset: the next insert through it works.
+            _ = try tx.insertFile(self.file("b", sha: "3"))
+        }
+        #expect(try store.read { try $0.fileID(workName: "acme/b") } != nil)
+    }
+
+    @Test func emptyContentIsStoredAsEmptyBytesNotNull() throws {
+        let (store, folder) = try self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try store.write { tx in
+            _ = try tx.enqueueOutbound(
+                partnerID: "acme",
+                kind: "997",
+                folder: "outbox/acme",
+                fileExtension: "",
+                content: [],
+                controlNumber: nil,
+                fileID: nil,
+                at: Date()
+            )
+        }
+        let pending = try store.read { try $0.pendingOutbound() }
+        #expect(pending.map(\.content) == [[]])
+        #expect(pending.first?.fileName.hasPrefix("997-acme-") == true)
+    }
 }
