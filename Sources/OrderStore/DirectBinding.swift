@@ -34,38 +34,31 @@ struct DirectBinder {
     }
 
     mutating func bind(_ value: String?) {
-        self.index += 1
-        guard var value else { return self.bindNull() }
-        let code = value.withUTF8 { bytes in
-            // A non-null pointer even for "" (NULL would bind SQL NULL).
-            let base =
-                bytes.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(("" as StaticString).utf8Start)
-            return sqlite3_bind_text(
-                self.statement,
-                self.index,
-                base.assumingMemoryBound(to: CChar.self),
-                CInt(bytes.count),
-                Self.transient
-            )
+        guard var value else {
+            self.index += 1
+            return self.bindNull()
         }
-        self.check(code)
+        value.withUTF8 { self.bindText(UnsafeRawBufferPointer($0)) }
     }
 
     /// Binds UTF-8 bytes as text.
     mutating func bindText(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { self.bindText($0) }
+    }
+
+    private mutating func bindText(_ buffer: UnsafeRawBufferPointer) {
         self.index += 1
-        let code = bytes.withUnsafeBufferPointer { buffer in
-            let base =
-                buffer.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(("" as StaticString).utf8Start)
-            return sqlite3_bind_text(
+        // A non-null pointer even for "" (NULL would bind SQL NULL).
+        let base = buffer.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)
+        self.check(
+            sqlite3_bind_text(
                 self.statement,
                 self.index,
                 base.assumingMemoryBound(to: CChar.self),
                 CInt(buffer.count),
                 Self.transient
             )
-        }
-        self.check(code)
+        )
     }
 
     /// Binds bytes as a BLOB.
