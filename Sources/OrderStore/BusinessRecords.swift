@@ -191,16 +191,18 @@ extension StoreTransaction {
     public func reserve(orderID: Int64, _ reservations: [Reservation], at date: Date) throws {
         let now = Timestamp.text(date)
         for reservation in reservations {
-            try self.db.cachedStatement(
-                sql: """
-                    INSERT INTO reservations (order_id, node_id, sku, quantity, state, created_at)
-                    VALUES (?, ?, ?, ?, 'active', ?)
-                    """
-            ).execute(
-                arguments: [
-                    orderID, reservation.nodeID, reservation.sku, DecimalText.format(reservation.quantity), now,
-                ]
-            )
+            try self.db.run(
+                """
+                INSERT INTO reservations (order_id, node_id, sku, quantity, state, created_at)
+                VALUES (?, ?, ?, ?, 'active', ?)
+                """
+            ) {
+                $0.bind(orderID)
+                $0.bind(reservation.nodeID)
+                $0.bind(reservation.sku)
+                $0.bind(DecimalText.format(reservation.quantity))
+                $0.bind(now)
+            }
             try self.adjustReserved(nodeID: reservation.nodeID, sku: reservation.sku, by: reservation.quantity, at: now)
         }
     }
@@ -231,48 +233,56 @@ extension StoreTransaction {
     }
 
     private func adjustReserved(nodeID: String, sku: String, by delta: Decimal, at now: String) throws {
-        let current = try String.fetchOne(
-            self.db.cachedStatement(sql: "SELECT reserved FROM stock WHERE node_id = ? AND sku = ?"),
-            arguments: [nodeID, sku]
-        )
+        var current: String?
+        try self.db.query("SELECT reserved FROM stock WHERE node_id = ? AND sku = ?") {
+            $0.bind(nodeID)
+            $0.bind(sku)
+        } row: {
+            current = $0.text(0)
+        }
         guard let current else { return }
         let next = max(0, BusinessText.decimal(current) + delta)
-        try self.db.cachedStatement(
-            sql: "UPDATE stock SET reserved = ?, updated_at = ? WHERE node_id = ? AND sku = ?"
-        ).execute(
-            arguments: [DecimalText.format(next), now, nodeID, sku]
-        )
+        try self.db.run("UPDATE stock SET reserved = ?, updated_at = ? WHERE node_id = ? AND sku = ?") {
+            $0.bind(DecimalText.format(next))
+            $0.bind(now)
+            $0.bind(nodeID)
+            $0.bind(sku)
+        }
     }
 
     /// Sets the value an order adds to its credit account's open orders (nil or zero: none), adjusting the
     /// account's figure by the difference from what the order added before.
     public func setOpenValue(orderID: Int64, account: String?, value: Decimal?) throws {
-        let row = try Row.fetchOne(
-            self.db.cachedStatement(sql: "SELECT credit_account, open_value FROM orders WHERE id = ?"),
-            arguments: [orderID]
-        )
-        if let previousAccount: String = row?["credit_account"], let previous: String = row?["open_value"] {
-            try self.adjustOpenOrders(account: previousAccount, by: -BusinessText.decimal(previous))
+        var previous: (account: String, value: String)?
+        try self.db.query("SELECT credit_account, open_value FROM orders WHERE id = ?") {
+            $0.bind(orderID)
+        } row: {
+            if let account = $0.text(0), let value = $0.text(1) { previous = (account, value) }
+        }
+        if let previous {
+            try self.adjustOpenOrders(account: previous.account, by: -BusinessText.decimal(previous.value))
         }
         let stored = value.flatMap { $0 == 0 ? nil : $0 }
-        try self.db.cachedStatement(
-            sql: "UPDATE orders SET credit_account = ?, open_value = ? WHERE id = ?"
-        ).execute(
-            arguments: [stored == nil ? nil : account, stored.map(DecimalText.format), orderID]
-        )
+        try self.db.run("UPDATE orders SET credit_account = ?, open_value = ? WHERE id = ?") {
+            $0.bind(stored == nil ? nil : account)
+            $0.bind(stored.map(DecimalText.format))
+            $0.bind(orderID)
+        }
         if let account, let stored { try self.adjustOpenOrders(account: account, by: stored) }
     }
 
     private func adjustOpenOrders(account: String, by delta: Decimal) throws {
-        guard
-            let current = try String.fetchOne(
-                self.db.cachedStatement(sql: "SELECT open_orders FROM credit_accounts WHERE id = ?"),
-                arguments: [account]
-            )
-        else { return }
-        try self.db.cachedStatement(sql: "UPDATE credit_accounts SET open_orders = ? WHERE id = ?").execute(
-            arguments: [DecimalText.format(max(0, BusinessText.decimal(current) + delta)), account]
-        )
+        var current: String?
+        try self.db.query("SELECT open_orders FROM credit_accounts WHERE id = ?") {
+            $0.bind(account)
+        } row: {
+            current = $0.text(0)
+        }
+        guard let current else { return }
+        try self.db.run("UPDATE credit_accounts SET open_orders = ? WHERE id = ?") {
+            $0.bind(DecimalText.format(max(0, BusinessText.decimal(current) + delta)))
+            $0.bind(account)
+        }
     }
 
     /// Opens a hold on an order (one open hold per order).
@@ -440,11 +450,26 @@ extension StoreReader {
     public func stock(skus: Set<String>) throws -> [StockLevel] {
         var levels: [StockLevel] = []
         for sku in skus.sorted() {
-            let rows = try Row.fetchAll(
-                self.db.cachedStatement(sql: "SELECT * FROM stock WHERE sku = ? ORDER BY node_id"),
-                arguments: [sku]
-            )
-            for row in rows { levels.append(Self.stockLevel(row)) }
+            try self.db.query(
+                """
+                SELECT node_id, sku, on_hand, reserved, safety_stock, next_replenishment, replenishment_quantity
+                FROM stock WHERE sku = ? ORDER BY node_id
+                """
+            ) {
+                $0.bind(sku)
+            } row: { row in
+                levels.append(
+                    StockLevel(
+                        nodeID: row.text(0) ?? "",
+                        sku: row.text(1) ?? "",
+                        onHand: BusinessText.decimal(row.text(2)),
+                        reserved: BusinessText.decimal(row.text(3)),
+                        safetyStock: BusinessText.decimal(row.text(4)),
+                        nextReplenishment: row.text(5).flatMap { DocumentDate(iso8601: $0) },
+                        replenishmentQuantity: row.text(6).flatMap(DecimalText.parse)
+                    )
+                )
+            }
         }
         return levels
     }

@@ -77,13 +77,47 @@ struct DirectBinder {
     }
 }
 
+/// The current row of a statement stepped by `Database.query(_:_:row:)`: columns by position, read through
+/// SQLite's C API. Valid only inside the row closure.
+struct DirectRow {
+    fileprivate let statement: SQLiteStatement
+
+    func isNull(_ column: CInt) -> Bool {
+        sqlite3_column_type(self.statement, column) == SQLITE_NULL
+    }
+
+    func text(_ column: CInt) -> String? {
+        guard let bytes = sqlite3_column_text(self.statement, column) else { return nil }
+        let count = Int(sqlite3_column_bytes(self.statement, column))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    func int64(_ column: CInt) -> Int64? {
+        self.isNull(column) ? nil : sqlite3_column_int64(self.statement, column)
+    }
+
+    func int(_ column: CInt) -> Int? {
+        self.int64(column).map(Int.init)
+    }
+}
+
 extension Database {
     /// Executes a cached INSERT, UPDATE or DELETE whose parameters `bind` fills in order, through SQLite's C API.
     ///
-    /// Only for statements inside a write transaction that return no rows: GRDB's own execution bookkeeping
-    /// (transaction observers, selected regions, autocommit transitions) concerns none of them, and Ordergate
-    /// registers no observers. Errors are GRDB's `DatabaseError`, with SQLite's extended code.
+    /// Only for statements inside a write transaction: GRDB's own execution bookkeeping (transaction observers,
+    /// selected regions, autocommit transitions) concerns none of them, and Ordergate registers no observers.
+    /// Errors are GRDB's `DatabaseError`, with SQLite's extended code.
     func run(_ sql: String, _ bind: (inout DirectBinder) -> Void) throws {
+        try self.step(sql, bind) { _ in }
+    }
+
+    /// Executes a cached SELECT whose parameters `bind` fills in order, calling `row` for each result row, through
+    /// SQLite's C API (the hot reads of the writer's transaction: stock, reservations, open values).
+    func query(_ sql: String, _ bind: (inout DirectBinder) -> Void, row: (DirectRow) throws -> Void) throws {
+        try self.step(sql, bind, row)
+    }
+
+    private func step(_ sql: String, _ bind: (inout DirectBinder) -> Void, _ row: (DirectRow) throws -> Void) throws {
         let statement = try self.cachedStatement(sql: sql)
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
@@ -98,7 +132,10 @@ extension Database {
         var code = binder.failure
         if code == SQLITE_OK {
             code = sqlite3_step(handle)
-            while code == SQLITE_ROW { code = sqlite3_step(handle) }
+            while code == SQLITE_ROW {
+                try row(DirectRow(statement: handle))
+                code = sqlite3_step(handle)
+            }
         }
         guard code == SQLITE_DONE else {
             let connection = self.sqliteConnection
