@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OrderStoreTests",
-            dependencies: ["OrderStore", "OrderModel"]
+            dependencies: ["OrderStore", "OrderModel", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "SpoolTests",

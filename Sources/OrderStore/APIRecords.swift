@@ -168,7 +168,7 @@ extension StoreReader {
     /// A stored order's canonical JSON as stored (without its ID), for serving it without decoding it.
     public func orderCanonicalText(id: Int64) throws -> String? {
         try String.fetchOne(
-            self.db.cachedStatement(sql: "SELECT canonical FROM orders WHERE id = ?"),
+            self.db.cachedStatement(sql: "SELECT canonical FROM order_documents WHERE order_id = ?"),
             arguments: [id]
         )
     }

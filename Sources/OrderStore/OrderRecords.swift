@@ -41,8 +41,8 @@ extension StoreTransaction {
         try self.db.run(
             """
             INSERT INTO orders (partner_id, po_number, purpose, order_type, status, file_id, set_id, currency,
-                ordered_on, line_count, mapping, mapping_version, canonical, duplicate_of, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ordered_on, line_count, mapping, mapping_version, duplicate_of, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         ) {
             $0.bind(partnerID)
@@ -57,12 +57,15 @@ extension StoreTransaction {
             $0.bind(order.lines.count)
             $0.bind(order.source?.mapping)
             $0.bind(order.source?.mappingVersion)
-            if let canonical { $0.bindText(canonical) } else { $0.bind(json) }
             $0.bind(duplicateOf)
             $0.bind(now)
             $0.bind(now)
         }
         let id = self.db.lastInsertedRowID
+        try self.db.run("INSERT INTO order_documents (order_id, canonical) VALUES (?, ?)") {
+            $0.bind(id)
+            if let canonical { $0.bindText(canonical) } else { $0.bind(json) }
+        }
         try self.insertLines(orderID: id, order)
         try self.recordStatus(orderID: id, status, note: note, at: date)
         return id
@@ -70,17 +73,17 @@ extension StoreTransaction {
 
     /// Rewrites a stored order's content after a replace or change: its canonical JSON, header columns and lines.
     public func replaceOrderContent(orderID: Int64, _ order: Order, canonical: [UInt8], at date: Date) throws {
-        try self.db.cachedStatement(
-            sql: """
-                UPDATE orders SET canonical = ?, currency = ?, ordered_on = ?, line_count = ?, updated_at = ?
-                WHERE id = ?
-                """
-        ).execute(
-            arguments: [
-                String(decoding: canonical, as: UTF8.self), order.currency, order.orderDate?.description,
-                order.lines.count, Timestamp.text(date), orderID,
-            ]
-        )
+        try self.db.run("UPDATE order_documents SET canonical = ? WHERE order_id = ?") {
+            $0.bindText(canonical)
+            $0.bind(orderID)
+        }
+        try self.db.run("UPDATE orders SET currency = ?, ordered_on = ?, line_count = ?, updated_at = ? WHERE id = ?") {
+            $0.bind(order.currency)
+            $0.bind(order.orderDate?.description)
+            $0.bind(order.lines.count)
+            $0.bind(Timestamp.text(date))
+            $0.bind(orderID)
+        }
         try self.db.cachedStatement(sql: "DELETE FROM order_lines WHERE order_id = ?").execute(arguments: [orderID])
         try self.insertLines(orderID: orderID, order)
     }

@@ -46,6 +46,20 @@ enum Schema {
             // that moves to another URL must not send the old server's ETag to the new one.
             try db.execute(sql: "ALTER TABLE poll_state ADD COLUMN url TEXT")
         }
+        migrator.registerMigration("v11-order-documents") { db in
+            // An order's canonical JSON (tens of kilobytes with its origins) gets a table of its own: SQLite rewrites
+            // a whole row on every UPDATE, and an order's row changes with each status of its decision.
+            try db.execute(
+                sql: """
+                    CREATE TABLE order_documents (
+                        order_id INTEGER PRIMARY KEY REFERENCES orders(id),
+                        canonical TEXT NOT NULL
+                    );
+                    INSERT INTO order_documents (order_id, canonical) SELECT id, canonical FROM orders;
+                    ALTER TABLE orders DROP COLUMN canonical;
+                    """
+            )
+        }
         return migrator
     }
 

@@ -309,7 +309,7 @@ public struct StoreReader {
     public func order(id: Int64) throws -> Order? {
         guard
             let json = try String.fetchOne(
-                self.db.cachedStatement(sql: "SELECT canonical FROM orders WHERE id = ?"),
+                self.db.cachedStatement(sql: "SELECT canonical FROM order_documents WHERE order_id = ?"),
                 arguments: [id]
             )
         else { return nil }

@@ -34,6 +34,7 @@ struct OrderStoreTests {
             try store.appliedMigrations() == [
                 "v1-ledger", "v2-file-hash-index", "v3-business-data", "v4-api", "v5-shipments", "v6-delivery",
                 "v7-invoices", "v8-acknowledgements-order-index", "v9-installation", "v10-poll-url",
+                "v11-order-documents",
             ]
         )
         #expect(try store.integrityCheck() == ["ok"])
