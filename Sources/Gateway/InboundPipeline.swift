@@ -99,7 +99,7 @@ public final class InboundPipeline: Sendable {
     }
 
     /// Files per commit: a durable commit (and each folder fsync) is shared by this many files.
-    static let commitChunk = 32
+    static let commitChunk = 64
 
     /// Processes claimed files to their final states, one result per file, in order. Files go in chunks, and the
     /// next chunk is prepared while the current one commits, so that parsing keeps the cores busy while the writer
@@ -243,11 +243,11 @@ public final class InboundPipeline: Sendable {
         }
     }
 
-    /// The stored canonical form of an order: as mapped, with the partner it came from (its ID is its row's).
+    /// The stored canonical form of an order: as mapped, with the partner it came from (its ID is its row's), compact.
     static func canonicalJSON(_ order: Order, partnerID: String) throws -> [UInt8] {
         var stored = order
         stored.partnerID = partnerID
-        return try CanonicalJSON.encodeBytes(stored)
+        return try CanonicalJSON.encodeBytes(stored, compact: true)
     }
 
     // MARK: Committing a batch

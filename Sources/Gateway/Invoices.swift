@@ -185,7 +185,7 @@ extension OrderDesk {
             orderID: orderID,
             partnerID: header.partnerID,
             invoice: invoice,
-            canonical: try CanonicalJSON.encode(invoice),
+            canonical: try CanonicalJSON.encode(invoice, compact: true),
             outboundID: queued?.outboundID,
             at: now
         )

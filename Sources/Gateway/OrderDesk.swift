@@ -178,7 +178,7 @@ public final class OrderDesk: @unchecked Sendable {
         // The decision's JSON and explanation: on another core when a batch is open, else here.
         let encode: @Sendable () -> (json: String, explanation: String) = {
             (
-                String(decoding: (try? CanonicalJSON.encodeBytes(decision)) ?? [], as: UTF8.self),
+                String(decoding: (try? CanonicalJSON.encodeBytes(decision, compact: true)) ?? [], as: UTF8.self),
                 decision.explanation(of: order)
             )
         }

@@ -25,6 +25,9 @@ public final class OutboxWriter: Sendable {
         public var failed = 0
     }
 
+    /// Files written at once (threads of their own: each mostly waits for its fsync).
+    static let writers = 8
+
     /// Writes every pending row (in batches), returning the counts.
     @discardableResult
     public func writePending(batchSize: Int = 256) throws -> Pass {
@@ -37,18 +40,19 @@ public final class OutboxWriter: Sendable {
             afterID = last.id
             var written: [Int64] = []
             var touched: Set<String> = []
-            for row in rows {
-                let folder = self.configuration.resolve(row.folder)
-                if failedFolders.contains(folder) {
-                    pass.failed += 1
-                    continue
-                }
-                do {
-                    try self.write(row, folder: folder)
-                    written.append(row.id)
-                    touched.insert(folder)
-                } catch {
-                    failedFolders.insert(folder)
+            let folders = rows.map { self.configuration.resolve($0.folder) }
+            let writable = rows.indices.filter { !failedFolders.contains(folders[$0]) }
+            pass.failed += rows.count - writable.count
+            // Each file is fsynced before it is linked: written on several threads, the fsyncs wait on the disk
+            // together and the file system's journal commits them together.
+            let errors = ParallelFiles.run(writable.count, width: Self.writers) { index in
+                let row = writable[index]
+                try self.write(rows[row], folder: folders[row])
+            }
+            for (index, error) in zip(writable, errors) {
+                let row = rows[index]
+                if let error {
+                    failedFolders.insert(folders[index])
                     pass.failed += 1
                     self.logger.error(
                         "cannot write to the outbox; will retry",
@@ -56,6 +60,9 @@ public final class OutboxWriter: Sendable {
                             "partner.id": "\(row.partnerID)", "outbound.id": "\(row.id)", "error": "\(error)",
                         ]
                     )
+                } else {
+                    written.append(row.id)
+                    touched.insert(folders[index])
                 }
             }
             var synced: [Int64] = []
@@ -105,5 +112,72 @@ public final class OutboxWriter: Sendable {
             throw SpoolError("link", final, errno: code)
         }
         try FileSystem.remove(temporary)
+    }
+}
+
+/// Runs blocking file work on threads of its own, `width` at a time.
+enum ParallelFiles {
+    /// Calls `body` for each index below `count` on up to `width` threads and returns each call's error (nil when it
+    /// succeeded), by index, once all have returned.
+    static func run(
+        _ count: Int,
+        width: Int,
+        _ body: @escaping @Sendable (Int) throws -> Void
+    ) -> [(any Error)?] {
+        guard count > 1, width > 1 else {
+            return (0..<count).map { index -> (any Error)? in
+                do {
+                    try body(index)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+        }
+        let state = Shared(count: count)
+        let group = DispatchGroup()
+        for _ in 0..<min(width, count) {
+            group.enter()
+            let thread = Thread {
+                while let index = state.next() {
+                    do {
+                        try body(index)
+                    } catch {
+                        state.fail(index, error)
+                    }
+                }
+                group.leave()
+            }
+            thread.name = "ordergate-outbox"
+            thread.start()
+        }
+        group.wait()
+        return state.errors
+    }
+
+    private final class Shared: @unchecked Sendable {
+        private let lock = NSLock()
+        private var nextIndex = 0
+        private let count: Int
+        private(set) var errors: [(any Error)?]
+
+        init(count: Int) {
+            self.count = count
+            self.errors = Array(repeating: nil, count: count)
+        }
+
+        func next() -> Int? {
+            self.lock.lock()
+            defer { self.lock.unlock() }
+            guard self.nextIndex < self.count else { return nil }
+            self.nextIndex += 1
+            return self.nextIndex - 1
+        }
+
+        func fail(_ index: Int, _ error: any Error) {
+            self.lock.lock()
+            defer { self.lock.unlock() }
+            self.errors[index] = error
+        }
     }
 }

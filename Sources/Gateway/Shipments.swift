@@ -165,7 +165,7 @@ extension OrderDesk {
             partnerID: header.partnerID,
             shipmentID: shipmentID,
             shippedOn: notice.shippedDate?.description,
-            notice: try CanonicalJSON.encode(notice),
+            notice: try CanonicalJSON.encode(notice, compact: true),
             outboundID: queued?.outboundID,
             lines: request.packs.flatMap { pack in
                 pack.lines.map { (lineNumber: $0.lineNumber, quantity: $0.quantity, sscc: pack.sscc) }

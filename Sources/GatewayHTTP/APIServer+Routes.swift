@@ -152,10 +152,14 @@ extension APIServer {
                 writer.field("total", invoice.total)
             }
             writer.key("order")
-            // The stored order has no ID (the row's key): it goes in first.
+            // The stored order has no ID (the row's key): it goes in first. Orders are stored compact (pretty
+            // before migration v11's time).
             var order = canonical
             if order.hasPrefix("{\n") {
                 order.insert(contentsOf: "  \"id\" : \"\(id)\",\n", at: order.index(order.startIndex, offsetBy: 2))
+            } else if order.hasPrefix("{") {
+                let member = "\"id\":\"\(id)\"" + (order.hasPrefix("{}") ? "" : ",")
+                order.insert(contentsOf: member, at: order.index(after: order.startIndex))
             }
             writer.literal(order)
             writer.field("partnerID", header.partnerID)

@@ -36,7 +36,7 @@ extension StoreTransaction {
             var stored = order
             stored.id = nil
             stored.partnerID = partnerID
-            json = try CanonicalJSON.encode(stored)
+            json = try CanonicalJSON.encode(stored, compact: true)
         }
         try self.db.run(
             """

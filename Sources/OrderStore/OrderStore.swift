@@ -18,6 +18,7 @@ public final class OrderStore: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         self.pool = try DatabasePool(path: path, configuration: configuration)
         try Schema.migrator.migrate(self.pool)

@@ -133,6 +133,24 @@ struct CanonicalJSONTests {
         }
     }
 
+    /// The database stores the compact form: Foundation's sorted-key output without pretty printing, the same text
+    /// for the direct writer (orders) and the Codable path (anything else), and the same values as the pretty form.
+    @Test func theCompactFormIsFoundationsSortedOutputWithoutWhiteSpace() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let order = Self.fullOrder()
+        let compact = try CanonicalJSON.encode(order, compact: true)
+        #expect(compact == String(decoding: try encoder.encode(order), as: UTF8.self))
+        let values: [String: [Int]] = ["b": [], "a": [1, 2]]
+        #expect(try CanonicalJSON.encode(values, compact: true) == #"{"a":[1,2],"b":[]}"#)
+        let pretty = try CanonicalJSON.encode(order)
+        #expect(
+            try CanonicalJSON.decode(Order.self, from: Array(compact.utf8))
+                == CanonicalJSON.decode(Order.self, from: Array(pretty.utf8))
+        )
+        #expect(compact.utf8.count < pretty.utf8.count)
+    }
+
     @Test func writesTheSameTextAsFoundationForAnOrder() throws {
         let order = Self.sampleOrder()
         #expect(try CanonicalJSON.encode(order) == Self.foundation(order))
