@@ -51,7 +51,8 @@ public final class Daemon: Sendable {
             spool: spool,
             mappings: self.mappings,
             logger: logger,
-            clock: clock
+            clock: clock,
+            committed: self.outboxSignal
         )
         self.outbox = OutboxWriter(configuration: configuration, store: self.store, logger: logger)
         self.inbox = InboxLoop(pipeline: self.pipeline, outboxSignal: self.outboxSignal, logger: logger)

@@ -75,6 +75,9 @@ public final class InboundPipeline: Sendable {
     private let commitLock = NSLock()
     let logger: Logger
     let clock: @Sendable () -> Date
+    /// Raised after each transaction that committed files: the outbox writer starts on their acknowledgements while
+    /// the next chunk commits.
+    let committed: Signal?
 
     init(
         configuration: Configuration,
@@ -82,8 +85,10 @@ public final class InboundPipeline: Sendable {
         spool: Spool,
         mappings: MappingsHolder,
         logger: Logger,
-        clock: @escaping @Sendable () -> Date = { Date() }
+        clock: @escaping @Sendable () -> Date = { Date() },
+        committed: Signal? = nil
     ) {
+        self.committed = committed
         self.configuration = configuration
         self.store = store
         self.spool = spool
@@ -306,6 +311,7 @@ public final class InboundPipeline: Sendable {
                         flushed.failed[committed[position].index] ?? 0
                 }
             }
+            if !committed.isEmpty { self.committed?.raise() }
         } catch {
             // The batch's transaction failed: none of its files committed; they stay in work/.
             for (index, _) in committed { results[index] = .failure(error) }

@@ -114,7 +114,7 @@ final class InboxLoop: @unchecked Sendable {
 
     /// The most files one batch takes: enough to share a commit and the folder fsyncs among many files, few enough
     /// that the first acknowledgements of a burst do not wait long for the last file of the batch.
-    static let batchLimit = 256
+    static let batchLimit = 1024
 
     /// One pass over a partner folder; returns how soon (nanoseconds) it wants to look again.
     func scan(folder: String, partnerID: String, stop: StopFlag) -> Int64 {
