@@ -79,7 +79,8 @@ public final class OutboxWriter: Sendable {
             }
             if !synced.isEmpty {
                 let now = Date()
-                try self.store.write { tx in
+                // Marks are redone when lost (the next pass finds the files and marks them): no fsync for them.
+                try self.store.writeRelaxed { tx in
                     for id in synced { try tx.markWritten(outboundID: id, at: now) }
                 }
                 pass.written += synced.count

@@ -29,6 +29,24 @@ public final class OrderStore: Sendable {
         try self.pool.write { db in try body(StoreTransaction(db: db)) }
     }
 
+    /// Runs `body` in one write transaction that does not wait for the disk: its commit is not fsynced (SQLite's
+    /// `synchronous = NORMAL` for this transaction only), so a power failure may lose it, never corrupt it; the next
+    /// durable commit makes it durable too. Only for bookkeeping that is redone when lost (the outbox writer marking
+    /// rows whose files are on disk: a lost mark makes the next pass find the file and mark it again), so that such
+    /// commits do not queue for the disk in front of the inbound files' transactions.
+    public func writeRelaxed<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try self.pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+            var result: T?
+            try db.inTransaction {
+                result = try body(StoreTransaction(db: db))
+                return .commit
+            }
+            return result!
+        }
+    }
+
     /// Runs `body` in one write transaction without blocking the caller's thread (async callers: the delivery
     /// lanes, the poller).
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {

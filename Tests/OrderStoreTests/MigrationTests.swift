@@ -48,3 +48,28 @@ struct MigrationTests {
         #expect(try store.integrityCheck() == ["ok"])
     }
 }
+
+@Suite("Store durability")
+struct DurabilityTests {
+    /// A relaxed write commits like any other, and the connection goes back to `synchronous = FULL` (2) for the
+    /// inbound files' transactions that follow.
+    @Test func aRelaxedWriteCommitsAndLeavesTheWriterFullySynchronous() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relaxed-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try OrderStore(path: folder + "/ordergate.sqlite")
+        try store.writeRelaxed { tx in
+            try tx.audit(actor: "test", action: "relaxed", subject: nil, detail: nil, at: Date())
+        }
+        #expect(throws: (any Error).self) {
+            try store.writeRelaxed { tx in
+                try tx.audit(actor: "test", action: "rolled back", subject: nil, detail: nil, at: Date())
+                throw CancellationError()
+            }
+        }
+        let synchronous = try store.write { tx in try Int.fetchOne(tx.db, sql: "PRAGMA synchronous") }
+        #expect(synchronous == 2)
+        let actions = try store.read { reader in try String.fetchAll(reader.db, sql: "SELECT action FROM audit_log") }
+        #expect(actions == ["relaxed"])
+    }
+}
