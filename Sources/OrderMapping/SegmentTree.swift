@@ -139,7 +139,7 @@ final class SetArena {
     }
 
     @exclusivity(unchecked) private(set) var bytes = ArenaColumn<UInt8>(capacity: 16_384)
-    @exclusivity(unchecked) private(set) var fieldEnds = ArenaColumn<Int32>(capacity: 1_024)
+    @exclusivity(unchecked) private(set) var fieldEnds = ArenaColumn<Int>(capacity: 1_024)
     @exclusivity(unchecked) private(set) var segments = ArenaColumn<SegmentRecord>(capacity: 128)
     @exclusivity(unchecked) private(set) var loops = ArenaColumn<LoopRecord>(capacity: 64)
     @exclusivity(unchecked) private(set) var delimiters = ElementDelimiters(component: 0, repetition: nil, release: nil)
@@ -173,10 +173,10 @@ final class SetArena {
         let number = Int32(self.segments.count)
         let firstField = Int32(self.fieldEnds.count)
         let fieldCount = segment.withUnsafeParts { bytes, fields in
-            let base = Int32(self.bytes.count)
+            let base = self.bytes.count
             self.bytes.grow(by: bytes.count).update(from: bytes.baseAddress!, count: bytes.count)
             let ends = self.fieldEnds.grow(by: fields.count)
-            for (offset, end) in fields.enumerated() { ends[offset] = base + end }
+            for (offset, end) in fields.enumerated() { ends[offset] = base + Int(end) }
             return Int32(fields.count)
         }
         self.segments.append(
@@ -255,7 +255,7 @@ final class SetArena {
         let record = self.segments[segment]
         guard position >= 1, position < Int(record.fieldCount) else { return nil }
         let first = record.firstField + Int32(position)
-        return Int(self.fieldEnds[first - 1]) + 1..<Int(self.fieldEnds[first])
+        return self.fieldEnds[first - 1] + 1..<self.fieldEnds[first]
     }
 
     /// The byte range of a reference's value (its component, or the element's first) in `segment`; nil when absent.
