@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OrderStoreTests",
-            dependencies: ["OrderStore", "OrderModel", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["OrderStore", "OrderModel", "OrderRules", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "SpoolTests",

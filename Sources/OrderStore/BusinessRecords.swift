@@ -190,6 +190,8 @@ extension StoreTransaction {
     /// Reserves stock for an order: each reservation is recorded and added to its stock row's `reserved`.
     public func reserve(orderID: Int64, _ reservations: [Reservation], at date: Date) throws {
         let now = Timestamp.text(date)
+        var added: [StockKey: Decimal] = [:]
+        var keys: [StockKey] = []
         for reservation in reservations {
             try self.db.run(
                 """
@@ -203,8 +205,49 @@ extension StoreTransaction {
                 $0.bind(DecimalText.format(reservation.quantity))
                 $0.bind(now)
             }
-            try self.adjustReserved(nodeID: reservation.nodeID, sku: reservation.sku, by: reservation.quantity, at: now)
+            let key = StockKey(nodeID: reservation.nodeID, sku: reservation.sku)
+            if added[key] == nil { keys.append(key) }
+            added[key, default: 0] += reservation.quantity
         }
+        // Each stock row's figure is read once for the whole order (one statement) and written once.
+        var current: [StockKey: String] = [:]
+        var pairs = CanonicalJSONWriter(compact: true)
+        pairs.beginArray()
+        for key in keys {
+            pairs.element()
+            pairs.beginArray()
+            pairs.element()
+            pairs.string(key.nodeID)
+            pairs.element()
+            pairs.string(key.sku)
+            pairs.endArray()
+        }
+        pairs.endArray()
+        try self.db.query(
+            """
+            SELECT node_id, sku, reserved FROM stock WHERE (node_id, sku) IN
+                (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
+            """
+        ) {
+            $0.bindText(pairs.bytes)
+        } row: { row in
+            current[StockKey(nodeID: row.text(0) ?? "", sku: row.text(1) ?? "")] = row.text(2)
+        }
+        for key in keys {
+            guard let reserved = current[key] else { continue }
+            try self.setReserved(
+                nodeID: key.nodeID,
+                sku: key.sku,
+                to: max(0, BusinessText.decimal(reserved) + added[key, default: 0]),
+                at: now
+            )
+        }
+    }
+
+    /// A stock row's key.
+    private struct StockKey: Hashable {
+        var nodeID: String
+        var sku: String
     }
 
     /// Releases an order's active reservations (cancel, change, re-decision) and returns them.
@@ -241,9 +284,12 @@ extension StoreTransaction {
             current = $0.text(0)
         }
         guard let current else { return }
-        let next = max(0, BusinessText.decimal(current) + delta)
+        try self.setReserved(nodeID: nodeID, sku: sku, to: max(0, BusinessText.decimal(current) + delta), at: now)
+    }
+
+    private func setReserved(nodeID: String, sku: String, to reserved: Decimal, at now: String) throws {
         try self.db.run("UPDATE stock SET reserved = ?, updated_at = ? WHERE node_id = ? AND sku = ?") {
-            $0.bind(DecimalText.format(next))
+            $0.bind(DecimalText.format(reserved))
             $0.bind(now)
             $0.bind(nodeID)
             $0.bind(sku)
@@ -448,30 +494,36 @@ extension StoreReader {
 
     /// Stock levels of the given SKUs at every node.
     public func stock(skus: Set<String>) throws -> [StockLevel] {
-        var levels: [StockLevel] = []
-        for sku in skus.sorted() {
-            try self.db.query(
-                """
-                SELECT node_id, sku, on_hand, reserved, safety_stock, next_replenishment, replenishment_quantity
-                FROM stock WHERE sku = ? ORDER BY node_id
-                """
-            ) {
-                $0.bind(sku)
-            } row: { row in
-                levels.append(
-                    StockLevel(
-                        nodeID: row.text(0) ?? "",
-                        sku: row.text(1) ?? "",
-                        onHand: BusinessText.decimal(row.text(2)),
-                        reserved: BusinessText.decimal(row.text(3)),
-                        safetyStock: BusinessText.decimal(row.text(4)),
-                        nextReplenishment: row.text(5).flatMap { DocumentDate(iso8601: $0) },
-                        replenishmentQuantity: row.text(6).flatMap(DecimalText.parse)
-                    )
-                )
-            }
+        // One statement for all the SKUs (their JSON array); the levels come back by SKU, then node.
+        let sorted = skus.sorted()
+        var list = CanonicalJSONWriter(compact: true)
+        list.beginArray()
+        for sku in sorted {
+            list.element()
+            list.string(sku)
         }
-        return levels
+        list.endArray()
+        var bySKU: [String: [StockLevel]] = [:]
+        try self.db.query(
+            """
+            SELECT node_id, sku, on_hand, reserved, safety_stock, next_replenishment, replenishment_quantity
+            FROM stock WHERE sku IN (SELECT value FROM json_each(?)) ORDER BY node_id
+            """
+        ) {
+            $0.bindText(list.bytes)
+        } row: { row in
+            let level = StockLevel(
+                nodeID: row.text(0) ?? "",
+                sku: row.text(1) ?? "",
+                onHand: BusinessText.decimal(row.text(2)),
+                reserved: BusinessText.decimal(row.text(3)),
+                safetyStock: BusinessText.decimal(row.text(4)),
+                nextReplenishment: row.text(5).flatMap { DocumentDate(iso8601: $0) },
+                replenishmentQuantity: row.text(6).flatMap(DecimalText.parse)
+            )
+            bySKU[level.sku, default: []].append(level)
+        }
+        return sorted.flatMap { bySKU[$0] ?? [] }
     }
 
     /// Every stock level, by node and SKU.
