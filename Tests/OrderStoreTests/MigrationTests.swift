@@ -10,8 +10,7 @@ struct MigrationTests {
     /// A database of the previous schema (orders kept their canonical JSON in their own row) is migrated: the JSON
     /// moves to order_documents, the column goes, and the order reads as before.
     @Test func ordersStoredBeforeV11KeepTheirCanonicalJSON() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("migrate-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder("migrate")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/ordergate.sqlite"
         var order = Order()
@@ -54,8 +53,7 @@ struct DurabilityTests {
     /// A relaxed write commits like any other, and the connection goes back to `synchronous = FULL` (2) for the
     /// inbound files' transactions that follow.
     @Test func aRelaxedWriteCommitsAndLeavesTheWriterFullySynchronous() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relaxed-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder("relaxed")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try OrderStore(path: folder + "/ordergate.sqlite")
         try store.writeRelaxed { tx in

@@ -6,8 +6,7 @@ import Testing
 @Suite("Order store")
 struct OrderStoreTests {
     private func temporaryStore() throws -> (OrderStore, String) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder("store")
         return (try OrderStore(path: folder + "/ordergate.sqlite"), folder)
     }
 

@@ -9,8 +9,7 @@ struct StockTests {
     /// Stock is read for all of an order's SKUs in one statement and reservations update each row once: levels come
     /// back by SKU then node, SKUs needing JSON escapes included, and two reservations of one row add up.
     @Test func reservationsOfOneStockRowAddUpAndLevelsComeBackBySKUThenNode() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stock-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder("stock")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try OrderStore(path: folder + "/ordergate.sqlite")
         let odd = "WW-\"é\\1"
