@@ -117,6 +117,17 @@ extension Database {
         try self.step(sql, bind, row)
     }
 
+    /// The first column of the first row of a cached SELECT, as an integer; nil when there is no row (or it is NULL).
+    func firstInteger(_ sql: String, _ bind: (inout DirectBinder) -> Void) throws -> Int64? {
+        var found: Int64?
+        var done = false
+        try self.step(sql, bind) { row in
+            if !done { found = row.int64(0) }
+            done = true
+        }
+        return found
+    }
+
     private func step(_ sql: String, _ bind: (inout DirectBinder) -> Void, _ row: (DirectRow) throws -> Void) throws {
         let statement = try self.cachedStatement(sql: sql)
         let handle = statement.sqliteStatement

@@ -79,23 +79,20 @@ public struct StoreReader {
 
     /// The file row that already processed these bytes for the partner, if any.
     public func processedFile(partnerID: String?, sha256: String) throws -> Int64? {
-        try Int64.fetchOne(
-            self.db.cachedStatement(
-                sql: """
-                    SELECT id FROM files WHERE partner_id IS ? AND sha256 = ? AND state = 'processed'
-                    ORDER BY id LIMIT 1
-                    """
-            ),
-            arguments: [partnerID, sha256]
-        )
+        try self.db.firstInteger(
+            """
+            SELECT id FROM files WHERE partner_id IS ? AND sha256 = ? AND state = 'processed'
+            ORDER BY id LIMIT 1
+            """
+        ) {
+            $0.bind(partnerID)
+            $0.bind(sha256)
+        }
     }
 
     /// The ID of the file claimed under `workName`, if its transaction committed.
     public func fileID(workName: String) throws -> Int64? {
-        try Int64.fetchOne(
-            self.db.cachedStatement(sql: "SELECT id FROM files WHERE work_name = ?"),
-            arguments: [workName]
-        )
+        try self.db.firstInteger("SELECT id FROM files WHERE work_name = ?") { $0.bind(workName) }
     }
 
     /// An earlier interchange with the same sender, receiver and control number received since `since`.
@@ -107,32 +104,34 @@ public struct StoreReader {
         controlNumber: String,
         since: Date
     ) throws -> Int64? {
-        try Int64.fetchOne(
-            self.db.cachedStatement(
-                sql: """
-                    SELECT id FROM interchanges
-                    WHERE sender_qualifier = ? AND sender_id = ? AND receiver_qualifier = ? AND receiver_id = ?
-                        AND control_number = ? AND received_at >= ? AND status != 'duplicate'
-                    ORDER BY id LIMIT 1
-                    """
-            ),
-            arguments: [
-                senderQualifier, senderID, receiverQualifier, receiverID, controlNumber, Timestamp.text(since),
-            ]
-        )
+        try self.db.firstInteger(
+            """
+            SELECT id FROM interchanges
+            WHERE sender_qualifier = ? AND sender_id = ? AND receiver_qualifier = ? AND receiver_id = ?
+                AND control_number = ? AND received_at >= ? AND status != 'duplicate'
+            ORDER BY id LIMIT 1
+            """
+        ) {
+            $0.bind(senderQualifier)
+            $0.bind(senderID)
+            $0.bind(receiverQualifier)
+            $0.bind(receiverID)
+            $0.bind(controlNumber)
+            $0.bind(Timestamp.text(since))
+        }
     }
 
     /// The live original order with this PO number for the partner, if any.
     public func originalOrder(partnerID: String, purchaseOrderNumber: String) throws -> Int64? {
-        try Int64.fetchOne(
-            self.db.cachedStatement(
-                sql: """
-                    SELECT id FROM orders WHERE partner_id = ? AND po_number = ? AND purpose = 'original'
-                        AND duplicate_of IS NULL
-                    """
-            ),
-            arguments: [partnerID, purchaseOrderNumber]
-        )
+        try self.db.firstInteger(
+            """
+            SELECT id FROM orders WHERE partner_id = ? AND po_number = ? AND purpose = 'original'
+                AND duplicate_of IS NULL
+            """
+        ) {
+            $0.bind(partnerID)
+            $0.bind(purchaseOrderNumber)
+        }
     }
 
     /// Outbound documents not yet in the outbox, oldest first.

@@ -422,11 +422,12 @@ public struct StoreTransaction {
     /// The next control number of `kind` (interchange, group) for the partner: 1, 2, …, wrapping after `maximum`.
     /// It commits with the transaction that uses it, so a number is never handed out twice.
     public func nextControlNumber(partnerID: String, kind: String, maximum: Int = 999_999_999) throws -> Int {
-        let current =
-            try Int.fetchOne(
-                self.db.cachedStatement(sql: "SELECT value FROM control_numbers WHERE partner_id = ? AND kind = ?"),
-                arguments: [partnerID, kind]
-            ) ?? 0
+        let current = Int(
+            try self.db.firstInteger("SELECT value FROM control_numbers WHERE partner_id = ? AND kind = ?") {
+                $0.bind(partnerID)
+                $0.bind(kind)
+            } ?? 0
+        )
         let next = current >= maximum ? 1 : current + 1
         try self.db.run(
             """
