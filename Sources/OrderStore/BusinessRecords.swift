@@ -428,7 +428,7 @@ public struct ReservationRecord: Sendable, Hashable, Codable {
 extension StoreReader {
     /// The catalogue's version: it changes with every import.
     public func dataVersion() throws -> Int {
-        try Int.fetchOne(self.db.cachedStatement(sql: "SELECT value FROM data_version WHERE id = 1")) ?? 0
+        Int(try self.db.firstInteger("SELECT value FROM data_version WHERE id = 1") { _ in } ?? 0)
     }
 
     /// The catalogue: items and buyer parts, price breaks, contracts, nodes and locations (no stock, no credit:
@@ -545,22 +545,27 @@ extension StoreReader {
 
     /// A credit account and the value of its open orders (accepted, not yet invoiced or cancelled).
     public func creditAccount(id: String) throws -> (account: CreditAccount, openOrders: Decimal)? {
-        guard
-            let row = try Row.fetchOne(
-                self.db.cachedStatement(sql: "SELECT * FROM credit_accounts WHERE id = ?"),
-                arguments: [id]
+        var found: (account: CreditAccount, openOrders: Decimal)?
+        try self.db.query(
+            """
+            SELECT id, credit_limit, open_balance, past_due, past_due_days, allowed_past_due_days, currency, open_orders
+            FROM credit_accounts WHERE id = ?
+            """
+        ) {
+            $0.bind(id)
+        } row: { row in
+            let account = CreditAccount(
+                id: row.text(0) ?? id,
+                limit: BusinessText.decimal(row.text(1)),
+                openBalance: BusinessText.decimal(row.text(2)),
+                pastDue: BusinessText.decimal(row.text(3)),
+                pastDueDays: row.int(4) ?? 0,
+                allowedPastDueDays: row.int(5) ?? 0,
+                currency: row.text(6) ?? ""
             )
-        else { return nil }
-        let account = CreditAccount(
-            id: row["id"],
-            limit: BusinessText.decimal(row["credit_limit"]),
-            openBalance: BusinessText.decimal(row["open_balance"]),
-            pastDue: BusinessText.decimal(row["past_due"]),
-            pastDueDays: row["past_due_days"],
-            allowedPastDueDays: row["allowed_past_due_days"],
-            currency: row["currency"]
-        )
-        return (account, BusinessText.decimal(row["open_orders"]))
+            found = (account, BusinessText.decimal(row.text(7)))
+        }
+        return found
     }
 
     /// Which SKUs and nodes exist (for checking imports that refer to them).
