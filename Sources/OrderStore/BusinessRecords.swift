@@ -177,14 +177,19 @@ extension StoreTransaction {
         explanation: String,
         at date: Date
     ) throws {
-        try self.db.cachedStatement(
-            sql: """
-                INSERT INTO order_decisions (order_id, status, actor, decision, explanation, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [orderID, status, actor, decision, explanation, Timestamp.text(date)]
-        )
+        try self.db.run(
+            """
+            INSERT INTO order_decisions (order_id, status, actor, decision, explanation, created_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """
+        ) {
+            $0.bind(orderID)
+            $0.bind(status)
+            $0.bind(actor)
+            $0.bind(decision)
+            $0.bind(explanation)
+            $0.bind(Timestamp.text(date))
+        }
     }
 
     /// Reserves stock for an order: each reservation is recorded and added to its stock row's `reserved`.
