@@ -112,8 +112,9 @@ final class InboxLoop: @unchecked Sendable {
         }
     }
 
-    /// The most files one batch takes: enough to share a commit and the folder fsyncs among many files, few enough
-    /// that the first acknowledgements of a burst do not wait long for the last file of the batch.
+    /// The most files one scan claims before running them through the pipeline: enough that a burst flows through
+    /// one long run of chunks (preparing the next while one commits) instead of draining every few chunks. The
+    /// acknowledgements do not wait for the whole batch: the pipeline wakes the outbox writer after each commit.
     static let batchLimit = 1024
 
     /// One pass over a partner folder; returns how soon (nanoseconds) it wants to look again.

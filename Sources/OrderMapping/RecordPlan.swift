@@ -532,7 +532,7 @@ enum Resolver {
                 var next: [EDIScope] = []
                 for owner in current {
                     let loops = self.loops(step, in: owner)
-                    if !loops.isEmpty || offset < steps.count - 1 || owner.shape.hasChildLoop(step) {
+                    if !loops.isEmpty || offset < steps.count - 1 || owner.shape.childLoop(step) != nil {
                         next += loops
                     } else {
                         for segment in self.segments(matching: step.tag, step.conditions, in: owner) {

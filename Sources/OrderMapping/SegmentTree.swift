@@ -35,21 +35,18 @@ final class LoopShape: @unchecked Sendable {
 
     /// The child loop called `name` (its first tag, or `SGnn`).
     func childLoop(named name: String) -> LoopShape? {
-        if self.isHierarchical, name == self.name { return self }
-        if name.hasPrefix("SG"), let number = Int(name.dropFirst(2)) {
-            return self.loops.lazy.compactMap { $0 }.first { $0.groupNumber == number }
-        }
-        return self.loops.lazy.compactMap { $0 }.first { $0.name == name }
+        self.childLoop(EDIStep(name: name, conditions: []))
     }
 
-    /// Whether a selector step names a child loop of this loop (as `childLoop(named:)` finds one), comparing tags
-    /// and group numbers rather than names.
-    func hasChildLoop(_ step: EDIStep) -> Bool {
+    /// The child loop a step names (a hierarchical loop names itself). The step's tag and `SGnn` number are parsed
+    /// once, so that mapping a document (selectors ask this for every occurrence) compares integers first.
+    func childLoop(_ step: EDIStep) -> LoopShape? {
+        if self.isHierarchical, step.name == self.name { return self }
         if let number = step.groupNumber {
-            return self.loops.contains { $0?.groupNumber == number }
+            return self.loops.lazy.compactMap { $0 }.first { $0.groupNumber == number }
         }
-        if self.isHierarchical, step.name == self.name { return true }
-        return self.loops.contains { $0 != nil && $0!.tags.first == step.tag && $0!.name == step.name }
+        // A loop's name is its first tag.
+        return self.loops.lazy.compactMap { $0 }.first { $0.tags.first == step.tag && $0.name == step.name }
     }
 
     /// Whether `tag` is a segment directly in this loop (its first segment counts; child loops' do not).
