@@ -55,7 +55,7 @@ let package = Package(
         // Streams one file through EDIValidator via FileDescriptorByteSource; run under /usr/bin/time -v for peak RSS.
         .executableTarget(
             name: "validate-file",
-            dependencies: [.product(name: "EDISyntax", package: "ordergate")]
+            dependencies: ["CSplitter", .product(name: "EDISyntax", package: "ordergate")]
         ),
     ],
     swiftLanguageModes: [.v6]

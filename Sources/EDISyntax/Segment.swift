@@ -85,9 +85,14 @@ public struct SegmentTag: Hashable, Sendable, Comparable, CustomStringConvertibl
 /// exclusivity checks on the hot path. Only the tokenizer writes, and only while it holds the sole reference.
 final class SegmentStorage: @unchecked Sendable {
     /// The segment as written, tag first, without its terminator and without line breaks that were not data.
+    /// Usually `owned`; the tokenizer's own buffer after `borrow`.
     @exclusivity(unchecked) private(set) var bytes: UnsafeMutablePointer<UInt8>
     @exclusivity(unchecked) var byteCount = 0
+    @exclusivity(unchecked) private var owned: UnsafeMutablePointer<UInt8>
     @exclusivity(unchecked) private var byteCapacity: Int
+    /// Set by a caller that reads each segment before asking for the next and never hands the storage on (no
+    /// `Segment` is made from it): the tokenizer may then point `bytes` into its buffer instead of copying.
+    let isScratch: Bool
     /// `fields[0]` is the end of the tag; `fields[i]` the end of element `i`. Element `i` starts at
     /// `fields[i - 1] + 1`.
     @exclusivity(unchecked) private(set) var fields: UnsafeMutablePointer<Int32>
@@ -101,15 +106,17 @@ final class SegmentStorage: @unchecked Sendable {
     /// Which delimiters the fields above hold (the tokenizer's count of delimiter changes; -1: none yet).
     @exclusivity(unchecked) var delimiterGeneration = -1
 
-    init() {
+    init(isScratch: Bool = false) {
+        self.isScratch = isScratch
         self.byteCapacity = 256
-        self.bytes = .allocate(capacity: 256)
+        self.owned = .allocate(capacity: 256)
+        self.bytes = self.owned
         self.fieldCapacity = 32
         self.fields = .allocate(capacity: 32)
     }
 
     deinit {
-        self.bytes.deallocate()
+        self.owned.deallocate()
         self.fields.deallocate()
     }
 
@@ -124,11 +131,20 @@ final class SegmentStorage: @unchecked Sendable {
     /// Replaces the bytes with `count` bytes from `source`.
     func setBytes(_ source: UnsafePointer<UInt8>, count: Int) {
         if count > self.byteCapacity {
-            self.bytes.deallocate()
+            self.owned.deallocate()
             self.byteCapacity = max(count, self.byteCapacity * 2)
-            self.bytes = .allocate(capacity: self.byteCapacity)
+            self.owned = .allocate(capacity: self.byteCapacity)
         }
-        self.bytes.update(from: source, count: count)
+        self.owned.update(from: source, count: count)
+        self.bytes = self.owned
+        self.byteCount = count
+    }
+
+    /// Points at `count` bytes of `source` without copying them: only for scratch storage (`isScratch`), whose
+    /// bytes are read before the source changes.
+    func borrow(_ source: UnsafeMutablePointer<UInt8>, count: Int) {
+        assert(self.isScratch)
+        self.bytes = source
         self.byteCount = count
     }
 
@@ -142,9 +158,12 @@ final class SegmentStorage: @unchecked Sendable {
         self.fieldCapacity = max(count, self.fieldCapacity * 2)
     }
 
-    /// Appends a field end (slow path: wrapped segments).
+    /// Appends a field end.
+    @inline(__always)
     func appendField(_ end: Int32) {
-        self.reserveFields(self.fieldCount + 1, keeping: self.fieldCount)
+        if self.fieldCount == self.fieldCapacity {
+            self.reserveFields(self.fieldCount + 1, keeping: self.fieldCount)
+        }
         self.fields[self.fieldCount] = end
         self.fieldCount += 1
     }

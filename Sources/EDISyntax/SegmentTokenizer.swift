@@ -57,11 +57,13 @@ public final class SegmentTokenizer {
     @exclusivity(unchecked) private var segmentIndex = 0
     private let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
     @exclusivity(unchecked) private var terminatorLength = 1
-    /// The element separator, the terminator's first byte and the release character, each repeated in all eight
-    /// bytes of a word (the release pattern repeats the separator when there is no release character).
-    @exclusivity(unchecked) private var elementPattern: UInt64 = 0
-    @exclusivity(unchecked) private var terminatorPattern: UInt64 = 0
-    @exclusivity(unchecked) private var releasePattern: UInt64 = 0
+    /// The element separator, the terminator's first byte and the release character that `scan` looks for, in
+    /// every lane.
+    @exclusivity(unchecked) private var elementLanes = SIMD16<UInt8>()
+    @exclusivity(unchecked) private var terminatorLanes = SIMD16<UInt8>()
+    @exclusivity(unchecked) private var releaseLanes = SIMD16<UInt8>()
+    /// Bit `b - 0x30` is set for each byte `b` that may start a plain segment (0 until delimiters are known).
+    @exclusivity(unchecked) private var plainTagStarts: UInt64 = 0
     @exclusivity(unchecked) private var terminatorIsLineFeed = false
     @exclusivity(unchecked) private var terminatorIsLineBreak = false
 
@@ -76,7 +78,7 @@ public final class SegmentTokenizer {
 
     public init(source: any ByteSource, bufferSize: Int = 1 << 20, maximumSegmentLength: Int = 16 << 20) {
         self.source = source
-        self.buffer = .allocate(byteCount: max(bufferSize, 16), alignment: 16)
+        self.buffer = Self.allocateBuffer(max(bufferSize, 16))
         self.maximumSegmentLength = maximumSegmentLength
         self.table.initialize(repeating: 0, count: 256)
     }
@@ -106,7 +108,7 @@ public final class SegmentTokenizer {
             self.head = 0
         }
         if self.tail == self.buffer.count {
-            let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: self.buffer.count * 2, alignment: 16)
+            let grown = Self.allocateBuffer(self.buffer.count * 2)
             grown.baseAddress!.copyMemory(from: self.buffer.baseAddress!, byteCount: self.tail)
             self.buffer.deallocate()
             self.buffer = grown
@@ -122,6 +124,10 @@ public final class SegmentTokenizer {
         return true
     }
 
+    private static func allocateBuffer(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        .allocate(byteCount: count, alignment: 64)
+    }
+
     /// Makes sure `count` bytes from `head` are buffered, if the input has them.
     private func ensure(_ count: Int) throws -> Bool {
         while self.tail - self.head < count {
@@ -133,7 +139,51 @@ public final class SegmentTokenizer {
     // MARK: - Segments
 
     /// Reads the next segment into `storage`; nil at the end of the input.
+    @inline(__always)
     func next(into storage: SegmentStorage) throws -> RawSegment? {
+        if let segment = self.nextPlain(into: storage) { return segment }
+        return try self.nextWithChecks(into: storage)
+    }
+
+    /// The common case, or nil to take the general path: a segment that starts right after the previous
+    /// terminator with a letter that cannot begin an interchange header (nothing to skip, no delimiters to look
+    /// for), holds no line breaks and ends with a one-byte terminator in the buffer.
+    @inline(__always)
+    private func nextPlain(into storage: SegmentStorage) -> RawSegment? {
+        guard self.tail &- self.head >= 4, self.isPlainTagStart(at: self.head),
+            storage.delimiterGeneration == self.delimiterGeneration, self.terminatorLength == 1,
+            !self.terminatorIsLineFeed
+        else { return nil }
+        let (end, hasLineBreaks) = self.scan(storage)
+        guard end >= 0, !hasLineBreaks else { return nil }
+        let base = self.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let start = self.head
+        let count = end &- start
+        if storage.isScratch {
+            storage.borrow(base + start, count: count)
+        } else {
+            storage.setBytes(base + start, count: count)
+        }
+        // fields: [end of tag, end of element 1, ..., end of last element]; `scan` left room for this one.
+        storage.fields[storage.fieldCount] = Int32(truncatingIfNeeded: count)
+        storage.fieldCount &+= 1
+        let startOffset = self.bufferOffset &+ start
+        self.head = end &+ 1
+        self.segmentIndex &+= 1
+        self.bytesConsumed = self.bufferOffset &+ self.head
+        return RawSegment(
+            tag: SegmentTag(pointer: base + start, count: Int(storage.fields[0])),
+            byteOffset: startOffset,
+            line: self.line,
+            column: startOffset &- self.lineStart &+ 1,
+            index: self.segmentIndex,
+            isTerminated: true,
+            startsInterchange: false
+        )
+    }
+
+    /// Reads the next segment into `storage` whatever comes: interchange headers, line breaks, refills.
+    private func nextWithChecks(into storage: SegmentStorage) throws -> RawSegment? {
         var startsInterchange = false
         while true {
             try self.skipInterSegmentBytes()
@@ -195,93 +245,159 @@ public final class SegmentTokenizer {
     /// Scans from `head` for the terminator, recording element separators in `storage.fields`. Returns the
     /// terminator's index, or -1 when the buffered bytes end first.
     ///
-    /// Eight bytes are examined at a time: exact SWAR masks mark the bytes equal to the element separator, the
-    /// terminator's first byte or the release character, and every control byte (line breaks among them); only
-    /// the marked bytes are looked at one by one, through the class table.
+    /// Sixteen bytes are examined at a time, lane by lane (SSE2 on x86-64): one mask marks the element separators,
+    /// another the bytes that need a decision (the terminator's first byte, the release character and every control
+    /// byte, line breaks among them). A block without the second kind only appends its separators; otherwise the
+    /// separators before each decision are appended and the marked byte looked at through the class table. The last
+    /// bytes of the buffer, fewer than sixteen, go one by one.
+    @inline(__always)
     private func scan(_ storage: SegmentStorage) -> (end: Int, hasLineBreaks: Bool) {
         let base = self.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let raw = UnsafeRawPointer(base)
         let table = self.table
         let start = self.head
         let limit = self.tail
-        let terminatorLength = self.terminatorLength
-        let elementPattern = self.elementPattern
-        let terminatorPattern = self.terminatorPattern
-        let releasePattern = self.releasePattern
-        let elementByte = UInt8(truncatingIfNeeded: elementPattern)
+        let elementLanes = self.elementLanes
+        let terminatorLanes = self.terminatorLanes
+        let releaseLanes = self.releaseLanes
         var fields = storage.fields
         var fieldCapacity = storage.fieldCapacity
         var fieldCount = 0
         var hasLineBreaks = false
         var index = start
         defer { storage.fieldCount = fieldCount }
-        // Every marked byte goes through this loop body; the locals stay in registers (no closure captures them).
-        var chunk = index
-        var marks: UInt64 = 0
-        var isWordMode = true
-        while true {
-            let position: Int
-            if marks != 0 {
-                position = chunk &+ (marks.trailingZeroBitCount >> 3)
-                marks &= marks &- 1
-            } else if isWordMode && index &+ 8 <= limit {
-                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                marks =
-                    Self.zeroBytes(word ^ elementPattern) | Self.zeroBytes(word ^ terminatorPattern)
-                    | Self.zeroBytes(word ^ releasePattern) | Self.controlBytes(word)
-                chunk = index
-                index &+= 8
-                continue
-            } else {
-                isWordMode = false
-                guard index < limit else { return (-1, hasLineBreaks) }
-                position = index
-                index &+= 1
+        let origin = Int32(truncatingIfNeeded: start)
+        let terminatorLength = self.terminatorLength
+        blocks: while index &+ 16 <= limit {
+            if fieldCount &+ 32 > fieldCapacity {
+                storage.reserveFields(fieldCount &+ 32, keeping: fieldCount)
+                fields = storage.fields
+                fieldCapacity = storage.fieldCapacity
             }
-            let byte = base[position]
-            if byte == elementByte {
-                if fieldCount == fieldCapacity {
-                    storage.reserveFields(fieldCapacity * 2, keeping: fieldCount)
-                    fields = storage.fields
-                    fieldCapacity = storage.fieldCapacity
+            let lanes = raw.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+            let separators = Self.marks(lanes .== elementLanes)
+            // Whole bytes (0xFF) for these two: only tested, and the terminator's lowest bit is enough to find it.
+            let terminators = Self.words(lanes .== terminatorLanes)
+            let others = Self.words(lanes .== releaseLanes) | Self.words(lanes .< SIMD16(repeating: 0x20))
+            if others[0] | others[1] == 0 {
+                // No release character and no control byte: separators, and perhaps the (one-byte) terminator.
+                let offset = Int32(truncatingIfNeeded: index) &- origin
+                if terminators[0] | terminators[1] == 0 {
+                    Self.append(separators[0], at: offset, to: fields, count: &fieldCount)
+                    Self.append(separators[1], at: offset &+ 8, to: fields, count: &fieldCount)
+                    index &+= 16
+                    continue
                 }
+                if terminatorLength == 1 {
+                    if terminators[0] != 0 {
+                        let below = (terminators[0] & (0 &- terminators[0])) &- 1
+                        Self.append(separators[0] & below, at: offset, to: fields, count: &fieldCount)
+                        return (index &+ (terminators[0].trailingZeroBitCount &>> 3), hasLineBreaks)
+                    }
+                    let below = (terminators[1] & (0 &- terminators[1])) &- 1
+                    Self.append(separators[0], at: offset, to: fields, count: &fieldCount)
+                    Self.append(separators[1] & below, at: offset &+ 8, to: fields, count: &fieldCount)
+                    return (index &+ 8 &+ (terminators[1].trailingZeroBitCount &>> 3), hasLineBreaks)
+                }
+            }
+            let decisions = (terminators | others) & SIMD2(repeating: 0x8080_8080_8080_8080)
+            for half in 0..<2 {
+                let word = index &+ half &* 8
+                let offset = Int32(truncatingIfNeeded: word) &- origin
+                var pending = separators[half]
+                var marks = decisions[half]
+                while marks != 0 {
+                    let below = (marks & (0 &- marks)) &- 1
+                    Self.append(pending & below, at: offset, to: fields, count: &fieldCount)
+                    pending &= ~below
+                    let position = word &+ (marks.trailingZeroBitCount &>> 3)
+                    marks &= marks &- 1
+                    switch table[Int(base[position])] {
+                    case ByteClass.terminator.rawValue:
+                        if let end = self.endOfSegment(at: position, base: base, limit: limit) {
+                            return (end, hasLineBreaks)
+                        }
+                    case ByteClass.release.rawValue:
+                        if position &+ 1 >= limit && !self.isAtEnd { return (-1, hasLineBreaks) }
+                        // The released byte is data: go on after it, dropping the rest of this block's marks.
+                        index = position &+ 2
+                        continue blocks
+                    case ByteClass.lineBreak.rawValue:
+                        hasLineBreaks = true
+                    default:
+                        break  // another control byte (a tab, say) is data; a control-byte separator is in `pending`
+                    }
+                }
+                Self.append(pending, at: offset, to: fields, count: &fieldCount)
+            }
+            index &+= 16
+        }
+        // Fewer than sixteen bytes are buffered: one at a time.
+        if fieldCount &+ 16 > storage.fieldCapacity {
+            storage.reserveFields(fieldCount &+ 16, keeping: fieldCount)
+            fields = storage.fields
+        }
+        while index < limit {
+            let position = index
+            index &+= 1
+            switch table[Int(base[position])] {
+            case ByteClass.element.rawValue:
                 fields[fieldCount] = Int32(truncatingIfNeeded: position &- start)
                 fieldCount &+= 1
-                continue
-            }
-            switch table[Int(byte)] {
             case ByteClass.terminator.rawValue:
-                if terminatorLength == 1 { return (position, hasLineBreaks) }
-                if position + terminatorLength > limit {
-                    if !self.isAtEnd { return (-1, hasLineBreaks) }
-                } else if self.matchesTerminator(at: position, base: base) {
-                    return (position, hasLineBreaks)
-                }
+                if let end = self.endOfSegment(at: position, base: base, limit: limit) { return (end, hasLineBreaks) }
             case ByteClass.release.rawValue:
-                if position + 1 >= limit && !self.isAtEnd { return (-1, hasLineBreaks) }
-                // The released byte is data: go on after it, dropping the marks of this word.
+                if position &+ 1 >= limit && !self.isAtEnd { return (-1, hasLineBreaks) }
                 index = position &+ 2
-                marks = 0
             case ByteClass.lineBreak.rawValue:
                 hasLineBreaks = true
             default:
-                break  // another control byte (a tab, say): data
+                break
             }
+        }
+        return (-1, hasLineBreaks)
+    }
+
+    /// Appends the field ends marked in `marks` (the high bit of each marked byte of the word at `offset`).
+    ///
+    /// Four entries are written at a time whatever the number of marks (entries past the last mark are garbage that
+    /// the count leaves out, within the spare entries `scan` reserves): a word rarely holds more than four
+    /// separators, so the loop's branch is predictable where one iteration per mark was not.
+    @inline(__always)
+    private static func append(
+        _ marks: UInt64,
+        at offset: Int32,
+        to fields: UnsafeMutablePointer<Int32>,
+        count: inout Int
+    ) {
+        var marks = marks
+        while marks != 0 {
+            fields[count] = offset &+ Int32(truncatingIfNeeded: marks.trailingZeroBitCount &>> 3)
+            count &+= 1
+            marks &= marks &- 1
         }
     }
 
-    /// High bit set in each byte of `word` that is zero (exact: no borrow between bytes).
+    /// The lanes of `mask` as two words, 0xFF in each byte that is set. (The lane comparisons compile to SSE2
+    /// `pcmpeqb` and `pminub`; operators on the masks themselves do not vectorise, so they are combined as words.)
     @inline(__always)
-    private static func zeroBytes(_ word: UInt64) -> UInt64 {
-        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        return ~(((word & low) &+ low) | word | low)
+    private static func words(_ mask: SIMDMask<SIMD16<Int8>>) -> SIMD2<UInt64> {
+        unsafeBitCast(mask, to: SIMD2<UInt64>.self)
     }
 
-    /// High bit set in each byte of `word` below 0x20 (control bytes, line breaks among them).
+    /// The lanes of `mask` that are set, as the high bit of their byte in two words.
     @inline(__always)
-    private static func controlBytes(_ word: UInt64) -> UInt64 {
-        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        return ~(((word & low) &+ 0x6060_6060_6060_6060) | word | low)
+    private static func marks(_ mask: SIMDMask<SIMD16<Int8>>) -> SIMD2<UInt64> {
+        unsafeBitCast(unsafeBitCast(mask, to: SIMD16<UInt8>.self) & SIMD16(repeating: 0x80), to: SIMD2<UInt64>.self)
+    }
+
+    /// What `scan` returns for a byte equal to the terminator's first at `position`: `position` when the whole
+    /// terminator is there, -1 when the buffer ends inside it, nil when the byte is data.
+    @inline(__always)
+    private func endOfSegment(at position: Int, base: UnsafeMutablePointer<UInt8>, limit: Int) -> Int? {
+        if self.terminatorLength == 1 { return position }
+        if position &+ self.terminatorLength > limit { return self.isAtEnd ? nil : -1 }
+        return self.matchesTerminator(at: position, base: base) ? position : nil
     }
 
     private func matchesTerminator(at index: Int, base: UnsafeMutablePointer<UInt8>) -> Bool {
@@ -427,6 +543,21 @@ public final class SegmentTokenizer {
         }
         return false
     }
+
+    /// True when the bytes at `index` (four of them buffered) start a segment with nothing to skip before it and
+    /// no interchange header to detect: a letter or digit that is no delimiter, and no ISA, UNA or UNB.
+    @inline(__always)
+    private func isPlainTagStart(at index: Int) -> Bool {
+        let bit = self.buffer[index] &- 0x30
+        guard bit < 64 && self.plainTagStarts &>> UInt64(bit) & 1 != 0 else { return false }
+        let tag = self.buffer.loadUnaligned(fromByteOffset: index, as: UInt32.self).littleEndian & 0xFF_FFFF
+        return tag != Self.isaPrefix && tag != Self.unaPrefix && tag != Self.unbPrefix
+    }
+
+    /// ISA, UNA and UNB as the first three bytes of a little-endian word.
+    private static let isaPrefix: UInt32 = 0x41_5349
+    private static let unaPrefix: UInt32 = 0x41_4E55
+    private static let unbPrefix: UInt32 = 0x42_4E55
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
@@ -629,12 +760,19 @@ public final class SegmentTokenizer {
         self.dialect = dialect
         self.delimiterGeneration += 1
         self.terminatorLength = delimiters.segmentTerminator.count
-        let spread: UInt64 = 0x0101_0101_0101_0101
-        self.elementPattern = UInt64(delimiters.element) &* spread
-        self.terminatorPattern = UInt64(delimiters.segmentTerminator[0]) &* spread
-        self.releasePattern = UInt64(delimiters.release ?? delimiters.element) &* spread
+        self.elementLanes = SIMD16(repeating: delimiters.element)
+        self.terminatorLanes = SIMD16(repeating: delimiters.segmentTerminator[0])
+        // Without a release character, a line feed stands for it: `scan` marks every control byte anyway.
+        self.releaseLanes = SIMD16(repeating: delimiters.release ?? 0x0A)
         self.terminatorIsLineFeed = delimiters.segmentTerminator == [0x0A]
         self.terminatorIsLineBreak = delimiters.segmentTerminator == [0x0A] || delimiters.segmentTerminator == [0x0D]
+        self.plainTagStarts = 0
+        for byte in UInt8(ascii: "0")...UInt8(ascii: "Z")
+        where Self.isAlphanumeric(byte) && byte != delimiters.element && byte != delimiters.segmentTerminator[0]
+            && byte != delimiters.release
+        {
+            self.plainTagStarts |= 1 << UInt64(byte - 0x30)
+        }
         for index in 0..<256 { self.table[index] = ByteClass.ordinary.rawValue }
         self.table[0x0A] = ByteClass.lineBreak.rawValue
         self.table[0x0D] = ByteClass.lineBreak.rawValue
@@ -648,7 +786,8 @@ extension SegmentTokenizer {
     /// Splits the whole input and counts its segments and elements: the tokenizer alone, for `inspect --summary` and
     /// benchmarks.
     public func countSegments() throws -> (segments: Int, elements: Int) {
-        let storage = SegmentStorage()
+        // Each segment is counted before the next is read, so its bytes need not be copied out of the buffer.
+        let storage = SegmentStorage(isScratch: true)
         var segments = 0
         var elements = 0
         while let _ = try self.next(into: storage) {

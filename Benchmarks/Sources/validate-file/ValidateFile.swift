@@ -3,7 +3,10 @@
 // to show that streaming validation runs in bounded memory whatever the size of the input.
 // validate-file --tokenize PATH: only SegmentTokenizer.countSegments() over the same source (for profiling with
 // `perf record`, and to compare with the in-memory benchmark).
+// validate-file --tokenize-memory PATH: the file in memory, the C memchr splitter and SegmentTokenizer.countSegments()
+// taking turns, seven rounds; prints the best MB/s of each (a quick check between runs of Benchmarks/run.sh).
 
+import CSplitter
 import EDISyntax
 
 #if canImport(Glibc)
@@ -14,10 +17,14 @@ import Glibc
 struct ValidateFile {
     static func main() throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "--tokenize-memory", arguments.count == 2 {
+            try compareInMemory(path: arguments[1])
+            return
+        }
         let tokenizeOnly = arguments.first == "--tokenize"
         if tokenizeOnly { arguments.removeFirst() }
         guard arguments.count == 1 else {
-            printError("usage: validate-file [--tokenize] PATH")
+            printError("usage: validate-file [--tokenize | --tokenize-memory] PATH")
             exit(64)
         }
         let path = arguments[0]
@@ -99,5 +106,58 @@ struct ValidateFile {
             if fraction < decimals { text += String(repeating: "0", count: decimals - fraction) }
         }
         return text
+    }
+
+    /// Best-of-seven MB/s of the C splitter and of the tokenizer over the file in memory, in alternating rounds.
+    private static func compareInMemory(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            printError("validate-file: cannot open \(path)")
+            exit(66)
+        }
+        var info = stat()
+        fstat(fd, &info)
+        let size = Int(info.st_size)
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var done = 0
+            while done < size {
+                let n = read(fd, buffer.baseAddress! + done, size - done)
+                if n <= 0 { break }
+                done += n
+            }
+            count = done
+        }
+        close(fd)
+        let terminator = bytes.starts(with: Array("ISA".utf8)) ? UInt8(ascii: "~") : UInt8(ascii: "'")
+        let element = bytes.starts(with: Array("ISA".utf8)) ? UInt8(ascii: "*") : UInt8(ascii: "+")
+        let clock = ContinuousClock()
+        func seconds(_ body: () throws -> Void) rethrows -> Double {
+            let start = clock.now
+            try body()
+            let elapsed = start.duration(to: clock.now)
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+        var bestC = Double.infinity
+        var bestSwift = Double.infinity
+        var counts = (segments: 0, elements: 0)
+        for _ in 0..<7 {
+            bestC = min(
+                bestC,
+                seconds {
+                    let result = bytes.withUnsafeBufferPointer {
+                        csplitter_count($0.baseAddress, $0.count, terminator, element)
+                    }
+                    counts.segments &+= Int(result.segments) & 1
+                }
+            )
+            bestSwift = min(
+                bestSwift,
+                try seconds { counts = try SegmentTokenizer(source: BufferByteSource(bytes)).countSegments() }
+            )
+        }
+        print("file:                \(path)")
+        print("segments, elements:  \(counts.segments), \(counts.elements)")
+        print("C memchr splitter:   \(format(Double(size) / 1e6 / bestC, 1)) MB/s")
+        print("SegmentTokenizer:    \(format(Double(size) / 1e6 / bestSwift, 1)) MB/s")
     }
 }
