@@ -3,9 +3,9 @@ import Logging
 import OrderStore
 import Spool
 
-/// Writes pending outbound rows into the partners' outbox folders: each file as a `.tmp` (O_EXCL), fsynced,
-/// linked to its final name (never replacing one), then each folder fsynced once per batch, then the rows marked
-/// written in one transaction. A crash anywhere leaves the row pending; the next pass finds the final name already
+/// Writes pending outbound rows into the partners' outbox folders, a batch at a time: each file as a `.tmp` (O_EXCL),
+/// the batch made durable with one `syncfs` per file system (an fsync of every file on it), each file linked to its
+/// final name (never replacing one), each folder fsynced once, then the rows marked written in one transaction. A crash anywhere leaves the row pending; the next pass finds the final name already
 /// there with the same bytes and only marks the row. A failing folder (unwritable, disk full) holds back only its
 /// own rows, and is retried.
 public final class OutboxWriter: Sendable {
@@ -25,7 +25,7 @@ public final class OutboxWriter: Sendable {
         public var failed = 0
     }
 
-    /// Files written at once (threads of their own: each mostly waits for its fsync).
+    /// Files written at once (threads of their own).
     static let writers = 8
 
     /// Writes every pending row (in batches), returning the counts.
@@ -41,13 +41,54 @@ public final class OutboxWriter: Sendable {
             var written: [Int64] = []
             var touched: Set<String> = []
             let folders = rows.map { self.configuration.resolve($0.folder) }
+            // Each folder's file system is opened for its sync before anything is written into it (the sync reports
+            // the write-back errors since then).
+            var syncs: [String: FileSystemSync] = [:]
+            for folder in Set(folders) where !failedFolders.contains(folder) {
+                do {
+                    try FileSystem.makeDirectories(folder)
+                    syncs[folder] = try FileSystemSync(folder)
+                } catch {
+                    self.logger.error("cannot open the outbox folder", metadata: ["error": "\(error)"])
+                    failedFolders.insert(folder)
+                }
+            }
             let writable = rows.indices.filter { !failedFolders.contains(folders[$0]) }
             pass.failed += rows.count - writable.count
-            // Each file is fsynced before it is linked: written on several threads, the fsyncs wait on the disk
-            // together and the file system's journal commits them together.
-            let errors = ParallelFiles.run(writable.count, width: Self.writers) { index in
+            // The files are written under temporary names on several threads, made durable together (one syncfs per
+            // file system instead of an fsync each: the journal commits once), and only then linked to their
+            // final names.
+            let staged = Staged(count: rows.count)
+            var errors = ParallelFiles.run(writable.count, width: Self.writers) { index in
                 let row = writable[index]
-                try self.write(rows[row], folder: folders[row])
+                if try self.stage(rows[row], folder: folders[row]) { staged.mark(row) }
+            }
+            // One sync per file system; when it fails, every folder on it fails (their rows stay pending).
+            var byDevice: [UInt64: [String]] = [:]
+            var syncFailures: [String: any Error] = [:]
+            for folder in Set(writable.map { folders[$0] }) {
+                guard let sync = syncs[folder] else { continue }
+                do {
+                    byDevice[try sync.device(), default: []].append(folder)
+                } catch {
+                    syncFailures[folder] = error
+                }
+            }
+            for sharing in byDevice.values {
+                do {
+                    try syncs[sharing[0]]!.sync()
+                } catch {
+                    self.logger.error("cannot sync the outbox", metadata: ["error": "\(error)"])
+                    for folder in sharing { syncFailures[folder] = error }
+                }
+            }
+            for (position, row) in writable.enumerated() where errors[position] == nil && staged.contains(row) {
+                do {
+                    if let failure = syncFailures[folders[row]] { throw failure }
+                    try self.publish(rows[row], folder: folders[row])
+                } catch {
+                    errors[position] = error
+                }
             }
             for (index, error) in zip(writable, errors) {
                 let row = rows[index]
@@ -90,10 +131,9 @@ public final class OutboxWriter: Sendable {
         return pass
     }
 
-    /// Writes one row's file; an existing final name with the same bytes counts as written (a crash came between
-    /// the link and the row's update).
-    private func write(_ row: OutboundDocument, folder: String) throws {
-        try FileSystem.makeDirectories(folder)
+    /// Writes one row's file under its temporary name, not yet synced; false when there is nothing to do: the final
+    /// name is already there with the same bytes (a crash came between the link and the row's update).
+    private func stage(_ row: OutboundDocument, folder: String) throws -> Bool {
         let final = FileSystem.join(folder, row.fileName)
         let temporary = FileSystem.join(folder, ".\(row.fileName).tmp")
         if FileSystem.exists(final) {
@@ -103,16 +143,45 @@ public final class OutboxWriter: Sendable {
             }
             // A crash between the link and the unlink leaves the temporary name as a second link: drop it.
             if FileSystem.exists(temporary) { try FileSystem.remove(temporary) }
-            return
+            return false
         }
         if FileSystem.exists(temporary) { try FileSystem.remove(temporary) }
-        try FileSystem.createFile(temporary, bytes: row.content)
+        try FileSystem.createFile(temporary, bytes: row.content, sync: false)
+        return true
+    }
+
+    /// Links a staged file, synced since, to its final name (never replacing one) and drops the temporary name.
+    private func publish(_ row: OutboundDocument, folder: String) throws {
+        let final = FileSystem.join(folder, row.fileName)
+        let temporary = FileSystem.join(folder, ".\(row.fileName).tmp")
         if link(temporary, final) != 0 {
             let code = errno
             try? FileSystem.remove(temporary)
             throw SpoolError("link", final, errno: code)
         }
         try FileSystem.remove(temporary)
+    }
+
+    /// Which rows of a batch were staged (set from the writing threads).
+    private final class Staged: @unchecked Sendable {
+        private let lock = NSLock()
+        private var rows: [Bool]
+
+        init(count: Int) {
+            self.rows = Array(repeating: false, count: count)
+        }
+
+        func mark(_ row: Int) {
+            self.lock.lock()
+            self.rows[row] = true
+            self.lock.unlock()
+        }
+
+        func contains(_ row: Int) -> Bool {
+            self.lock.lock()
+            defer { self.lock.unlock() }
+            return self.rows[row]
+        }
     }
 }
 

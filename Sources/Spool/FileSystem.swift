@@ -130,8 +130,14 @@ public enum FileSystem {
         return Array(bytes[0..<filled])
     }
 
-    /// Writes `bytes` to a new file `path` (never an existing one), and fsyncs it. The folder is not synced.
-    public static func createFile(_ path: String, bytes: [UInt8], mode: mode_t = 0o640) throws(SpoolError) {
+    /// Writes `bytes` to a new file `path` (never an existing one), and fsyncs it unless `sync` is false (the caller
+    /// then makes it durable with a `FileSystemSync` of its file system). The folder is not synced.
+    public static func createFile(
+        _ path: String,
+        bytes: [UInt8],
+        mode: mode_t = 0o640,
+        sync: Bool = true
+    ) throws(SpoolError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw SpoolError("create", path, errno: errno) }
         var failure: SpoolError?
@@ -145,7 +151,7 @@ public enum FileSystem {
             }
             written += count
         }
-        if failure == nil && fsync(fd) != 0 { failure = SpoolError("fsync", path, errno: errno) }
+        if failure == nil && sync && fsync(fd) != 0 { failure = SpoolError("fsync", path, errno: errno) }
         if close(fd) != 0 && failure == nil { failure = SpoolError("close", path, errno: errno) }
         if let failure {
             unlink(path)
@@ -172,5 +178,45 @@ public enum FileSystem {
     public static func join(_ base: String, _ path: String) -> String {
         if path.hasPrefix("/") || base.isEmpty { return path }
         return base.hasSuffix("/") ? base + path : base + "/" + path
+    }
+}
+
+/// One `syncfs(2)` for a batch of new files: it makes every file of the file system that holds `path` durable, as an
+/// fsync of each would, with one journal commit instead of one per file. Open it before the batch is written:
+/// `sync()` reports the write-back errors of the file system since then (Linux 5.8 and later).
+public final class FileSystemSync {
+    public let path: String
+    private let fd: Int32
+
+    /// `syncfs` is a GNU extension that the Glibc module does not declare: found in the C library at run time.
+    private static let syncfs: (@convention(c) (Int32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "syncfs") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
+    }()
+
+    public init(_ path: String) throws(SpoolError) {
+        self.path = path
+        self.fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard self.fd >= 0 else { throw SpoolError("open", path, errno: errno) }
+    }
+
+    deinit {
+        close(self.fd)
+    }
+
+    /// The file system's device, to sync each file system once.
+    public func device() throws(SpoolError) -> UInt64 {
+        var info = stat()
+        guard fstat(self.fd, &info) == 0 else { throw SpoolError("stat", self.path, errno: errno) }
+        return UInt64(info.st_dev)
+    }
+
+    public func sync() throws(SpoolError) {
+        // Without syncfs in the C library (not Linux), `sync(2)`: the same guarantee for every file system.
+        guard let syncfs = Self.syncfs else {
+            Glibc.sync()
+            return
+        }
+        guard syncfs(self.fd) == 0 else { throw SpoolError("syncfs", self.path, errno: errno) }
     }
 }

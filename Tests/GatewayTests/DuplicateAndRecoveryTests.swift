@@ -168,6 +168,27 @@ struct RecoveryTests {
         #expect(gateway.outbox("acme").count == 1)
     }
 
+    @Test func anUnwritableOutboxHoldsBackOnlyItsOwnPartnersRowsInTheSyncedBatch() throws {
+        let gateway = try TestGateway()
+        try FileManager.default.createDirectory(atPath: gateway.root + "/outbox", withIntermediateDirectories: true)
+        try Data("in the way".utf8).write(to: URL(fileURLWithPath: gateway.root + "/outbox/acme"))
+        try gateway.drop(acmeOrder(interchange: 26, po: "PO-26"), as: "po.edi", into: "acme")
+        try gateway.drop(example: "examples/nordhandel/orders-4500098765.edi", into: "nordhandel")
+        try gateway.daemon.pollOnce()
+        // Both answers were in one batch: nordhandel's CONTRL is written and synced, acme's 997 waits.
+        #expect(gateway.outbox("nordhandel").count >= 1)
+        let pending = try gateway.store.read { try $0.summary() }.outbound["pending"]
+        #expect(pending == 1)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: gateway.root + "/outbox/nordhandel")
+                .allSatisfy { !$0.hasSuffix(".tmp") }
+        )
+        try FileManager.default.removeItem(atPath: gateway.root + "/outbox/acme")
+        try gateway.daemon.outbox.writePending()
+        #expect(try gateway.store.read { try $0.summary() }.outbound["pending"] == nil)
+        #expect(gateway.outbox("acme").count == 1)
+    }
+
     @Test func aQuarantinedFileIsReprocessedAsANewRowAndItsStoredCopyStays() throws {
         let gateway = try TestGateway()
         try gateway.drop(example: "examples/acme/850-po-7731045.edi", into: "nordhandel")
