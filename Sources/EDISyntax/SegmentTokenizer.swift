@@ -318,9 +318,12 @@ public final class SegmentTokenizer {
                             return (end, hasLineBreaks)
                         }
                     case ByteClass.release.rawValue:
-                        if position &+ 1 >= limit && !self.isAtEnd { return (-1, hasLineBreaks) }
                         // The released byte is data: go on after it, dropping the rest of this block's marks.
-                        index = position &+ 2
+                        guard let released = self.releasedByte(after: position, base: base, limit: limit) else {
+                            return (-1, hasLineBreaks)
+                        }
+                        if released != position &+ 1 { hasLineBreaks = true }
+                        index = released &+ 1
                         continue blocks
                     case ByteClass.lineBreak.rawValue:
                         hasLineBreaks = true
@@ -347,8 +350,11 @@ public final class SegmentTokenizer {
             case ByteClass.terminator.rawValue:
                 if let end = self.endOfSegment(at: position, base: base, limit: limit) { return (end, hasLineBreaks) }
             case ByteClass.release.rawValue:
-                if position &+ 1 >= limit && !self.isAtEnd { return (-1, hasLineBreaks) }
-                index = position &+ 2
+                guard let released = self.releasedByte(after: position, base: base, limit: limit) else {
+                    return (-1, hasLineBreaks)
+                }
+                if released != position &+ 1 { hasLineBreaks = true }
+                index = released &+ 1
             case ByteClass.lineBreak.rawValue:
                 hasLineBreaks = true
             default:
@@ -389,6 +395,17 @@ public final class SegmentTokenizer {
     @inline(__always)
     private static func marks(_ mask: SIMDMask<SIMD16<Int8>>) -> SIMD2<UInt64> {
         unsafeBitCast(unsafeBitCast(mask, to: SIMD16<UInt8>.self) & SIMD16(repeating: 0x80), to: SIMD2<UInt64>.self)
+    }
+
+    /// The byte that the release character at `position` releases: the next one, after any line breaks that are
+    /// not data (a file wrapped at a fixed width can break a line between the two); nil when the buffer ends first
+    /// and more input may come.
+    @inline(__always)
+    private func releasedByte(after position: Int, base: UnsafeMutablePointer<UInt8>, limit: Int) -> Int? {
+        var next = position &+ 1
+        while next < limit && self.table[Int(base[next])] == ByteClass.lineBreak.rawValue { next &+= 1 }
+        if next >= limit && !self.isAtEnd { return nil }
+        return next
     }
 
     /// What `scan` returns for a byte equal to the terminator's first at `position`: `position` when the whole

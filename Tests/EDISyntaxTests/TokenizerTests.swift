@@ -156,6 +156,32 @@ import Testing
         return bytes
     }
 
+    /// The body segments an EDIReader finds (tag, then each element as written) and the errors it reports.
+    static func read(_ bytes: [UInt8], bufferSize: Int) throws -> (segments: [[[UInt8]]], errors: [EDISyntaxError]) {
+        let reader = EDIReader(source: BufferByteSource(bytes), bufferSize: bufferSize)
+        var segments: [[[UInt8]]] = []
+        var errors: [EDISyntaxError] = []
+        while let event = try reader.next() {
+            switch event {
+            case .segment(let segment):
+                segments.append([Array(segment.tagText.utf8)] + segment.elements.map { Array($0.rawBytes) })
+            case .error(let error): errors.append(error)
+            default: break
+            }
+        }
+        return (segments, errors)
+    }
+
+    /// Records the first segment read differently from the one written (the whole lists are too long to print).
+    static func expectSame(_ read: [[[UInt8]]], _ written: [[[UInt8]]], _ context: String) {
+        #expect(read.count == written.count, "\(context): \(read.count) segments read, \(written.count) written")
+        for (index, (found, wrote)) in zip(read, written).enumerated() where found != wrote {
+            let text = { (segment: [[UInt8]]) in segment.map { String(decoding: $0, as: UTF8.self) } }
+            Issue.record("\(context), segment \(index + 1): read \(text(found)), wrote \(text(wrote))")
+            return
+        }
+    }
+
     @Test(arguments: styles)
     func readsGeneratedSegmentsExactlyWhateverTheBufferSize(_ style: Style) throws {
         var generator = Generator(state: 20_261_206)
@@ -163,31 +189,36 @@ import Testing
             let body = Self.bodySegments(style, count: Int.random(in: 1...60, using: &generator), using: &generator)
             let bytes = Self.document(style, body: body)
             let bufferSize = [16, 17, 23, 40, 64, 257, 1 << 16].randomElement(using: &generator)!
-            let reader = EDIReader(source: BufferByteSource(bytes), bufferSize: bufferSize)
-            var read: [[[UInt8]]] = []
-            var errors: [EDISyntaxError] = []
-            while let event = try reader.next() {
-                switch event {
-                case .segment(let segment):
-                    read.append([Array(segment.tagText.utf8)] + segment.elements.map { Array($0.rawBytes) })
-                case .error(let error): errors.append(error)
-                default: break
-                }
-            }
-            #expect(errors.isEmpty, "round \(round), buffer \(bufferSize): \(errors)")
-            #expect(read.count == body.count, "round \(round), buffer \(bufferSize)")
-            for (index, (found, written)) in zip(read, body).enumerated() where found != written {
-                Issue.record(
-                    """
-                    round \(round), buffer \(bufferSize), segment \(index + 1): \
-                    read \(found.map { String(decoding: $0, as: UTF8.self) }), \
-                    wrote \(written.map { String(decoding: $0, as: UTF8.self) })
-                    """
-                )
-                break
-            }
+            let (read, errors) = try Self.read(bytes, bufferSize: bufferSize)
+            #expect(errors.isEmpty, "round \(round), buffer \(bufferSize): \(errors.prefix(3))")
+            Self.expectSame(read, body, "round \(round), buffer \(bufferSize)")
             let counts = try SegmentTokenizer(source: BufferByteSource(bytes), bufferSize: bufferSize).countSegments()
             #expect(counts.segments == body.count + (style.isX12 ? 6 : 4), "round \(round), buffer \(bufferSize)")
+        }
+    }
+
+    @Test(arguments: [styles[0], styles[3]])
+    func wrappedDocumentsReadLikeUnwrappedEvenWhenALineBreaksAfterAReleaseCharacter(_ style: Style) throws {
+        var generator = Generator(state: 80)
+        for round in 0..<30 {
+            let body = Self.bodySegments(style, count: Int.random(in: 1...40, using: &generator), using: &generator)
+            let bytes = Self.document(style, body: body)
+            // Wrapped at a fixed width, as some networks deliver files, and once more right after each release
+            // character, so that a line break falls between it and the character it releases.
+            let width = Int.random(in: 20...80, using: &generator)
+            var wrapped: [UInt8] = []
+            for (offset, byte) in bytes.enumerated() {
+                if offset > 0 && offset % width == 0 { wrapped += [0x0D, 0x0A] }
+                wrapped.append(byte)
+                if let release = style.release, byte == release, offset > 8, Bool.random(using: &generator) {
+                    wrapped.append(0x0A)
+                }
+            }
+            let bufferSize = [16, 61, 1 << 16].randomElement(using: &generator)!
+            let (read, errors) = try Self.read(wrapped, bufferSize: bufferSize)
+            let context = "round \(round), width \(width), buffer \(bufferSize)"
+            #expect(errors.isEmpty, "\(context): \(errors.prefix(3))")
+            Self.expectSame(read, body, context)
         }
     }
 
@@ -202,14 +233,7 @@ import Testing
         let style = Self.styles[0]
         let bytes = Self.document(style, body: body)
         for bufferSize in [16, 31, 1 << 16] {
-            let reader = EDIReader(source: BufferByteSource(bytes), bufferSize: bufferSize)
-            var read: [[[UInt8]]] = []
-            while let event = try reader.next() {
-                if case .segment(let segment) = event {
-                    read.append([Array(segment.tagText.utf8)] + segment.elements.map { Array($0.rawBytes) })
-                }
-            }
-            #expect(read == body, "buffer \(bufferSize)")
+            Self.expectSame(try Self.read(bytes, bufferSize: bufferSize).segments, body, "buffer \(bufferSize)")
         }
     }
 }
