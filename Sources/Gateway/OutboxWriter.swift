@@ -4,8 +4,9 @@ import OrderStore
 import Spool
 
 /// Writes pending outbound rows into the partners' outbox folders, a batch at a time: each file as a `.tmp` (O_EXCL),
-/// the batch made durable with one `syncfs` per file system (an fsync of every file on it), each file linked to its
-/// final name (never replacing one), each folder fsynced once, then the rows marked written in one transaction. A crash anywhere leaves the row pending; the next pass finds the final name already
+/// made durable (a large batch with one `syncfs` per file system, an fsync of every file on it; a small one with an
+/// fsync per file), each file linked to its final name (never replacing one), each folder fsynced once, then the rows
+/// marked written in one transaction. A crash anywhere leaves the row pending; the next pass finds the final name already
 /// there with the same bytes and only marks the row. A failing folder (unwritable, disk full) holds back only its
 /// own rows, and is retried.
 public final class OutboxWriter: Sendable {
@@ -13,10 +14,14 @@ public final class OutboxWriter: Sendable {
     let store: OrderStore
     let logger: Logger
 
-    public init(configuration: Configuration, store: OrderStore, logger: Logger) {
+    /// From this many files a batch is made durable with one `syncfs` per file system; below, each file is fsynced.
+    let batchSyncThreshold: Int
+
+    public init(configuration: Configuration, store: OrderStore, logger: Logger, batchSyncThreshold: Int = 16) {
         self.configuration = configuration
         self.store = store
         self.logger = logger
+        self.batchSyncThreshold = batchSyncThreshold
     }
 
     /// What one pass did.
@@ -55,18 +60,20 @@ public final class OutboxWriter: Sendable {
             }
             let writable = rows.indices.filter { !failedFolders.contains(folders[$0]) }
             pass.failed += rows.count - writable.count
-            // The files are written under temporary names on several threads, made durable together (one syncfs per
-            // file system instead of an fsync each: the journal commits once), and only then linked to their
-            // final names.
+            // The files are written under temporary names on several threads and made durable before they are
+            // linked to their final names: a large batch together (one syncfs per file system instead of an fsync
+            // each: the journal commits once), a small one file by file (a syncfs also flushes whatever else is
+            // waiting on the file system, which would cost a lone acknowledgement its latency).
+            let batched = writable.count >= self.batchSyncThreshold
             let staged = Staged(count: rows.count)
             var errors = ParallelFiles.run(writable.count, width: Self.writers) { index in
                 let row = writable[index]
-                if try self.stage(rows[row], folder: folders[row]) { staged.mark(row) }
+                if try self.stage(rows[row], folder: folders[row], sync: !batched) { staged.mark(row) }
             }
             // One sync per file system; when it fails, every folder on it fails (their rows stay pending).
             var byDevice: [UInt64: [String]] = [:]
             var syncFailures: [String: any Error] = [:]
-            for folder in Set(writable.map { folders[$0] }) {
+            for folder in Set(writable.map { folders[$0] }) where batched {
                 guard let sync = syncs[folder] else { continue }
                 do {
                     byDevice[try sync.device(), default: []].append(folder)
@@ -131,9 +138,10 @@ public final class OutboxWriter: Sendable {
         return pass
     }
 
-    /// Writes one row's file under its temporary name, not yet synced; false when there is nothing to do: the final
-    /// name is already there with the same bytes (a crash came between the link and the row's update).
-    private func stage(_ row: OutboundDocument, folder: String) throws -> Bool {
+    /// Writes one row's file under its temporary name, fsynced when `sync` is set (else the batch's syncfs makes it
+    /// durable); false when there is nothing to do: the final name is already there with the same bytes (a crash
+    /// came between the link and the row's update).
+    private func stage(_ row: OutboundDocument, folder: String, sync: Bool) throws -> Bool {
         let final = FileSystem.join(folder, row.fileName)
         let temporary = FileSystem.join(folder, ".\(row.fileName).tmp")
         if FileSystem.exists(final) {
@@ -146,7 +154,7 @@ public final class OutboxWriter: Sendable {
             return false
         }
         if FileSystem.exists(temporary) { try FileSystem.remove(temporary) }
-        try FileSystem.createFile(temporary, bytes: row.content, sync: false)
+        try FileSystem.createFile(temporary, bytes: row.content, sync: sync)
         return true
     }
 

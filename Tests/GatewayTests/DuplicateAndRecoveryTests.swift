@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import Logging
 import OrderStore
 import Spool
 import Testing
@@ -168,23 +169,39 @@ struct RecoveryTests {
         #expect(gateway.outbox("acme").count == 1)
     }
 
-    @Test func anUnwritableOutboxHoldsBackOnlyItsOwnPartnersRowsInTheSyncedBatch() throws {
+    @Test(arguments: [1, 16])
+    func anUnwritableOutboxHoldsBackOnlyItsOwnPartnersRowsInABatch(batchSyncThreshold: Int) throws {
         let gateway = try TestGateway()
         try FileManager.default.createDirectory(atPath: gateway.root + "/outbox", withIntermediateDirectories: true)
         try Data("in the way".utf8).write(to: URL(fileURLWithPath: gateway.root + "/outbox/acme"))
         try gateway.drop(acmeOrder(interchange: 26, po: "PO-26"), as: "po.edi", into: "acme")
         try gateway.drop(example: "examples/nordhandel/orders-4500098765.edi", into: "nordhandel")
         try gateway.daemon.pollOnce()
-        // Both answers were in one batch: nordhandel's CONTRL is written and synced, acme's 997 waits.
-        #expect(gateway.outbox("nordhandel").count >= 1)
-        let pending = try gateway.store.read { try $0.summary() }.outbound["pending"]
-        #expect(pending == 1)
+        // Write nordhandel's answers again, in one batch with acme's 997: with a threshold of 1 the batch is made
+        // durable with syncfs, with 16 file by file.
+        let written = gateway.outbox("nordhandel")
+        #expect(!written.isEmpty)
+        for file in written {
+            try FileManager.default.removeItem(atPath: gateway.root + "/outbox/nordhandel/" + file.name)
+            try gateway.store.write { tx in try tx.markPending(fileName: file.name) }
+        }
+        let writer = OutboxWriter(
+            configuration: gateway.daemon.configuration,
+            store: gateway.store,
+            logger: Logger(label: "test"),
+            batchSyncThreshold: batchSyncThreshold
+        )
+        let pass = try writer.writePending()
+        #expect(pass.written == written.count)
+        #expect(pass.failed == 1)
+        #expect(gateway.outbox("nordhandel").map(\.name) == written.map(\.name))
+        #expect(try gateway.store.read { try $0.summary() }.outbound["pending"] == 1)
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: gateway.root + "/outbox/nordhandel")
                 .allSatisfy { !$0.hasSuffix(".tmp") }
         )
         try FileManager.default.removeItem(atPath: gateway.root + "/outbox/acme")
-        try gateway.daemon.outbox.writePending()
+        #expect(try writer.writePending().written == 1)
         #expect(try gateway.store.read { try $0.summary() }.outbound["pending"] == nil)
         #expect(gateway.outbox("acme").count == 1)
     }
