@@ -2,8 +2,10 @@
 ///
 /// The tokenizer is the lowest layer: it knows delimiters and nothing of envelopes or schemas. It reads from a
 /// `ByteSource` into one buffer that grows only to hold the longest segment, so memory is bounded by the largest
-/// segment whatever the size of the input. Every byte is looked at once, in a loop that classifies it through a
-/// 256-entry table (ordinary, element separator, terminator, release character, line break).
+/// segment whatever the size of the input. Bytes are compared sixteen at a time against the delimiters (SIMD lanes);
+/// only the ones that need a decision (a release character, a control byte, a terminator longer than one byte) are
+/// classified one by one, through a 256-entry table (ordinary, element separator, terminator, release character,
+/// line break).
 ///
 /// Delimiters are found where each interchange starts (`ISA`, `UNA`, `UNB`): X12 from the ISA's fixed layout (read
 /// by counting its sixteen element separators, so that padding with multi-byte characters or short fields still
