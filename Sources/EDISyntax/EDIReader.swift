@@ -108,7 +108,11 @@ public final class EDIReader {
         if !isKnownUniquelyReferenced(&self.storage) {
             self.storage = SegmentStorage()
         }
-        let raw = try self.tokenizer.next(into: self.storage)
+        // The storage is passed at +0: `self.storage` stays put while the tokenizer fills it, and a retain and
+        // release around every segment cost EDIFACT validation (4.5 million segments per 100 MB) several per cent.
+        let raw = try Unmanaged.passUnretained(self.storage)._withUnsafeGuaranteedRef { storage in
+            try self.tokenizer.next(into: storage)
+        }
         if !self.tokenizer.problems.isEmpty { self.reportTokenizerProblems() }
         guard let raw else {
             self.finish()
