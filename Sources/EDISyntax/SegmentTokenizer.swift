@@ -367,10 +367,6 @@ public final class SegmentTokenizer {
     }
 
     /// Appends the field ends marked in `marks` (the high bit of each marked byte of the word at `offset`).
-    ///
-    /// Four entries are written at a time whatever the number of marks (entries past the last mark are garbage that
-    /// the count leaves out, within the spare entries `scan` reserves): a word rarely holds more than four
-    /// separators, so the loop's branch is predictable where one iteration per mark was not.
     @inline(__always)
     private static func append(
         _ marks: UInt64,

@@ -46,12 +46,25 @@ public final class OutboxWriter: Sendable {
             var written: [Int64] = []
             var touched: Set<String> = []
             let folders = rows.map { self.configuration.resolve($0.folder) }
-            // Each folder's file system is opened for its sync before anything is written into it (the sync reports
-            // the write-back errors since then).
-            var syncs: [String: FileSystemSync] = [:]
             for folder in Set(folders) where !failedFolders.contains(folder) {
                 do {
                     try FileSystem.makeDirectories(folder)
+                } catch {
+                    self.logger.error("cannot make the outbox folder", metadata: ["error": "\(error)"])
+                    failedFolders.insert(folder)
+                }
+            }
+            // The files are written under temporary names on several threads and made durable before they are
+            // linked to their final names: a large batch together (one syncfs per file system instead of an fsync
+            // each: the journal commits once), a small one file by file (a syncfs also flushes whatever else is
+            // waiting on the file system, which would cost a lone acknowledgement its latency).
+            let batched =
+                rows.indices.count(where: { !failedFolders.contains(folders[$0]) }) >= self.batchSyncThreshold
+            // For a batch, each folder's file system is opened for its sync before anything is written into it
+            // (the sync reports the write-back errors since then).
+            var syncs: [String: FileSystemSync] = [:]
+            for folder in Set(folders) where batched && !failedFolders.contains(folder) {
+                do {
                     syncs[folder] = try FileSystemSync(folder)
                 } catch {
                     self.logger.error("cannot open the outbox folder", metadata: ["error": "\(error)"])
@@ -60,11 +73,6 @@ public final class OutboxWriter: Sendable {
             }
             let writable = rows.indices.filter { !failedFolders.contains(folders[$0]) }
             pass.failed += rows.count - writable.count
-            // The files are written under temporary names on several threads and made durable before they are
-            // linked to their final names: a large batch together (one syncfs per file system instead of an fsync
-            // each: the journal commits once), a small one file by file (a syncfs also flushes whatever else is
-            // waiting on the file system, which would cost a lone acknowledgement its latency).
-            let batched = writable.count >= self.batchSyncThreshold
             let staged = Staged(count: rows.count)
             var errors = ParallelFiles.run(writable.count, width: Self.writers) { index in
                 let row = writable[index]
@@ -73,7 +81,7 @@ public final class OutboxWriter: Sendable {
             // One sync per file system; when it fails, every folder on it fails (their rows stay pending).
             var byDevice: [UInt64: [String]] = [:]
             var syncFailures: [String: any Error] = [:]
-            for folder in Set(writable.map { folders[$0] }) where batched {
+            for folder in Set(writable.map { folders[$0] }) {
                 guard let sync = syncs[folder] else { continue }
                 do {
                     byDevice[try sync.device(), default: []].append(folder)
