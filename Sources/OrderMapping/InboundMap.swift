@@ -36,7 +36,7 @@ public struct InboundMap: Sendable {
     func matches(_ element: XMLElement) -> Bool {
         guard element.localName == self.document else { return false }
         guard let match = self.xmlMatch else { return true }
-        return !match.elements(from: element).isEmpty
+        return match.selectsAny(in: element)
     }
 
     /// Maps one scope (an EDI set tree or an XML record).
@@ -76,6 +76,10 @@ enum AnyRecordPlan: Sendable {
 
 /// Compiles an inbound mapping file.
 final class InboundCompiler: MapCompilerBase {
+    /// Whether EDI rules are compiled into `EDIProgram`s (the translation hot path). Tests switch it off to check
+    /// that the programs give what the general resolver gives.
+    @TaskLocal static var compilesEDIPrograms = true
+
     static let topKeys = [
         "mapping", "description", "direction", "format", "document", "versions", "record", "codes", "fields", "xml",
     ]
@@ -216,6 +220,7 @@ final class InboundCompiler: MapCompilerBase {
                 )
             }
         }
+        plan.compile(edi: self.format != .xml && Self.compilesEDIPrograms)
         return plan
     }
 
@@ -256,7 +261,7 @@ final class InboundCompiler: MapCompilerBase {
             let qualifiers = try qualifierNode.list("qualifier").map { n throws(MappingDiagnostic) in
                 try n.scalar("a qualifier")
             }
-            rule.sources.append(.pairs(start, qualifiers: qualifiers))
+            rule.sources.append(.pairs(PairSource(start: start, qualifiers: qualifiers)))
         } else if let qualifierNode = keyed["qualifier"] {
             throw qualifierNode.error("'qualifier' goes with 'pairs'")
         }
@@ -338,9 +343,7 @@ struct CollectionCompiler<Root>: CollectionVisitor {
                 in: self.scope
             )
             let fields = try keyed.required("fields", in: "a '\(slot.name)' block")
-            collection.blocks.append(
-                (selector, self.compiler.compileRecord(Element.self, fields, inner, self.overrides))
-            )
+            collection.add(selector, self.compiler.compileRecord(Element.self, fields, inner, self.overrides))
         }
         return collection
     }

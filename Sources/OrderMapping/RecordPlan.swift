@@ -6,7 +6,48 @@ import XMLSyntax
 /// The part of a document a mapping block reads from: a loop occurrence of an EDI set, or an XML element.
 enum MappingScope {
     case edi(EDIScope)
-    case xml(XMLElement, path: String, root: XMLElement? = nil)
+    case xml(XMLScope)
+}
+
+/// An XML element a block reads from, with its path for origins and the record it is in (for absolute paths).
+///
+/// The element is read in place: copying an element copies its whole subtree's references, and mapping a record
+/// reads its elements hundreds of times. A record's scope owns a copy of the record element; the scopes of elements
+/// inside it point into that copy's tree and hold the record's scope, so the tree outlives them (it is never changed
+/// once parsed, so the arrays that hold its elements never move).
+final class XMLScope: @unchecked Sendable {
+    let element: UnsafePointer<XMLElement>
+    /// `Order/OrderLine[3]`.
+    let path: String
+    /// The record's scope; nil when this scope is the record.
+    let record: XMLScope?
+    private let owned: UnsafeMutablePointer<XMLElement>?
+
+    /// The scope of a record.
+    init(record element: XMLElement, path: String) {
+        let owned = UnsafeMutablePointer<XMLElement>.allocate(capacity: 1)
+        owned.initialize(to: element)
+        self.owned = owned
+        self.element = UnsafePointer(owned)
+        self.path = path
+        self.record = nil
+    }
+
+    /// The scope of an element inside `record`'s tree.
+    init(_ element: UnsafePointer<XMLElement>, path: String, record: XMLScope) {
+        self.owned = nil
+        self.element = element
+        self.path = path
+        self.record = record
+    }
+
+    deinit {
+        self.owned?.deinitialize(count: 1)
+        self.owned?.deallocate()
+    }
+
+    /// The scope an absolute path starts from.
+    var recordScope: XMLScope { self.record ?? self }
 }
 
 /// A loop occurrence of a set in its arena, or one segment taken as a scope of its own (`each: REF` where REF is not
@@ -14,36 +55,51 @@ enum MappingScope {
 struct EDIScope {
     /// The translator keeps the arena alive while the set is mapped, and nothing keeps a scope longer.
     unowned(unsafe) let arena: SetArena
+    /// The arena's columns, read without touching the arena object.
+    let view: ArenaView
     let loop: Int32
     /// The scope's only segment when a selector picked single segments; -1 for the whole occurrence.
     let single: Int32
 
     init(arena: SetArena, loop: Int32 = 0, single: Int32 = -1) {
+        self.init(arena: arena, view: arena.view, loop: loop, single: single)
+    }
+
+    private init(arena: SetArena, view: ArenaView, loop: Int32, single: Int32) {
         self.arena = arena
+        self.view = view
         self.loop = loop
         self.single = single
     }
 
     /// The whole set, for paths that start with `/`.
-    var top: EDIScope { EDIScope(arena: self.arena) }
-    var shape: LoopShape { self.arena.loops[self.loop].shape }
-    var setStart: Int { self.arena.setStart }
+    var top: EDIScope { EDIScope(arena: self.arena, view: self.view, loop: 0, single: -1) }
+    /// Occurrence `loop` of the same set.
+    @inline(__always)
+    func occurrence(_ loop: Int32) -> EDIScope { EDIScope(arena: self.arena, view: self.view, loop: loop, single: -1) }
+    /// Segment `segment` of this occurrence as a scope of its own.
+    @inline(__always)
+    func single(_ segment: Int32) -> EDIScope {
+        EDIScope(arena: self.arena, view: self.view, loop: self.loop, single: segment)
+    }
+    var shape: LoopShape { self.view.loops[Int(self.loop)].shape }
+    var setStart: Int { self.view.setStart }
 
     /// The scope's first segment (the one that started the occurrence); -1 when none.
-    var firstSegment: Int32 { self.single >= 0 ? self.single : self.arena.loops[self.loop].firstSegment }
+    var firstSegment: Int32 { self.single >= 0 ? self.single : self.view.loops[Int(self.loop)].firstSegment }
 
     /// The scope's segment after `segment`; -1 after the last.
     @inline(__always)
     func segment(after segment: Int32) -> Int32 {
-        self.single >= 0 ? -1 : self.arena.segments[segment].next
+        self.single >= 0 ? -1 : self.view.segments[Int(segment)].next
     }
 
     /// The first child loop occurrence; -1 when none.
-    var firstChild: Int32 { self.single >= 0 ? -1 : self.arena.loops[self.loop].firstChild }
+    var firstChild: Int32 { self.single >= 0 ? -1 : self.view.loops[Int(self.loop)].firstChild }
 
     /// The child occurrence after `child`; -1 after the last.
     @inline(__always)
-    func child(after child: Int32) -> Int32 { self.arena.loops[child].nextSibling }
+    func child(after child: Int32) -> Int32 { self.view.loops[Int(child)].nextSibling }
 }
 
 /// How a block chooses its occurrences: `each: PO1`, `each: N1[N101=ST]`, `each: ItemOut`.
@@ -57,28 +113,119 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
     var fields: [FieldRule<Root>] = []
     var collections: [CollectionPlan<Root>] = []
 
+    /// The EDI sources of `fields` in plain values (`compile`); nil for XML maps.
+    private(set) var program: EDIProgram?
+    @exclusivity(unchecked) private var codes = ArenaColumn<EDIFieldCode>(capacity: 1)
+    /// Each field's slot, unretained (`fields` keeps them), so that the hot path touches no reference count.
+    @exclusivity(unchecked) private var slots = ArenaColumn<Unmanaged<FieldSlot<Root>>>(capacity: 1)
+
+    deinit {
+        self.codes.deallocate()
+        self.slots.deallocate()
+    }
+
+    /// Prepares the fields for mapping, after they are added: unretained references for the hot path and, for EDI
+    /// maps, the sources compiled into a program.
+    func compile(edi: Bool) {
+        let program = EDIProgram()
+        self.codes.removeAll()
+        self.slots.removeAll()
+        for field in self.fields {
+            let rule = field.rule
+            var code = EDIFieldCode(rule: Unmanaged.passUnretained(rule), isList: field.isList)
+            if edi, !field.isList, rule.concatenation == nil, let sources = program.add(rule.sources),
+                let unit = program.add(rule.unit), let currency = program.add(rule.currency),
+                let time = program.add(rule.time.map { [$0] } ?? [])
+            {
+                code.isCompiled = true
+                code.sources = sources
+                code.unit = unit
+                code.currency = currency
+                code.time = time
+                code.missNeedsRule = rule.defaultValue != nil || rule.isRequired
+                code.parsesBytes = rule.codes == nil
+            }
+            self.codes.append(code)
+            self.slots.append(Unmanaged.passUnretained(field.slot))
+        }
+        self.program = edi ? program : nil
+    }
+
     @_specialize(exported:false,where Root == Order)
     @_specialize(exported:false,where Root == OrderLine)
     @_specialize(exported:false,where Root == Party)
     @_specialize(exported:false,where Root == Reference)
     @_specialize(exported:false,where Root == Note)
     func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
-        for field in self.fields {
-            let slot = field.slot
-            let rule = field.rule
-            if field.isList {
-                for (text, origin) in Resolver.all(rule.sources, in: scope) where !text.isEmpty {
-                    slot.set(&root, .text(try Self.translated(text, rule: rule, origin: origin)))
-                    if let origin { root.origins.append(rule.field, origin) }
-                }
-            } else {
-                guard let (value, origin) = try Self.value(of: rule, in: scope) else { continue }
-                slot.set(&root, value)
-                if let origin { root.origins.append(rule.field, origin) }
-            }
+        if case .edi(let edi) = scope, let program = self.program {
+            try self.apply(edi, program, to: &root)
+            return
+        }
+        if root.origins.isEmpty { root.origins.reserveCapacity(self.fields.count) }
+        for index in 0..<Int32(self.codes.count) {
+            unowned(unsafe) let rule = self.codes[index].rule.takeUnretainedValue()
+            unowned(unsafe) let slot = self.slots[index].takeUnretainedValue()
+            try Self.apply(rule, slot, isList: self.codes[index].isList, in: scope, to: &root)
         }
         for collection in self.collections {
             try collection.apply(scope, to: &root)
+        }
+    }
+
+    /// The EDI hot path: each compiled rule's value found by its program; the rest by the general resolver.
+    private func apply(_ scope: EDIScope, _ program: EDIProgram, to root: inout Root) throws(DocumentMappingError) {
+        let count = self.codes.count
+        if root.origins.isEmpty { root.origins.reserveCapacity(count) }
+        let view = scope.view
+        for index in 0..<Int32(count) {
+            let code = self.codes[index]
+            unowned(unsafe) let rule = code.rule.takeUnretainedValue()
+            unowned(unsafe) let slot = self.slots[index].takeUnretainedValue()
+            guard code.isCompiled else {
+                try Self.apply(rule, slot, isList: code.isList, in: .edi(scope), to: &root)
+                continue
+            }
+            guard let hit = program.first(code.sources, in: scope) else {
+                // A default or a required-value error: the general path says which.
+                if code.missNeedsRule { try Self.apply(rule, slot, isList: code.isList, in: .edi(scope), to: &root) }
+                continue
+            }
+            let origin = program.origin(of: hit, in: scope)
+            let value = try Self.convert(
+                program.text(of: hit, in: view),
+                rule: rule,
+                origin: origin,
+                number: { text in code.parsesBytes ? program.decimal(of: hit, in: view) : Self.number(text) },
+                unit: { program.first(code.unit, in: scope).map { program.text(of: $0, in: view) } },
+                currency: { program.first(code.currency, in: scope).map { program.text(of: $0, in: view) } },
+                time: { program.first(code.time, in: scope).map { program.text(of: $0, in: view) } },
+                dateCode: { program.companion(of: hit, in: view) }
+            )
+            slot.set(&root, value)
+            if let origin { root.origins.append(rule.field, origin) }
+        }
+        for collection in self.collections {
+            try collection.apply(.edi(scope), to: &root)
+        }
+    }
+
+    /// One field by the general resolver (XML, lists, concatenations, defaults).
+    private static func apply(
+        _ rule: ValueRule,
+        _ slot: FieldSlot<Root>,
+        isList: Bool,
+        in scope: MappingScope,
+        to root: inout Root
+    ) throws(DocumentMappingError) {
+        if isList {
+            for (text, origin) in Resolver.all(rule.sources, in: scope) where !text.isEmpty {
+                slot.set(&root, .text(try Self.translated(text, rule: rule, origin: origin)))
+                if let origin { root.origins.append(rule.field, origin) }
+            }
+        } else {
+            guard let (value, origin) = try Self.value(of: rule, in: scope) else { return }
+            slot.set(&root, value)
+            if let origin { root.origins.append(rule.field, origin) }
         }
     }
 
@@ -102,6 +249,10 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
         return text
     }
 
+    private static func number(_ text: String) -> Decimal? {
+        DecimalText.parse(Substring(text).trimmed().utf8)
+    }
+
     /// The rule's value in the scope, converted to the field's type; nil when the document gives none.
     static func value(
         of rule: ValueRule,
@@ -121,7 +272,7 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             (text, origin) = (found.value, found.origin)
         }
         if text == nil || text!.isEmpty { text = rule.defaultValue }
-        guard var text, !text.isEmpty else {
+        guard let text, !text.isEmpty else {
             if rule.isRequired {
                 throw DocumentMappingError(
                     field: rule.field,
@@ -132,53 +283,92 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             }
             return nil
         }
-        text = try self.translated(text, rule: rule, origin: origin)
-        func fail(_ message: String) -> DocumentMappingError {
-            DocumentMappingError(field: rule.field, message: message, origin: origin, rule: "\(rule.file):\(rule.line)")
-        }
-        switch rule.type {
-        case .text, .textList, .code:
-            return (.text(text), origin)
-        case .integer:
-            guard let number = Int(text.trimmed()) else { throw fail("\"\(text)\" is not a whole number") }
-            return (.integer(number), origin)
-        case .decimal, .quantity, .money:
-            guard var number = DecimalText.parse(Substring(text).trimmed().utf8) else {
-                throw fail("\"\(text)\" is not a number")
-            }
-            if let places = rule.impliedDecimals, places > 0 {
-                number = Decimal(sign: number.sign, exponent: number.exponent - places, significand: number.significand)
-            }
-            if rule.type == .quantity {
-                var unit = Resolver.first(rule.unit, in: scope)?.value
-                if let unitCodes = rule.unitCodes, let code = unit { unit = unitCodes.translate(code) ?? code }
-                return (.quantity(number, unit: unit?.isEmpty == true ? nil : unit), origin)
-            }
-            if rule.type == .money {
-                let currency = Resolver.first(rule.currency, in: scope)?.value
-                return (.money(number, currency: currency?.isEmpty == true ? nil : currency), origin)
-            }
-            return (.decimal(number), origin)
-        case .date:
-            let format = rule.dateFormat ?? .ccyymmdd
-            var code: String?
-            if format == .edifactQualified {
+        let value = try Self.convert(
+            text,
+            rule: rule,
+            origin: origin,
+            number: Self.number,
+            unit: { Resolver.first(rule.unit, in: scope)?.value },
+            currency: { Resolver.first(rule.currency, in: scope)?.value },
+            time: { rule.time.flatMap { Resolver.first([$0], in: scope)?.value } },
+            dateCode: {
                 // The format code sits in the component after the value, in the segment the value came from.
                 for source in rule.sources {
                     guard case .edi(let path) = source, let companion = Resolver.companion(of: path, in: scope) else {
                         continue
                     }
-                    code = companion
-                    break
+                    return companion
                 }
+                return nil
             }
-            let time = rule.time.flatMap { Resolver.first([$0], in: scope)?.value }
-            guard let date = format.parse(text, code: code, time: time) else {
+        )
+        return (value, origin)
+    }
+
+    /// Converts a found text to the field's type. The closures find what the conversion may need besides the text
+    /// (the number it holds, read in place where possible; the unit, currency, time, or date format code).
+    private static func convert(
+        _ text: String,
+        rule: ValueRule,
+        origin: FieldOrigin?,
+        number: (String) -> Decimal?,
+        unit: () -> String?,
+        currency: () -> String?,
+        time: () -> String?,
+        dateCode: () -> String?
+    ) throws(DocumentMappingError) -> CanonicalValue {
+        let text = try self.translated(text, rule: rule, origin: origin)
+        func fail(_ message: String) -> DocumentMappingError {
+            DocumentMappingError(field: rule.field, message: message, origin: origin, rule: "\(rule.file):\(rule.line)")
+        }
+        switch rule.type {
+        case .text, .textList, .code:
+            return .text(text)
+        case .integer:
+            guard let number = Int(text.trimmed()) else { throw fail("\"\(text)\" is not a whole number") }
+            return .integer(number)
+        case .decimal, .quantity, .money:
+            guard var number = number(text) else { throw fail("\"\(text)\" is not a number") }
+            if let places = rule.impliedDecimals, places > 0 {
+                number = Decimal(sign: number.sign, exponent: number.exponent - places, significand: number.significand)
+            }
+            if rule.type == .quantity {
+                var unit = unit()
+                if let unitCodes = rule.unitCodes, let code = unit { unit = unitCodes.translate(code) ?? code }
+                return .quantity(number, unit: unit?.isEmpty == true ? nil : unit)
+            }
+            if rule.type == .money {
+                let currency = currency()
+                return .money(number, currency: currency?.isEmpty == true ? nil : currency)
+            }
+            return .decimal(number)
+        case .date:
+            let format = rule.dateFormat ?? .ccyymmdd
+            let code = format == .edifactQualified ? dateCode() : nil
+            guard let date = format.parse(text, code: code, time: time()) else {
                 throw fail("\"\(text)\" is not a date in the format the mapping expects")
             }
-            return (.date(date), origin)
+            return .date(date)
         }
     }
+}
+
+/// A field as the hot path reads it: its rule, and for EDI maps its compiled sources (spans of the plan's
+/// `EDIProgram`).
+struct EDIFieldCode {
+    /// The field's rule, unretained (the plan's `fields` keep it).
+    var rule: Unmanaged<ValueRule>
+    var isList: Bool
+    /// False when the rule takes the general path (lists, concatenations).
+    var isCompiled = false
+    var sources = EDIProgram.Span.empty
+    var unit = EDIProgram.Span.empty
+    var currency = EDIProgram.Span.empty
+    var time = EDIProgram.Span.empty
+    /// A rule with a default or a required value: when its sources give nothing, the general path decides.
+    var missNeedsRule = false
+    /// Numbers are read from the document's bytes (no code table rewrites the text first).
+    var parsesBytes = false
 }
 
 /// One compiled field: the canonical slot and the rule that fills it (a class, so the hot loop copies nothing).
@@ -205,10 +395,30 @@ class CollectionPlan<Root>: @unchecked Sendable {
 
 final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan<Root>, @unchecked Sendable {
     let path: WritableKeyPath<Root, [Element]>
-    var blocks: [(selector: Selector, plan: RecordPlan<Element>)] = []
+    private(set) var blocks: [(selector: Selector, plan: RecordPlan<Element>)] = []
+    /// The EDI selectors' steps in plain values, one per block, with the block's plan unretained (`blocks` keeps it).
+    private let program = EDIProgram()
+    @exclusivity(unchecked) private var ediBlocks = ArenaColumn<EDIBlock>(capacity: 1)
+
+    private struct EDIBlock {
+        /// Empty for an XML block.
+        var steps: EDIProgram.Span
+        var isEDI: Bool
+        var plan: Unmanaged<RecordPlan<Element>>
+    }
 
     init(path: WritableKeyPath<Root, [Element]>) {
         self.path = path
+    }
+
+    deinit { self.ediBlocks.deallocate() }
+
+    func add(_ selector: Selector, _ plan: RecordPlan<Element>) {
+        self.blocks.append((selector, plan))
+        var steps = EDIProgram.Span.empty
+        if case .edi(let ediSteps) = selector { steps = self.program.add(ediSteps) }
+        let isEDI = if case .edi = selector { true } else { false }
+        self.ediBlocks.append(EDIBlock(steps: steps, isEDI: isEDI, plan: Unmanaged.passUnretained(plan)))
     }
 
     @_specialize(exported:false,where Root == Order, Element == OrderLine)
@@ -218,6 +428,19 @@ final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan<Root
     @_specialize(exported:false,where Root == OrderLine, Element == Party)
     @_specialize(exported:false,where Root == OrderLine, Element == Reference)
     override func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
+        if case .edi(let owner) = scope {
+            for index in 0..<Int32(self.ediBlocks.count) {
+                let block = self.ediBlocks[index]
+                guard block.isEDI else { continue }
+                unowned(unsafe) let plan = block.plan.takeUnretainedValue()
+                try self.program.forEachScope(block.steps, in: owner) { child throws(DocumentMappingError) in
+                    var element = Element()
+                    try plan.apply(.edi(child), to: &element)
+                    root[keyPath: self.path].append(element)
+                }
+            }
+            return
+        }
         for (selector, plan) in self.blocks {
             for child in Resolver.scopes(selector, in: scope) {
                 var element = Element()
@@ -238,20 +461,39 @@ enum Resolver {
                     if let found = self.firstEDI(path, in: path.isAbsolute ? scope.top : scope) { return found }
                 case .constant(let text):
                     if !text.isEmpty { return (text, nil) }
-                case .pairs(let start, let qualifiers):
-                    if let found = self.firstPair(start, qualifiers, in: scope) { return found }
+                case .pairs(let pairs):
+                    if let found = self.firstPair(pairs.start, pairs.qualifiers, in: scope) { return found }
                 case .xml:
                     continue
                 }
             }
             return nil
         }
+        guard case .xml(let xml) = scope else { return nil }
         for source in sources {
-            if let found = self.values(source, in: scope, all: false).first(where: { !$0.value.isEmpty }) {
-                return found
+            switch source {
+            case .xml(let path):
+                if let found = path.firstValue(from: (path.isAbsolute ? xml.recordScope : xml).element) {
+                    return (found.value, self.origin(of: path, xml.path, line: found.line, column: found.column))
+                }
+            case .constant(let text):
+                if !text.isEmpty { return (text, nil) }
+            case .edi, .pairs:
+                continue
             }
         }
         return nil
+    }
+
+    /// Where an XML value is: the scope's path joined with the value's path (an absolute path starts from the record).
+    private static func origin(of path: XMLPath, _ scopePath: String, line: Int, column: Int) -> FieldOrigin {
+        let base = path.isAbsolute ? scopePath.utf8.prefix { $0 != UInt8(ascii: "/") } : scopePath.utf8[...]
+        var text = ""
+        text.reserveCapacity(base.count + 1 + path.text.utf8.count)
+        text += Substring(base)
+        if !path.isAbsolute { text += "/" }
+        text += path.text
+        return FieldOrigin(path: text, line: line, column: column)
     }
 
     static func all(_ sources: [ValueSource], in scope: MappingScope) -> [(value: String, origin: FieldOrigin?)] {
@@ -334,7 +576,7 @@ enum Resolver {
         var child = scope.firstChild
         while child >= 0 {
             if self.step(path.steps[step], matches: child, in: arena),
-                let found = self.firstEDI(path, in: EDIScope(arena: arena, loop: child), step: step + 1)
+                let found = self.firstEDI(path, in: scope.occurrence(child), step: step + 1)
             {
                 return found
             }
@@ -417,8 +659,8 @@ enum Resolver {
                 line: record.line,
                 column: record.column
             )
-        case .xml(let element, let path, _):
-            return FieldOrigin(path: path, line: element.line, column: element.column)
+        case .xml(let xml):
+            return FieldOrigin(path: xml.path, line: xml.element.pointee.line, column: xml.element.pointee.column)
         }
     }
 
@@ -442,16 +684,14 @@ enum Resolver {
                 }
             }
             return results
-        case (.pairs(let start, let qualifiers), .edi(let scope)):
-            for segment in self.segments(matching: start.segmentTag, [], in: scope) {
-                if let found = self.pairValue(start, qualifiers, segment, scope) { return [found] }
+        case (.pairs(let pairs), .edi(let scope)):
+            for segment in self.segments(matching: pairs.start.segmentTag, [], in: scope) {
+                if let found = self.pairValue(pairs.start, pairs.qualifiers, segment, scope) { return [found] }
             }
             return []
-        case (.xml(let path), .xml(let element, let scopePath, let root)):
-            let base = path.isAbsolute ? (root ?? element) : element
-            let basePath = path.isAbsolute ? String(scopePath.prefix { $0 != "/" }) : scopePath + "/"
-            return path.values(from: base).map { value, selected in
-                (value, FieldOrigin(path: basePath + path.text, line: selected.line, column: selected.column))
+        case (.xml(let path), .xml(let xml)):
+            return path.values(from: (path.isAbsolute ? xml.recordScope : xml).element).map { value, line, column in
+                (value, self.origin(of: path, xml.path, line: line, column: column))
             }
         default:
             return []
@@ -491,7 +731,7 @@ enum Resolver {
         var child = scope.firstChild
         while child >= 0 {
             if self.step(step, matches: child, in: scope.arena) {
-                found.append(EDIScope(arena: scope.arena, loop: child))
+                found.append(scope.occurrence(child))
             }
             child = scope.child(after: child)
         }
@@ -536,20 +776,22 @@ enum Resolver {
                         next += loops
                     } else {
                         for segment in self.segments(matching: step.tag, step.conditions, in: owner) {
-                            next.append(EDIScope(arena: owner.arena, loop: owner.loop, single: segment))
+                            next.append(owner.single(segment))
                         }
                     }
                 }
                 current = next
             }
             return current.map { .edi($0) }
-        case (.xml(let path), .xml(let element, let scopePath, let root)):
-            let elements = path.elements(from: element)
+        case (.xml(let path), .xml(let xml)):
+            let elements = path.selected(from: xml.element)
             return elements.enumerated().map { offset, child in
                 .xml(
-                    child,
-                    path: scopePath + "/" + path.text + (elements.count > 1 ? "[\(offset + 1)]" : ""),
-                    root: root ?? element
+                    XMLScope(
+                        child,
+                        path: xml.path + "/" + path.text + (elements.count > 1 ? "[\(offset + 1)]" : ""),
+                        record: xml.recordScope
+                    )
                 )
             }
         default:

@@ -12,6 +12,9 @@ final class LoopShape: @unchecked Sendable {
     let groupNumber: Int
     /// Whether instances nest by a parent reference (X12 HL, EDIFACT CPS) rather than by position.
     let isHierarchical: Bool
+    /// What `childLoop(_:)` can find, as plain keys (`stepKey`): the first tags and `SGnn` numbers of the child
+    /// loops, and a hierarchical loop's own tag. Read by the mapping hot path without reference counting.
+    private let childLoopKeys: UnsafeMutableBufferPointer<UInt64>
 
     var name: String { self.definition.identifier }
 
@@ -31,6 +34,31 @@ final class LoopShape: @unchecked Sendable {
         self.loops = loops
         let first = definition.children.first?.tag.description
         self.isHierarchical = first == "HL" || first == "CPS"
+        var keys: [UInt64] = []
+        if self.isHierarchical, let tag = self.tags.first {
+            keys.append(Self.stepKey(tag: tag.rawValue, groupNumber: -1))
+        }
+        for case let loop? in loops {
+            keys.append(Self.stepKey(tag: loop.tags.first?.rawValue ?? 0, groupNumber: -1))
+            keys.append(Self.stepKey(tag: 0, groupNumber: Int32(loop.groupNumber)))
+        }
+        self.childLoopKeys = .allocate(capacity: keys.count)
+        _ = self.childLoopKeys.initialize(from: keys)
+    }
+
+    deinit { self.childLoopKeys.deallocate() }
+
+    /// The key of a step: its `SGnn` number when it has one, else its tag.
+    static func stepKey(tag: UInt32, groupNumber: Int32) -> UInt64 {
+        groupNumber >= 0 ? 1 << 40 | UInt64(groupNumber) : UInt64(tag)
+    }
+
+    /// Whether `childLoop(_:)` finds a loop for a step with this tag and `SGnn` number (-1 for none). A loop's name
+    /// is its first tag, so comparing tags is comparing names.
+    func hasChildLoop(tag: UInt32, groupNumber: Int32) -> Bool {
+        let key = Self.stepKey(tag: tag, groupNumber: groupNumber)
+        for candidate in self.childLoopKeys where candidate == key { return true }
+        return false
     }
 
     /// The child loop called `name` (its first tag, or `SGnn`).
@@ -258,8 +286,14 @@ final class SetArena {
     /// The byte range of a reference's value (its component, or the element's first) in `segment`; nil when absent.
     @inline(__always)
     func range(_ segment: Int32, _ reference: ElementReference) -> Range<Int>? {
-        guard let element = self.range(segment, element: reference.element), !element.isEmpty else { return nil }
-        return self.delimiters.componentRange(in: self.bytes.base, element, position: reference.component ?? 1)
+        self.range(segment, element: reference.element, component: reference.component ?? 1)
+    }
+
+    /// The byte range of component `component` (1-based) of element `position` in `segment`; nil when absent.
+    @inline(__always)
+    func range(_ segment: Int32, element position: Int, component: Int) -> Range<Int>? {
+        guard let element = self.range(segment, element: position), !element.isEmpty else { return nil }
+        return self.delimiters.componentRange(in: self.bytes.base, element, position: component)
     }
 
     /// The text of a reference's value in `segment`; "" when absent.
@@ -316,6 +350,59 @@ final class SetArena {
 
     /// The first segment of a loop occurrence (the one that started it).
     func trigger(_ loop: Int32) -> Int32 { self.loops[loop].firstSegment }
+
+    /// The columns as pointers, for reading a finished set.
+    var view: ArenaView {
+        ArenaView(
+            segments: self.segments.base,
+            loops: self.loops.base,
+            bytes: self.bytes.base,
+            fieldEnds: self.fieldEnds.base,
+            delimiters: self.delimiters,
+            setStart: self.setStart
+        )
+    }
+}
+
+/// A finished arena's columns as plain pointers: what the mapping hot path reads (no reference to the arena object,
+/// so no reference counting and no exclusivity checks). Valid while the arena is neither changed nor freed: the
+/// translator maps a set only after building it, and keeps the arena alive while it does.
+struct ArenaView {
+    let segments: UnsafeMutablePointer<SetArena.SegmentRecord>
+    let loops: UnsafeMutablePointer<SetArena.LoopRecord>
+    let bytes: UnsafeMutablePointer<UInt8>
+    let fieldEnds: UnsafeMutablePointer<Int>
+    let delimiters: ElementDelimiters
+    let setStart: Int
+
+    /// The byte range of element `position` (1-based) of `segment`; nil when the segment has fewer.
+    @inline(__always)
+    func range(_ segment: Int32, element position: Int) -> Range<Int>? {
+        let record = self.segments[Int(segment)]
+        guard position >= 1, position < Int(record.fieldCount) else { return nil }
+        let first = Int(record.firstField) + position
+        return self.fieldEnds[first - 1] + 1..<self.fieldEnds[first]
+    }
+
+    /// The byte range of component `component` (1-based) of element `position`; nil when absent.
+    @inline(__always)
+    func range(_ segment: Int32, element position: Int, component: Int) -> Range<Int>? {
+        guard let element = self.range(segment, element: position), !element.isEmpty else { return nil }
+        return self.delimiters.componentRange(in: self.bytes, element, position: component)
+    }
+
+    @inline(__always)
+    func tag(_ segment: Int32) -> UInt32 { self.segments[Int(segment)].tagValue }
+
+    /// The first segment of a loop occurrence (the one that started it).
+    @inline(__always)
+    func trigger(_ loop: Int32) -> Int32 { self.loops[Int(loop)].firstSegment }
+
+    /// The text of the bytes at `range`, release characters removed.
+    func text(_ range: Range<Int>) -> String { self.delimiters.text(in: self.bytes, range) }
+
+    @inline(__always)
+    func hasRelease(_ range: Range<Int>) -> Bool { self.delimiters.hasRelease(in: self.bytes, range) }
 }
 
 /// Builds a set's loop tree in a `SetArena` from its segments, as the schema's structure says they nest.

@@ -265,7 +265,7 @@ public struct Translator: Sendable {
             source.mapping = map.id
             source.mappingVersion = map.version
             do {
-                let value = try map.map(.xml(record, path: record.localName))
+                let value = try map.map(.xml(XMLScope(record: record, path: record.localName)))
                 try body(Self.stamp(value, source: source, partnerID: partner?.id))
             } catch let error as DocumentMappingError {
                 issues.append(TranslationIssue(message: "record \(index): \(error.description)"))

@@ -3,14 +3,25 @@ import Foundation
 import OrderModel
 import XMLSyntax
 
-/// Where a value comes from in a document.
+/// Where a value comes from in a document. (Each case holds one reference, so that reading rules on the hot path
+/// copies one pointer, not a payload of strings and arrays.)
 enum ValueSource: Sendable {
     case edi(EDIPath)
-    /// X12 qualifier/value pairs from an element on (`PO106`/`PO107`, `PO108`/`PO109`, ...): the value whose qualifier
-    /// is one of `qualifiers`.
-    case pairs(ElementReference, qualifiers: [String])
+    /// X12 qualifier/value pairs from an element on (`PO106`/`PO107`, `PO108`/`PO109`, ...).
+    case pairs(PairSource)
     case xml(XMLPath)
     case constant(String)
+}
+
+/// X12 qualifier/value pairs from `start` on: the value whose qualifier is one of `qualifiers`.
+final class PairSource: Sendable {
+    let start: ElementReference
+    let qualifiers: [String]
+
+    init(start: ElementReference, qualifiers: [String]) {
+        self.start = start
+        self.qualifiers = qualifiers
+    }
 }
 
 /// How a date or time is written in the source.

@@ -6,7 +6,8 @@ import XMLSyntax
 ///
 /// Grammar: `step ("/" step)* ("/@" attribute)?`, where `step` is `name`, `*`, `.`, or `name[pred]...`, and `pred` is
 /// `@attr='value'`, `child='value'` (either quote, or none), `@attr` (present), or a 1-based index `2`.
-struct XMLPath: Hashable, Sendable, CustomStringConvertible {
+/// (A class: rules hold paths in enums that the mapping hot path reads; copying one is then one reference.)
+final class XMLPath: Sendable, CustomStringConvertible {
     enum Predicate: Hashable, Sendable {
         case attributeEquals(String, String)
         case attributePresent(String)
@@ -17,12 +18,21 @@ struct XMLPath: Hashable, Sendable, CustomStringConvertible {
     struct Step: Hashable, Sendable {
         var name: String
         var predicates: [Predicate]
+        var isWildcard: Bool { self.name == "*" }
     }
 
-    var steps: [Step]
-    var attribute: String?
+    let steps: [Step]
+    let attribute: String?
     let text: String
-    var isAbsolute: Bool { self.text.hasPrefix("/") }
+    /// A path written with a leading `/` reads from the record element, whatever block it is used in.
+    let isAbsolute: Bool
+
+    init(steps: [Step], attribute: String?, text: String) {
+        self.steps = steps
+        self.attribute = attribute
+        self.text = text
+        self.isAbsolute = text.utf8.first == UInt8(ascii: "/")
+    }
 
     var description: String { self.text }
 
@@ -93,43 +103,116 @@ struct XMLPath: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
-    /// The elements the steps select under `element`, in document order.
-    func elements(from element: XMLElement) -> [XMLElement] {
-        var current = [element]
-        for step in self.steps {
-            var next: [XMLElement] = []
-            for parent in current {
-                var matches = parent.children.filter { step.name == "*" || $0.localName == step.name }
-                for predicate in step.predicates {
-                    switch predicate {
-                    case .attributeEquals(let name, let value):
-                        matches = matches.filter { $0.attribute(name) == value }
-                    case .attributePresent(let name):
-                        matches = matches.filter { $0.attribute(name) != nil }
-                    case .childEquals(let name, let value):
-                        matches = matches.filter { candidate in
-                            candidate.children.contains { $0.localName == name && $0.text.trimmed() == value }
-                        }
-                    case .index(let index):
-                        matches = index <= matches.count ? [matches[index - 1]] : []
-                    }
-                }
-                next += matches
-            }
-            current = next
-            if current.isEmpty { break }
+    /// The elements the steps select under `element`, in document order, in place in the tree `element` belongs to:
+    /// the pointers stay valid while that tree is alive (a tree is never changed once parsed; the arrays that hold
+    /// its elements do not move).
+    func selected(from element: UnsafePointer<XMLElement>) -> [UnsafePointer<XMLElement>] {
+        var selected: [UnsafePointer<XMLElement>] = []
+        self.visit(element) { found in
+            selected.append(found)
+            return true
         }
-        return current
+        return selected
     }
 
-    /// The values the path selects: attribute values, or the trimmed text of the selected elements; with the element
-    /// each came from.
-    func values(from element: XMLElement) -> [(value: String, element: XMLElement)] {
-        self.elements(from: element).compactMap { selected in
-            if let attribute = self.attribute {
-                return selected.attribute(attribute).map { ($0, selected) }
+    /// Whether the steps select anything under `element`.
+    func selectsAny(in element: XMLElement) -> Bool {
+        withUnsafePointer(to: element) { root in !self.visit(root) { _ in false } }
+    }
+
+    /// The values the path selects: attribute values, or the trimmed text of the selected elements; with the line
+    /// and column of the element each came from.
+    func values(from element: XMLElement) -> [(value: String, line: Int, column: Int)] {
+        withUnsafePointer(to: element) { self.values(from: $0) }
+    }
+
+    func values(from element: UnsafePointer<XMLElement>) -> [(value: String, line: Int, column: Int)] {
+        var values: [(value: String, line: Int, column: Int)] = []
+        self.visit(element) { selected in
+            if let value = self.value(of: selected) {
+                values.append((value, selected.pointee.line, selected.pointee.column))
             }
-            return (String(selected.text.trimmed()), selected)
+            return true
         }
+        return values
+    }
+
+    /// The first non-empty value the path selects, with the line and column of its element; nil when none.
+    func firstValue(from element: UnsafePointer<XMLElement>) -> (value: String, line: Int, column: Int)? {
+        var first: (value: String, line: Int, column: Int)?
+        self.visit(element) { selected in
+            guard let value = self.value(of: selected), !value.isEmpty else { return true }
+            first = (value, selected.pointee.line, selected.pointee.column)
+            return false
+        }
+        return first
+    }
+
+    /// A selected element's value: its attribute's, or its trimmed text; nil when the attribute is absent.
+    private func value(of selected: UnsafePointer<XMLElement>) -> String? {
+        if let attribute = self.attribute { return selected.pointee.attribute(attribute) }
+        let text = selected.pointee.text
+        // Most values have nothing to trim: the text is shared rather than copied.
+        guard let first = text.utf8.first, let last = text.utf8.last, !Self.isSpace(first), !Self.isSpace(last) else {
+            return String(text.trimmed())
+        }
+        return text
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    /// Visits the elements that steps `step...` select under `element`, in document order and in place (mapping a
+    /// record copies no element: copying one copies its whole subtree's references). `body` returns false to stop;
+    /// `visit` then returns false.
+    @discardableResult
+    private func visit(
+        _ element: UnsafePointer<XMLElement>,
+        step: Int = 0,
+        _ body: (UnsafePointer<XMLElement>) -> Bool
+    ) -> Bool {
+        if step == self.steps.count { return body(element) }
+        return self.steps.withUnsafeBufferPointer { steps in
+            let current = steps.baseAddress! + step
+            return element.pointee.children.withUnsafeBufferPointer { children in
+                guard !children.isEmpty else { return true }
+                let predicates = current.pointee.predicates.count
+                // Index predicates count the children that passed the predicates before them.
+                return withUnsafeTemporaryAllocation(of: Int.self, capacity: max(predicates, 1)) { counts in
+                    counts.initialize(repeating: 0)
+                    for index in children.indices {
+                        let child = children.baseAddress! + index
+                        guard child.pointee.localName == current.pointee.name || current.pointee.isWildcard,
+                            Self.passes(child, current.pointee.predicates, counts)
+                        else { continue }
+                        if !self.visit(child, step: step + 1, body) { return false }
+                    }
+                    return true
+                }
+            }
+        }
+    }
+
+    private static func passes(
+        _ candidate: UnsafePointer<XMLElement>,
+        _ predicates: [Predicate],
+        _ counts: UnsafeMutableBufferPointer<Int>
+    ) -> Bool {
+        for (position, predicate) in predicates.enumerated() {
+            switch predicate {
+            case .attributeEquals(let name, let value):
+                guard candidate.pointee.attribute(name) == value else { return false }
+            case .attributePresent(let name):
+                guard candidate.pointee.attribute(name) != nil else { return false }
+            case .childEquals(let name, let value):
+                guard candidate.pointee.children.contains(where: { $0.localName == name && $0.text.trimmed() == value })
+                else { return false }
+            case .index(let index):
+                counts[position] += 1
+                guard counts[position] == index else { return false }
+            }
+        }
+        return true
     }
 }

@@ -7,6 +7,16 @@ public enum DecimalText {
     ///
     /// Returns nil for anything else: empty text, two marks, letters, more than 38 significant digits.
     public static func parse(_ text: Substring.UTF8View) -> Decimal? {
+        self.number(in: text)
+    }
+
+    /// Parses bytes (a document's element, read in place); see `parse(_:)` for the accepted forms.
+    public static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Decimal? {
+        self.number(in: bytes)
+    }
+
+    @inline(__always)
+    private static func number<Bytes: Collection<UInt8>>(in text: Bytes) -> Decimal? {
         var significand: UInt64 = 0
         var overflowDigits: [UInt8] = []
         var exponent = 0
@@ -33,9 +43,7 @@ public enum DecimalText {
                 guard !sawMark else { return nil }
                 sawMark = true
             case UInt8(ascii: "E"), UInt8(ascii: "e"):
-                guard sawDigit else { return nil }
-                let rest = text[text.index(after: index)...]
-                guard let power = Int(Substring(rest)), abs(power) < 100 else { return nil }
+                guard sawDigit, let power = self.power(text[text.index(after: index)...]) else { return nil }
                 exponent += power
                 index = text.endIndex
                 continue
@@ -53,6 +61,27 @@ public enum DecimalText {
         let digits = String(significand) + String(decoding: overflowDigits, as: UTF8.self)
         guard let whole = Decimal(string: digits, locale: Locale(identifier: "en_US_POSIX")) else { return nil }
         return Decimal(sign: isNegative ? .minus : .plus, exponent: exponent, significand: whole)
+    }
+
+    /// The exponent after `E`: an optional sign and digits; powers of 100 or more are refused.
+    private static func power<Bytes: Collection<UInt8>>(_ text: Bytes) -> Int? {
+        var index = text.startIndex
+        var sign = 1
+        if index < text.endIndex, text[index] == UInt8(ascii: "-") || text[index] == UInt8(ascii: "+") {
+            sign = text[index] == UInt8(ascii: "-") ? -1 : 1
+            index = text.index(after: index)
+        }
+        var value = 0
+        var digits = 0
+        while index < text.endIndex {
+            let byte = text[index]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte &- 0x30)
+            guard value < 100 else { return nil }
+            digits += 1
+            index = text.index(after: index)
+        }
+        return digits > 0 ? sign * value : nil
     }
 
     /// Parses a whole string; see `parse(_:)` for the accepted forms.

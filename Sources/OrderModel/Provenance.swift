@@ -54,6 +54,12 @@ public struct FieldOrigins: Hashable, Sendable, Codable {
 
     public var isEmpty: Bool { self.entries.isEmpty }
 
+    /// Makes room for `count` more origins (a mapping knows how many fields its rules can fill), so that a record's
+    /// origins are not copied again and again as they grow.
+    public mutating func reserveCapacity(_ count: Int) {
+        self.entries.reserveCapacity(self.entries.count + count)
+    }
+
     /// Appends the origin of `field`. A list field (address lines) gets one per value; lookups and JSON keep the last.
     public mutating func append(_ field: String, _ origin: FieldOrigin) {
         self.entries.append((field, origin))
