@@ -376,6 +376,7 @@ public struct ElementDelimiters: Sendable {
     }
 
     /// The text of the bytes at `range`, release characters removed.
+    @inlinable
     public func text(in bytes: UnsafePointer<UInt8>, _ range: Range<Int>) -> String {
         let buffer = UnsafeBufferPointer(start: bytes + range.lowerBound, count: range.count)
         guard let release = self.release, buffer.contains(release) else {

@@ -61,6 +61,13 @@ public enum CanonicalFieldType: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// The type a field slot stores at its offset (see `FieldSlot.store`).
+enum FieldStorage: Sendable {
+    case text, optionalText, optionalDate, optionalDecimal, optionalInteger, optionalQuantity, optionalMoney
+    /// Written only through the slot's `set`.
+    case other
+}
+
 /// One field of a canonical record: its name, type, and how to set and read it.
 /// (A class: the compiled rules share slots and the hot path reads them without copying closures.)
 final class FieldSlot<Root>: Sendable {
@@ -68,10 +75,17 @@ final class FieldSlot<Root>: Sendable {
     let type: CanonicalFieldType
     let set: @Sendable (inout Root, CanonicalValue) -> Void
     let get: @Sendable (Root) -> [CanonicalValue]
+    /// Where the field is stored in `Root`, when it is a stored property reached through stored properties only
+    /// (`MemoryLayout.offset(of:)`), and the type stored there: `store` then writes it in place, the same value
+    /// `set` would write, without a closure call or a key path.
+    let offset: Int?
+    let storage: FieldStorage
 
     init(
         name: String,
         type: CanonicalFieldType,
+        offset: Int? = nil,
+        storage: FieldStorage = .other,
         set: @escaping @Sendable (inout Root, CanonicalValue) -> Void,
         get: @escaping @Sendable (Root) -> [CanonicalValue]
     ) {
@@ -79,6 +93,52 @@ final class FieldSlot<Root>: Sendable {
         self.type = type
         self.set = set
         self.get = get
+        self.offset = storage == .other ? nil : offset
+        self.storage = storage
+    }
+
+    /// Sets the field to `value`: in place when its offset is known, else through `set`.
+    @inline(__always)
+    func store(_ value: CanonicalValue, in root: inout Root) {
+        guard let offset = self.offset else {
+            self.set(&root, value)
+            return
+        }
+        withUnsafeMutableBytes(of: &root) { bytes in
+            let field = bytes.baseAddress! + offset
+            switch self.storage {
+            case .text:
+                field.assumingMemoryBound(to: String.self).pointee = value.description
+            case .optionalText:
+                field.assumingMemoryBound(to: String?.self).pointee = value.description
+            case .optionalDate:
+                if case .date(let date) = value { field.assumingMemoryBound(to: DocumentDate?.self).pointee = date }
+            case .optionalDecimal:
+                field.assumingMemoryBound(to: Decimal?.self).pointee = value.decimalValue
+            case .optionalInteger:
+                if case .integer(let number) = value { field.assumingMemoryBound(to: Int?.self).pointee = number }
+            case .optionalQuantity:
+                switch value {
+                case .quantity(let number, let unit):
+                    field.assumingMemoryBound(to: Quantity?.self).pointee = Quantity(number, unit: unit)
+                default:
+                    if let number = value.decimalValue {
+                        field.assumingMemoryBound(to: Quantity?.self).pointee = Quantity(number)
+                    }
+                }
+            case .optionalMoney:
+                switch value {
+                case .money(let number, let currency):
+                    field.assumingMemoryBound(to: Money?.self).pointee = Money(number, currency: currency)
+                default:
+                    if let number = value.decimalValue {
+                        field.assumingMemoryBound(to: Money?.self).pointee = Money(number)
+                    }
+                }
+            case .other:
+                break
+            }
+        }
     }
 
     /// The same field, reached through an optional nested value (`address.city` through `address`).
@@ -110,6 +170,8 @@ final class FieldSlot<Root>: Sendable {
         return FieldSlot<Outer>(
             name: prefix + "." + self.name,
             type: self.type,
+            offset: MemoryLayout<Outer>.offset(of: path).flatMap { outer in self.offset.map { outer + $0 } },
+            storage: self.storage,
             set: { outer, value in set(&outer[keyPath: path], value) },
             get: { outer in get(outer[keyPath: path]) }
         )
@@ -121,6 +183,8 @@ extension FieldSlot {
         FieldSlot(
             name: name,
             type: .text,
+            offset: MemoryLayout<Root>.offset(of: path),
+            storage: .optionalText,
             set: { root, value in root[keyPath: path] = value.description },
             get: { root in root[keyPath: path].map { [.text($0)] } ?? [] }
         )
@@ -130,6 +194,8 @@ extension FieldSlot {
         FieldSlot(
             name: name,
             type: .text,
+            offset: MemoryLayout<Root>.offset(of: path),
+            storage: .text,
             set: { root, value in root[keyPath: path] = value.description },
             get: { root in root[keyPath: path].isEmpty ? [] : [.text(root[keyPath: path])] }
         )
@@ -148,6 +214,8 @@ extension FieldSlot {
         FieldSlot(
             name: name,
             type: .date,
+            offset: MemoryLayout<Root>.offset(of: path),
+            storage: .optionalDate,
             set: { root, value in if case .date(let date) = value { root[keyPath: path] = date } },
             get: { root in root[keyPath: path].map { [.date($0)] } ?? [] }
         )
@@ -157,6 +225,8 @@ extension FieldSlot {
         FieldSlot(
             name: name,
             type: .decimal,
+            offset: MemoryLayout<Root>.offset(of: path),
+            storage: .optionalDecimal,
             set: { root, value in root[keyPath: path] = value.decimalValue },
             get: { root in root[keyPath: path].map { [.decimal($0)] } ?? [] }
         )
@@ -166,6 +236,8 @@ extension FieldSlot {
         FieldSlot(
             name: name,
             type: .integer,
+            offset: MemoryLayout<Root>.offset(of: path),
+            storage: .optionalInteger,
             set: { root, value in
                 if case .integer(let number) = value { root[keyPath: path] = number }
             },
@@ -177,6 +249,8 @@ extension FieldSlot {
         FieldSlot(
             name: name,
             type: .quantity,
+            offset: MemoryLayout<Root>.offset(of: path),
+            storage: .optionalQuantity,
             set: { root, value in
                 switch value {
                 case .quantity(let number, let unit): root[keyPath: path] = Quantity(number, unit: unit)
@@ -191,6 +265,8 @@ extension FieldSlot {
         FieldSlot(
             name: name,
             type: .money,
+            offset: MemoryLayout<Root>.offset(of: path),
+            storage: .optionalMoney,
             set: { root, value in
                 switch value {
                 case .money(let number, let currency): root[keyPath: path] = Money(number, currency: currency)

@@ -179,34 +179,54 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
         let view = scope.view
         for index in 0..<Int32(count) {
             let code = self.codes[index]
-            unowned(unsafe) let rule = code.rule.takeUnretainedValue()
-            unowned(unsafe) let slot = self.slots[index].takeUnretainedValue()
-            guard code.isCompiled else {
-                try Self.apply(rule, slot, isList: code.isList, in: .edi(scope), to: &root)
-                continue
+            // Rule and slot are borrowed (`fields` keeps them): no reference counting per field.
+            let outcome = code.rule._withUnsafeGuaranteedRef { rule in
+                self.slots[index]._withUnsafeGuaranteedRef { slot in
+                    Result { () throws(DocumentMappingError) in
+                        try self.apply(rule, slot, code, program, in: scope, view, to: &root)
+                    }
+                }
             }
-            guard let hit = program.first(code.sources, in: scope) else {
-                // A default or a required-value error: the general path says which.
-                if code.missNeedsRule { try Self.apply(rule, slot, isList: code.isList, in: .edi(scope), to: &root) }
-                continue
-            }
-            let origin = program.origin(of: hit, in: scope)
-            let value = try Self.convert(
-                program.text(of: hit, in: view),
-                rule: rule,
-                origin: origin,
-                number: { text in code.parsesBytes ? program.decimal(of: hit, in: view) : Self.number(text) },
-                unit: { program.first(code.unit, in: scope).map { program.text(of: $0, in: view) } },
-                currency: { program.first(code.currency, in: scope).map { program.text(of: $0, in: view) } },
-                time: { program.first(code.time, in: scope).map { program.text(of: $0, in: view) } },
-                dateCode: { program.companion(of: hit, in: view) }
-            )
-            slot.set(&root, value)
-            if let origin { root.origins.append(rule.field, origin) }
+            try outcome.get()
         }
         for collection in self.collections {
             try collection.apply(.edi(scope), to: &root)
         }
+    }
+
+    /// One EDI field: its compiled sources' first value, else (for a default or a required value) the general path.
+    @inline(__always)
+    private func apply(
+        _ rule: ValueRule,
+        _ slot: FieldSlot<Root>,
+        _ code: EDIFieldCode,
+        _ program: EDIProgram,
+        in scope: EDIScope,
+        _ view: ArenaView,
+        to root: inout Root
+    ) throws(DocumentMappingError) {
+        guard code.isCompiled else {
+            try Self.apply(rule, slot, isList: code.isList, in: .edi(scope), to: &root)
+            return
+        }
+        guard let hit = program.first(code.sources, in: scope) else {
+            // A default or a required-value error: the general path says which.
+            if code.missNeedsRule { try Self.apply(rule, slot, isList: code.isList, in: .edi(scope), to: &root) }
+            return
+        }
+        let origin = program.origin(of: hit, in: scope)
+        let value = try Self.convert(
+            program.text(of: hit, in: view),
+            rule: rule,
+            origin: origin,
+            number: { text in code.parsesBytes ? program.decimal(of: hit, in: view) : Self.number(text) },
+            unit: { program.first(code.unit, in: scope).map { program.text(of: $0, in: view) } },
+            currency: { program.first(code.currency, in: scope).map { program.text(of: $0, in: view) } },
+            time: { program.first(code.time, in: scope).map { program.text(of: $0, in: view) } },
+            dateCode: { program.companion(of: hit, in: view) }
+        )
+        slot.store(value, in: &root)
+        if let origin { root.origins.append(rule.field, origin) }
     }
 
     /// One field by the general resolver (XML, lists, concatenations, defaults).
@@ -219,12 +239,12 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
     ) throws(DocumentMappingError) {
         if isList {
             for (text, origin) in Resolver.all(rule.sources, in: scope) where !text.isEmpty {
-                slot.set(&root, .text(try Self.translated(text, rule: rule, origin: origin)))
+                slot.store(.text(try Self.translated(text, rule: rule, origin: origin)), in: &root)
                 if let origin { root.origins.append(rule.field, origin) }
             }
         } else {
             guard let (value, origin) = try Self.value(of: rule, in: scope) else { return }
-            slot.set(&root, value)
+            slot.store(value, in: &root)
             if let origin { root.origins.append(rule.field, origin) }
         }
     }
@@ -436,7 +456,7 @@ final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan<Root
                 try self.program.forEachScope(block.steps, in: owner) { child throws(DocumentMappingError) in
                     var element = Element()
                     try plan.apply(.edi(child), to: &element)
-                    root[keyPath: self.path].append(element)
+                    root[keyPath: self.path].append(consume element)
                 }
             }
             return

@@ -15,6 +15,9 @@ final class LoopShape: @unchecked Sendable {
     /// What `childLoop(_:)` can find, as plain keys (`stepKey`): the first tags and `SGnn` numbers of the child
     /// loops, and a hierarchical loop's own tag. Read by the mapping hot path without reference counting.
     private let childLoopKeys: UnsafeMutableBufferPointer<UInt64>
+    /// `tags` (raw values) and `loops` (unretained: `loops` keeps them) as plain buffers, for the tree builder.
+    let tagValues: UnsafeMutableBufferPointer<UInt32>
+    let childShapes: UnsafeMutableBufferPointer<Unmanaged<LoopShape>?>
 
     var name: String { self.definition.identifier }
 
@@ -44,9 +47,17 @@ final class LoopShape: @unchecked Sendable {
         }
         self.childLoopKeys = .allocate(capacity: keys.count)
         _ = self.childLoopKeys.initialize(from: keys)
+        self.tagValues = .allocate(capacity: self.tags.count)
+        _ = self.tagValues.initialize(from: self.tags.map(\.rawValue))
+        self.childShapes = .allocate(capacity: loops.count)
+        _ = self.childShapes.initialize(from: loops.map { $0.map { Unmanaged.passUnretained($0) } })
     }
 
-    deinit { self.childLoopKeys.deallocate() }
+    deinit {
+        self.childLoopKeys.deallocate()
+        self.tagValues.deallocate()
+        self.childShapes.deallocate()
+    }
 
     /// The key of a step: its `SGnn` number when it has one, else its tag.
     static func stepKey(tag: UInt32, groupNumber: Int32) -> UInt64 {
@@ -413,8 +424,17 @@ struct ArenaView {
 struct SegmentTreeBuilder {
     private struct Frame {
         let loop: Int32
-        unowned(unsafe) let shape: LoopShape
+        /// The loop's shape: its tags and child loops, read without reference counting (the shape outlives the set).
+        let tags: UnsafeMutableBufferPointer<UInt32>
+        let children: UnsafeMutableBufferPointer<Unmanaged<LoopShape>?>
         var position: Int
+
+        init(loop: Int32, shape: LoopShape, position: Int) {
+            self.loop = loop
+            self.tags = shape.tagValues
+            self.children = shape.childShapes
+            self.position = position
+        }
     }
 
     private var stack: [Frame]
@@ -429,22 +449,23 @@ struct SegmentTreeBuilder {
     }
 
     mutating func append(_ segment: Segment) {
-        let tag = segment.tag
+        let tag = segment.tag.rawValue
         let number = self.arena.copy(segment)
         var depth = self.stack.count - 1
         while depth >= 0 {
             let frame = self.stack[depth]
-            let shape = frame.shape
             // A loop's first position is its trigger: meeting it again starts a new occurrence, one level up.
             var index = depth == 0 ? frame.position : max(frame.position, 1)
-            while index < shape.tags.count {
-                if shape.tags[index] == tag {
+            while index < frame.tags.count {
+                if frame.tags[index] == tag {
                     self.stack.removeLast(self.stack.count - depth - 1)
                     self.stack[depth].position = index
-                    if let loop = shape.loops[index] {
-                        let child = self.arena.addLoop(loop, parent: frame.loop)
+                    if let loop = frame.children[index] {
+                        let child = loop._withUnsafeGuaranteedRef { self.arena.addLoop($0, parent: frame.loop) }
                         self.arena.attach(number, to: child)
-                        self.stack.append(Frame(loop: child, shape: loop, position: 0))
+                        self.stack.append(
+                            loop._withUnsafeGuaranteedRef { Frame(loop: child, shape: $0, position: 0) }
+                        )
                     } else {
                         self.arena.attach(number, to: frame.loop)
                     }

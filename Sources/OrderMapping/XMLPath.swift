@@ -16,9 +16,24 @@ final class XMLPath: Sendable, CustomStringConvertible {
     }
 
     struct Step: Hashable, Sendable {
-        var name: String
-        var predicates: [Predicate]
-        var isWildcard: Bool { self.name == "*" }
+        let name: String
+        let predicates: [Predicate]
+        let isWildcard: Bool
+        /// `name.utf8.count`: most siblings with another name are told apart by length alone.
+        let nameLength: Int
+
+        init(name: String, predicates: [Predicate]) {
+            self.name = name
+            self.predicates = predicates
+            self.isWildcard = name == "*"
+            self.nameLength = name.utf8.count
+        }
+
+        /// Whether an element with this local name is one the step names.
+        @inline(__always)
+        func matches(_ localName: String) -> Bool {
+            self.isWildcard || (localName.utf8.count == self.nameLength && localName == self.name)
+        }
     }
 
     let steps: [Step]
@@ -183,7 +198,7 @@ final class XMLPath: Sendable, CustomStringConvertible {
                     counts.initialize(repeating: 0)
                     for index in children.indices {
                         let child = children.baseAddress! + index
-                        guard child.pointee.localName == current.pointee.name || current.pointee.isWildcard,
+                        guard current.pointee.matches(child.pointee.localName),
                             Self.passes(child, current.pointee.predicates, counts)
                         else { continue }
                         if !self.visit(child, step: step + 1, body) { return false }

@@ -11,12 +11,13 @@ public enum DecimalText {
     }
 
     /// Parses bytes (a document's element, read in place); see `parse(_:)` for the accepted forms.
+    @inlinable
     public static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Decimal? {
         self.number(in: bytes)
     }
 
-    @inline(__always)
-    private static func number<Bytes: Collection<UInt8>>(in text: Bytes) -> Decimal? {
+    @inlinable
+    static func number<Bytes: Collection<UInt8>>(in text: Bytes) -> Decimal? {
         var significand: UInt64 = 0
         var overflowDigits: [UInt8] = []
         var exponent = 0
@@ -64,7 +65,8 @@ public enum DecimalText {
     }
 
     /// The exponent after `E`: an optional sign and digits; powers of 100 or more are refused.
-    private static func power<Bytes: Collection<UInt8>>(_ text: Bytes) -> Int? {
+    @usableFromInline
+    static func power<Bytes: Collection<UInt8>>(_ text: Bytes) -> Int? {
         var index = text.startIndex
         var sign = 1
         if index < text.endIndex, text[index] == UInt8(ascii: "-") || text[index] == UInt8(ascii: "+") {

@@ -5,6 +5,7 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
     public var amount: Decimal
     public var currency: String?
 
+    @inlinable
     public init(_ amount: Decimal, currency: String? = nil) {
         self.amount = amount
         self.currency = currency
@@ -35,6 +36,7 @@ public struct Quantity: Hashable, Sendable, Codable, CustomStringConvertible {
     public var value: Decimal
     public var unit: String?
 
+    @inlinable
     public init(_ value: Decimal, unit: String? = nil) {
         self.value = value
         self.unit = unit

@@ -14,6 +14,7 @@ public struct FieldOrigin: Hashable, Sendable, Codable, CustomStringConvertible 
     public var line: Int?
     public var column: Int?
 
+    @inlinable
     public init(
         segment: Int? = nil,
         tag: String? = nil,
@@ -48,7 +49,10 @@ public struct FieldOrigin: Hashable, Sendable, Codable, CustomStringConvertible 
 /// The origins of one record's fields, by canonical field name. Kept as a list (cheap to append while mapping) and
 /// encoded as a JSON object with sorted keys.
 public struct FieldOrigins: Hashable, Sendable, Codable {
-    public private(set) var entries: [(field: String, origin: FieldOrigin)] = []
+    /// Every origin recorded, in order.
+    public var entries: [(field: String, origin: FieldOrigin)] { self.storage }
+    // Inlinable appends: mapping records an origin for nearly every value a document gives.
+    @usableFromInline var storage: [(field: String, origin: FieldOrigin)] = []
 
     public init() {}
 
@@ -56,13 +60,15 @@ public struct FieldOrigins: Hashable, Sendable, Codable {
 
     /// Makes room for `count` more origins (a mapping knows how many fields its rules can fill), so that a record's
     /// origins are not copied again and again as they grow.
+    @inlinable
     public mutating func reserveCapacity(_ count: Int) {
-        self.entries.reserveCapacity(self.entries.count + count)
+        self.storage.reserveCapacity(self.storage.count + count)
     }
 
     /// Appends the origin of `field`. A list field (address lines) gets one per value; lookups and JSON keep the last.
+    @inlinable
     public mutating func append(_ field: String, _ origin: FieldOrigin) {
-        self.entries.append((field, origin))
+        self.storage.append((field, origin))
     }
 
     public subscript(field: String) -> FieldOrigin? {
@@ -83,7 +89,7 @@ public struct FieldOrigins: Hashable, Sendable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let dictionary = try decoder.singleValueContainer().decode([String: FieldOrigin].self)
-        self.entries = dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        self.storage = dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// A JSON object keyed by field; a field recorded more than once keeps its last origin.

@@ -101,4 +101,55 @@ struct CompiledSourcesTests {
     func edgeCasesReadTheSameBothWays(_ document: String) throws {
         try Self.expectSameResults(Array(document.utf8), name: String(document.prefix(60)), partner: "nordhandel")
     }
+
+    /// Slots that write in place (at a stored property's offset, `FieldSlot.store`) write exactly what their `set`
+    /// closure writes, for values of every kind (a text into a decimal field is parsed, a date into a text field is
+    /// written as text, a value of the wrong kind for a date or integer field is ignored), over an empty record and
+    /// over a record that already has a value there.
+    @Test func slotsThatWriteInPlaceWriteWhatTheirSettersWrite() {
+        var checked = 0
+        checked += Self.checkSlots(Order.self)
+        checked += Self.checkSlots(OrderLine.self)
+        checked += Self.checkSlots(Party.self)
+        checked += Self.checkSlots(Reference.self)
+        checked += Self.checkSlots(Note.self)
+        checked += Self.checkSlots(Acknowledgement.self)
+        checked += Self.checkSlots(AcknowledgedLine.self)
+        checked += Self.checkSlots(LineDisposition.self)
+        checked += Self.checkSlots(ShipNotice.self)
+        checked += Self.checkSlots(ShippedOrder.self)
+        checked += Self.checkSlots(Pack.self)
+        checked += Self.checkSlots(ShippedItem.self)
+        checked += Self.checkSlots(Invoice.self)
+        checked += Self.checkSlots(InvoiceLine.self)
+        checked += Self.checkSlots(AllowanceCharge.self)
+        // Text, dates, numbers, quantities and money of the order and its lines, item identifiers through `item`.
+        #expect(checked >= 40, "slots that write in place: \(checked)")
+    }
+
+    static let samples: [CanonicalValue] = [
+        .text("PO-1"), .text("A text longer than fifteen bytes"), .text("12.50"), .decimal(Decimal(string: "1.5")!),
+        .integer(7), .date(DocumentDate(year: 2026, month: 11, day: 23)!), .quantity(2, unit: "EA"),
+        .quantity(3, unit: nil), .money(Decimal(string: "3.25")!, currency: "USD"), .money(4, currency: nil),
+    ]
+
+    static func checkSlots<Record: MappableRecord & Equatable>(_ type: Record.Type) -> Int {
+        var checked = 0
+        for slot in Record.catalog.fields.values where slot.offset != nil {
+            checked += 1
+            for first in Self.samples {
+                for second in Self.samples {
+                    var viaSet = Record()
+                    var viaStore = Record()
+                    slot.set(&viaSet, first)
+                    slot.store(first, in: &viaStore)
+                    #expect(viaSet == viaStore, "\(Record.recordName).\(slot.name) = \(first)")
+                    slot.set(&viaSet, second)
+                    slot.store(second, in: &viaStore)
+                    #expect(viaSet == viaStore, "\(Record.recordName).\(slot.name) = \(first), then \(second)")
+                }
+            }
+        }
+        return checked
+    }
 }
