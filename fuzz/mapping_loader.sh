@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Build and seed hook of the mapping_loader fuzz target; fuzz/run.sh calls it (under its per-target build lock):
+# Build and seed hook of the mapping_loader and translator fuzz targets (fuzz/translator.sh is a link to this script;
+# the target is the name the script is called by); fuzz/run.sh calls it (under its per-target build lock):
 #
 #   fuzz/mapping_loader.sh build BINARY     build BINARY when a source changed (exit 0 when up to date or built)
 #   fuzz/mapping_loader.sh seed DIR         fill DIR with seed inputs
+#   fuzz/translator.sh build|seed ...       the same for the translator target
 #
 # The target needs five Swift modules that import each other (Yams, EDISyntax, XMLSyntax, OrderModel, OrderMapping)
 # plus libyaml (CYaml, C). SwiftPM cannot build libFuzzer binaries (../shared/notes/swift-stack.md), so each module is
@@ -18,8 +20,18 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 out=$here/.out
-target=mapping_loader
-work=$out/build/$target
+target=$(basename "$0" .sh)
+case $target in
+    mapping_loader) entry_module=MappingLoaderFuzz ;;
+    translator) entry_module=TranslatorFuzz ;;
+    *)
+        echo "$0: unknown target $target" >&2
+        exit 2
+        ;;
+esac
+# The instrumented modules are shared by both targets (run.sh builds and runs targets one after the other); each
+# target's entry file has its own snapshot.
+work=$out/build/mapping_loader
 yams_version=6.2.2
 vendor=$out/vendor/Yams-$yams_version
 nice_level=${FUZZ_NICE:-10}
@@ -160,8 +172,8 @@ build() {
         rebuilt[$module]=1
     done
     # The entry file, linked with every object; libFuzzer's main comes with -sanitize=fuzzer.
-    if [[ $any == 0 && -x $binary && $binary -nt $work/src/entry ]] &&
-        same_files "$here" "$work/src/entry" "$target.swift"; then
+    if [[ $any == 0 && -x $binary && $binary -nt $work/src/entry-$target ]] &&
+        same_files "$here" "$work/src/entry-$target" "$target.swift"; then
         echo "== $target: up to date ($binary)"
         rm -f "$log.tmp"
         return 0
@@ -169,8 +181,8 @@ build() {
     [[ $any == 0 ]] && echo "== $target: building"
     echo "   $target.swift (link)"
     # ld.gold prints ~140 harmless "Cannot export local symbol '__asan_*'" warnings; they stay in the log.
-    compile_with_retry "$here" "$work/src/entry" "$target.swift" \
-        swiftc "${swift_flags[@]}" -swift-version 6 -module-name MappingLoaderFuzz "${include_flags[@]}" \
+    compile_with_retry "$here" "$work/src/entry-$target" "$target.swift" \
+        swiftc "${swift_flags[@]}" -swift-version 6 -module-name "$entry_module" "${include_flags[@]}" \
         -I "$work/modules" "$work"/obj/*.o -o "$binary.tmp"
     if [[ $? != 0 ]]; then
         rm -f "$binary.tmp"
@@ -230,9 +242,24 @@ EOF
     echo "== $target: $((count + 1)) seed files from $root/mappings"
 }
 
+# seed_documents DIR (translator): the purchase orders of the mapping fixtures and of examples/, and the EDI core's
+# corpus (other documents and broken ones).
+seed_documents() {
+    local dir=$1 file count=0
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    while IFS= read -r -d '' file; do
+        cp "$file" "$dir/$(echo "${file#"$root"/}" | tr / _)"
+        count=$((count + 1))
+    done < <(find "$root/Tests/OrderMappingTests/Fixtures/corpus" "$root/Tests/EDISyntaxTests/Fixtures/corpus" \
+        "$root/examples" -type f \( -name '*.edi' -o -name '*.x12' -o -name '*.txt' -o -name '*.xml' \) \
+        ! -name '*.json' -print0 2>/dev/null)
+    echo "== $target: $count seed documents"
+}
+
 case ${1:-} in
     build) build "${2:?binary path}" ;;
-    seed) seed "${2:?seed folder}" ;;
+    seed) if [[ $target == translator ]]; then seed_documents "${2:?seed folder}"; else seed "${2:?seed folder}"; fi ;;
     *)
         echo "usage: $0 build BINARY | seed DIR" >&2
         exit 2

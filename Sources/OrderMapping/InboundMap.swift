@@ -74,11 +74,16 @@ enum AnyRecordPlan: Sendable {
     }
 }
 
+/// How maps are compiled, for tests and fuzz targets that compare the compiled EDI programs with the general resolver.
+@_spi(Testing)
+public enum MappingCompilation {
+    /// Whether EDI rules are compiled into `EDIProgram`s (the translation hot path). Maps loaded with it off read every
+    /// value through the general resolver, which must give the same canonical values.
+    @TaskLocal public static var compilesEDIPrograms = true
+}
+
 /// Compiles an inbound mapping file.
 final class InboundCompiler: MapCompilerBase {
-    /// Whether EDI rules are compiled into `EDIProgram`s (the translation hot path). Tests switch it off to check
-    /// that the programs give what the general resolver gives.
-    @TaskLocal static var compilesEDIPrograms = true
 
     static let topKeys = [
         "mapping", "description", "direction", "format", "document", "versions", "record", "codes", "fields", "xml",
@@ -220,7 +225,7 @@ final class InboundCompiler: MapCompilerBase {
                 )
             }
         }
-        plan.compile(edi: self.format != .xml && Self.compilesEDIPrograms)
+        plan.compile(edi: self.format != .xml && MappingCompilation.compilesEDIPrograms)
         return plan
     }
 

@@ -12,7 +12,7 @@ import Testing
 struct CompiledSourcesTests {
     /// The shipped mappings compiled without EDI programs: every value through the general resolver.
     static let general: Result<MappingSet, MappingDiagnostics> = {
-        InboundCompiler.$compilesEDIPrograms.withValue(false) {
+        MappingCompilation.$compilesEDIPrograms.withValue(false) {
             do {
                 return .success(
                     try MappingSet.load(files: try Repository.mappingFiles(), displayPrefix: "mappings/")

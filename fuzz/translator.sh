@@ -1,0 +1,1 @@
+mapping_loader.sh
