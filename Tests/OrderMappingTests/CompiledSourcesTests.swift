@@ -3,7 +3,7 @@ import Foundation
 import OrderModel
 import Testing
 
-@testable import OrderMapping
+@_spi(Testing) @testable import OrderMapping
 
 /// EDI maps read their values through compiled programs (`EDIProgram`: paths, conditions and pair qualifiers as plain
 /// values). The general resolver stays for XML and for what programs do not cover; these tests map the same
