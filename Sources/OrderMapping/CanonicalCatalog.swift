@@ -97,6 +97,35 @@ final class FieldSlot<Root>: Sendable {
         self.storage = storage
     }
 
+    /// The field's first value, what `get(record).first` gives: read in place when the offset is known (rendering
+    /// reads a value per element of every document, and `get` builds an array for each).
+    @inline(__always)
+    func firstValue(of record: Root) -> CanonicalValue? {
+        guard let offset = self.offset else { return self.get(record).first }
+        return withUnsafeBytes(of: record) { bytes in
+            let field = bytes.baseAddress! + offset
+            switch self.storage {
+            case .text:
+                let text = field.load(as: String.self)
+                return text.isEmpty ? nil : .text(text)
+            case .optionalText:
+                return field.load(as: String?.self).map { .text($0) }
+            case .optionalDate:
+                return field.load(as: DocumentDate?.self).map { .date($0) }
+            case .optionalDecimal:
+                return field.load(as: Decimal?.self).map { .decimal($0) }
+            case .optionalInteger:
+                return field.load(as: Int?.self).map { .integer($0) }
+            case .optionalQuantity:
+                return field.load(as: Quantity?.self).map { .quantity($0.value, unit: $0.unit) }
+            case .optionalMoney:
+                return field.load(as: Money?.self).map { .money($0.amount, currency: $0.currency) }
+            case .other:
+                return self.get(record).first
+            }
+        }
+    }
+
     /// Sets the field to `value`: in place when its offset is known, else through `set`.
     @inline(__always)
     func store(_ value: CanonicalValue, in root: inout Root) {

@@ -64,9 +64,18 @@ struct OutputSpec<Root>: Sendable {
     }
 
     func render(_ record: Root, _ state: RenderState) throws(RenderError) -> String {
-        if let condition = self.condition, condition.get(record).allSatisfy({ $0.description.isEmpty }) { return "" }
+        if let condition = self.condition {
+            // A field stored in place holds one value at most; others may hold several (a list).
+            let isEmpty =
+                condition.offset != nil
+                ? (condition.firstValue(of: record)?.description ?? "").isEmpty
+                : condition.get(record).allSatisfy { $0.description.isEmpty }
+            if isEmpty { return "" }
+        }
         var value: CanonicalValue?
         switch self.source {
+        case .field(let slot, let index) where index == nil || index == 1:
+            value = slot.firstValue(of: record)
         case .field(let slot, let index):
             let values = slot.get(record)
             if let index { value = index <= values.count ? values[index - 1] : nil } else { value = values.first }

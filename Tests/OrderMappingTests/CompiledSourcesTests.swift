@@ -103,7 +103,7 @@ struct CompiledSourcesTests {
     }
 
     /// Slots that write in place (at a stored property's offset, `FieldSlot.store`) write exactly what their `set`
-    /// closure writes, for values of every kind (a text into a decimal field is parsed, a date into a text field is
+    /// closure writes, and read in place (`firstValue`, for rendering) what `get` reads, for values of every kind (a text into a decimal field is parsed, a date into a text field is
     /// written as text, a value of the wrong kind for a date or integer field is ignored), over an empty record and
     /// over a record that already has a value there.
     @Test func slotsThatWriteInPlaceWriteWhatTheirSettersWrite() {
@@ -137,6 +137,7 @@ struct CompiledSourcesTests {
         var checked = 0
         for slot in Record.catalog.fields.values where slot.offset != nil {
             checked += 1
+            #expect(slot.firstValue(of: Record()) == slot.get(Record()).first, "\(Record.recordName).\(slot.name)")
             for first in Self.samples {
                 for second in Self.samples {
                     var viaSet = Record()
@@ -147,6 +148,10 @@ struct CompiledSourcesTests {
                     slot.set(&viaSet, second)
                     slot.store(second, in: &viaStore)
                     #expect(viaSet == viaStore, "\(Record.recordName).\(slot.name) = \(first), then \(second)")
+                    #expect(
+                        slot.firstValue(of: viaStore) == slot.get(viaStore).first,
+                        "\(Record.recordName).\(slot.name) read back after \(first), then \(second)"
+                    )
                 }
             }
         }
