@@ -29,8 +29,8 @@ case $target in
         exit 2
         ;;
 esac
-# The instrumented modules are shared by both targets (run.sh builds and runs targets one after the other); each
-# target's entry file has its own snapshot.
+# The instrumented modules are shared by both targets (builds take a lock on the folder); each target's entry file has
+# its own snapshot, and a target is relinked whenever a module is newer than its binary.
 work=$out/build/mapping_loader
 yams_version=6.2.2
 vendor=$out/vendor/Yams-$yams_version
@@ -116,6 +116,11 @@ compile_with_retry() {
 
 build() {
     local binary=$1 started=$SECONDS
+    mkdir -p "$work"
+    # Both targets build into $work: one build at a time, also across concurrent run.sh invocations (run.sh's own
+    # lock is per target). Released when this script exits.
+    exec 8>"$work.lock"
+    flock 8
     vendor_yams || return 1
     mkdir -p "$work/obj" "$work/modules" "$work/src" "$out/logs"
     # A change of this script (flags, module list) invalidates everything built with it.
@@ -172,7 +177,11 @@ build() {
         rebuilt[$module]=1
     done
     # The entry file, linked with every object; libFuzzer's main comes with -sanitize=fuzzer.
-    if [[ $any == 0 && -x $binary && $binary -nt $work/src/entry-$target ]] &&
+    # Up to date only when the binary is newer than its entry snapshot and than every object: the other target may have
+    # rebuilt a module since this binary was linked.
+    local object newer=1
+    for object in "$work"/obj/*.o; do [[ $binary -nt $object ]] || newer=0; done
+    if [[ $any == 0 && $newer == 1 && -x $binary && $binary -nt $work/src/entry-$target ]] &&
         same_files "$here" "$work/src/entry-$target" "$target.swift"; then
         echo "== $target: up to date ($binary)"
         rm -f "$log.tmp"

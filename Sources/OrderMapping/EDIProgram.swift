@@ -8,7 +8,8 @@ import OrderModel
 /// resolver (`Resolver`, over `ValueSource` enums and path objects) spent most of its time.
 ///
 /// A program is built once, when its map is compiled, and never changes; the columns are freed with it. Its lookups
-/// give exactly what `Resolver.first` gives for the same sources.
+/// find what `Resolver.first` finds for the same sources (a value whose bytes are only a release character is found
+/// with empty text, as there; the caller treats that as no value).
 final class EDIProgram: @unchecked Sendable {
     /// An element (and component) reference.
     struct Element {
@@ -173,8 +174,8 @@ final class EDIProgram: @unchecked Sendable {
     private func element(_ reference: ElementReference) -> Element {
         Element(
             tag: reference.segmentTag.rawValue,
-            element: Int32(reference.element),
-            component: Int32(reference.component ?? 1),
+            element: Int32(clamping: reference.element),
+            component: Int32(clamping: reference.component ?? 1),
             hasComponent: reference.component != nil,
             name: self.name(reference.tag)
         )
@@ -277,7 +278,10 @@ final class EDIProgram: @unchecked Sendable {
         while position < count {
             if let qualifier = view.range(segment, element: Int(position)), !qualifier.isEmpty,
                 self.isOne(of: qualifiers, qualifier, view),
-                let value = view.range(segment, element: Int(position + 1)), !value.isEmpty
+                let value = view.range(segment, element: Int(position + 1)), !value.isEmpty,
+                // A value that is only a release character has no text: the next pair is tried, as the general
+                // resolver does.
+                !view.hasRelease(value) || !view.text(value).isEmpty
             {
                 var reference = start
                 reference.element = position + 1
@@ -436,19 +440,5 @@ final class EDIProgram: @unchecked Sendable {
             line: record.line,
             column: record.column
         )
-    }
-
-    /// The component after a hit's (EDIFACT's date format code after the date, `DTM+137:20261123:102`); nil when the
-    /// hit is not a segment's value.
-    func companion(of hit: Hit, in view: ArenaView) -> String? {
-        guard hit.segment >= 0,
-            let range = view.range(
-                hit.segment,
-                element: Int(hit.reference.element),
-                component: Int(hit.reference.component) + 1
-            ),
-            !range.isEmpty
-        else { return hit.segment >= 0 ? "" : nil }
-        return view.text(range)
     }
 }

@@ -214,16 +214,23 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             if code.missNeedsRule { try Self.apply(rule, slot, isList: code.isList, in: .edi(scope), to: &root) }
             return
         }
+        let text = program.text(of: hit, in: view)
+        guard !text.isEmpty else {
+            // Only a release character: no value, and the general path applies the default or the requirement.
+            if code.missNeedsRule { try Self.apply(rule, slot, isList: code.isList, in: .edi(scope), to: &root) }
+            return
+        }
         let origin = program.origin(of: hit, in: scope)
         let value = try Self.convert(
-            program.text(of: hit, in: view),
+            text,
             rule: rule,
             origin: origin,
             number: { text in code.parsesBytes ? program.decimal(of: hit, in: view) : Self.number(text) },
             unit: { program.first(code.unit, in: scope).map { program.text(of: $0, in: view) } },
             currency: { program.first(code.currency, in: scope).map { program.text(of: $0, in: view) } },
             time: { program.first(code.time, in: scope).map { program.text(of: $0, in: view) } },
-            dateCode: { program.companion(of: hit, in: view) }
+            // EDIFACT dates: the format code as the general resolver finds it (rare enough not to compile).
+            dateCode: { Self.dateCode(rule, in: .edi(scope)) }
         )
         slot.store(value, in: &root)
         if let origin { root.origins.append(rule.field, origin) }
@@ -311,18 +318,21 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             unit: { Resolver.first(rule.unit, in: scope)?.value },
             currency: { Resolver.first(rule.currency, in: scope)?.value },
             time: { rule.time.flatMap { Resolver.first([$0], in: scope)?.value } },
-            dateCode: {
-                // The format code sits in the component after the value, in the segment the value came from.
-                for source in rule.sources {
-                    guard case .edi(let path) = source, let companion = Resolver.companion(of: path, in: scope) else {
-                        continue
-                    }
-                    return companion
-                }
-                return nil
-            }
+            dateCode: { Self.dateCode(rule, in: scope) }
         )
         return (value, origin)
+    }
+
+    /// The EDIFACT date format code of a rule's value: the component after the value, in the first segment one of the
+    /// rule's paths gives a value from.
+    private static func dateCode(_ rule: ValueRule, in scope: MappingScope) -> String? {
+        for source in rule.sources {
+            guard case .edi(let path) = source, let companion = Resolver.companion(of: path, in: scope) else {
+                continue
+            }
+            return companion
+        }
+        return nil
     }
 
     /// Converts a found text to the field's type. The closures find what the conversion may need besides the text
@@ -416,12 +426,13 @@ class CollectionPlan<Root>: @unchecked Sendable {
 final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan<Root>, @unchecked Sendable {
     let path: WritableKeyPath<Root, [Element]>
     private(set) var blocks: [(selector: Selector, plan: RecordPlan<Element>)] = []
-    /// The EDI selectors' steps in plain values, one per block, with the block's plan unretained (`blocks` keeps it).
+    /// The EDI selectors' steps in plain values, one per block, with the block's plan unretained (`blocks` keeps it);
+    /// a block whose selector is not compiled (XML, or maps loaded without programs) goes through `Resolver.scopes`.
     private let program = EDIProgram()
     @exclusivity(unchecked) private var ediBlocks = ArenaColumn<EDIBlock>(capacity: 1)
 
     private struct EDIBlock {
-        /// Empty for an XML block.
+        /// Empty when the selector is not compiled.
         var steps: EDIProgram.Span
         var isEDI: Bool
         var plan: Unmanaged<RecordPlan<Element>>
@@ -436,8 +447,11 @@ final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan<Root
     func add(_ selector: Selector, _ plan: RecordPlan<Element>) {
         self.blocks.append((selector, plan))
         var steps = EDIProgram.Span.empty
-        if case .edi(let ediSteps) = selector { steps = self.program.add(ediSteps) }
-        let isEDI = if case .edi = selector { true } else { false }
+        var isEDI = false
+        if case .edi(let ediSteps) = selector, MappingCompilation.compilesEDIPrograms {
+            steps = self.program.add(ediSteps)
+            isEDI = true
+        }
         self.ediBlocks.append(EDIBlock(steps: steps, isEDI: isEDI, plan: Unmanaged.passUnretained(plan)))
     }
 
@@ -448,21 +462,18 @@ final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan<Root
     @_specialize(exported:false,where Root == OrderLine, Element == Party)
     @_specialize(exported:false,where Root == OrderLine, Element == Reference)
     override func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
-        if case .edi(let owner) = scope {
-            for index in 0..<Int32(self.ediBlocks.count) {
-                let block = self.ediBlocks[index]
-                guard block.isEDI else { continue }
-                unowned(unsafe) let plan = block.plan.takeUnretainedValue()
+        for index in 0..<Int32(self.ediBlocks.count) {
+            let block = self.ediBlocks[index]
+            unowned(unsafe) let plan = block.plan.takeUnretainedValue()
+            if case .edi(let owner) = scope, block.isEDI {
                 try self.program.forEachScope(block.steps, in: owner) { child throws(DocumentMappingError) in
                     var element = Element()
                     try plan.apply(.edi(child), to: &element)
                     root[keyPath: self.path].append(consume element)
                 }
+                continue
             }
-            return
-        }
-        for (selector, plan) in self.blocks {
-            for child in Resolver.scopes(selector, in: scope) {
+            for child in Resolver.scopes(self.blocks[Int(index)].selector, in: scope) {
                 var element = Element()
                 try plan.apply(child, to: &element)
                 root[keyPath: self.path].append(element)
