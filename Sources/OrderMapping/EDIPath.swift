@@ -208,9 +208,14 @@ extension StringProtocol {
     func trimmed() -> Substring {
         let text = Substring(self)
         let utf8 = text.utf8
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
-        guard let first = utf8.firstIndex(where: { !isSpace($0) }) else { return text[text.endIndex...] }
-        let last = utf8.lastIndex(where: { !isSpace($0) })!
+        guard let first = utf8.firstIndex(where: { !isBlank($0) }) else { return text[text.endIndex...] }
+        let last = utf8.lastIndex(where: { !isBlank($0) })!
         return text[first...last]
     }
+}
+
+/// Whether a byte is one that `trimmed()` removes: space, tab, line feed, carriage return.
+@inline(__always)
+func isBlank(_ byte: UInt8) -> Bool {
+    byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
 }

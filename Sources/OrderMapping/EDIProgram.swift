@@ -28,7 +28,6 @@ final class EDIProgram: @unchecked Sendable {
         var end: Int32
 
         static let empty = Span(start: 0, end: 0)
-        var isEmpty: Bool { self.start == self.end }
     }
 
     /// `N101=ST|BY` or `DTM01!=137`: the values are `Span` of `values`.
@@ -419,13 +418,9 @@ final class EDIProgram: @unchecked Sendable {
         }
         var start = hit.start
         var end = hit.end
-        while start < end, Self.isSpace(base[start]) { start += 1 }
-        while end > start, Self.isSpace(base[end - 1]) { end -= 1 }
+        while start < end, isBlank(base[start]) { start += 1 }
+        while end > start, isBlank(base[end - 1]) { end -= 1 }
         return DecimalText.parse(bytes: UnsafeBufferPointer(start: base + start, count: end - start))
-    }
-
-    private static func isSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
     /// Where a hit's value is in the set; nil for a constant.

@@ -110,12 +110,13 @@ enum Selector: Sendable {
 
 /// A compiled inbound block for one record type: its field rules and its collections.
 final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
+    /// Filled by the compiler, then `compile(edi:)` prepares them for mapping (the hot path reads its columns).
     var fields: [FieldRule<Root>] = []
     var collections: [CollectionPlan<Root>] = []
 
     /// The EDI sources of `fields` in plain values (`compile`); nil for XML maps.
     private(set) var program: EDIProgram?
-    @exclusivity(unchecked) private var codes = ArenaColumn<EDIFieldCode>(capacity: 1)
+    @exclusivity(unchecked) private var codes = ArenaColumn<FieldCode>(capacity: 1)
     /// Each field's slot, unretained (`fields` keeps them), so that the hot path touches no reference count.
     @exclusivity(unchecked) private var slots = ArenaColumn<Unmanaged<FieldSlot<Root>>>(capacity: 1)
 
@@ -132,7 +133,7 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
         self.slots.removeAll()
         for field in self.fields {
             let rule = field.rule
-            var code = EDIFieldCode(rule: Unmanaged.passUnretained(rule), isList: field.isList)
+            var code = FieldCode(rule: Unmanaged.passUnretained(rule), isList: field.isList)
             if edi, !field.isList, rule.concatenation == nil, let sources = program.add(rule.sources),
                 let unit = program.add(rule.unit), let currency = program.add(rule.currency),
                 let time = program.add(rule.time.map { [$0] } ?? [])
@@ -157,6 +158,7 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
     @_specialize(exported:false,where Root == Reference)
     @_specialize(exported:false,where Root == Note)
     func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
+        assert(self.codes.count == self.fields.count, "compile(edi:) runs after the fields are added")
         if case .edi(let edi) = scope, let program = self.program {
             try self.apply(edi, program, to: &root)
             return
@@ -199,7 +201,7 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
     private func apply(
         _ rule: ValueRule,
         _ slot: FieldSlot<Root>,
-        _ code: EDIFieldCode,
+        _ code: FieldCode,
         _ program: EDIProgram,
         in scope: EDIScope,
         _ view: ArenaView,
@@ -385,7 +387,7 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
 
 /// A field as the hot path reads it: its rule, and for EDI maps its compiled sources (spans of the plan's
 /// `EDIProgram`).
-struct EDIFieldCode {
+struct FieldCode {
     /// The field's rule, unretained (the plan's `fields` keep it).
     var rule: Unmanaged<ValueRule>
     var isList: Bool
@@ -429,12 +431,12 @@ final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan<Root
     /// The EDI selectors' steps in plain values, one per block, with the block's plan unretained (`blocks` keeps it);
     /// a block whose selector is not compiled (XML, or maps loaded without programs) goes through `Resolver.scopes`.
     private let program = EDIProgram()
-    @exclusivity(unchecked) private var ediBlocks = ArenaColumn<EDIBlock>(capacity: 1)
+    @exclusivity(unchecked) private var codes = ArenaColumn<BlockCode>(capacity: 1)
 
-    private struct EDIBlock {
+    private struct BlockCode {
         /// Empty when the selector is not compiled.
         var steps: EDIProgram.Span
-        var isEDI: Bool
+        var isCompiled: Bool
         var plan: Unmanaged<RecordPlan<Element>>
     }
 
@@ -442,17 +444,17 @@ final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan<Root
         self.path = path
     }
 
-    deinit { self.ediBlocks.deallocate() }
+    deinit { self.codes.deallocate() }
 
     func add(_ selector: Selector, _ plan: RecordPlan<Element>) {
         self.blocks.append((selector, plan))
         var steps = EDIProgram.Span.empty
-        var isEDI = false
+        var isCompiled = false
         if case .edi(let ediSteps) = selector, MappingCompilation.compilesEDIPrograms {
             steps = self.program.add(ediSteps)
-            isEDI = true
+            isCompiled = true
         }
-        self.ediBlocks.append(EDIBlock(steps: steps, isEDI: isEDI, plan: Unmanaged.passUnretained(plan)))
+        self.codes.append(BlockCode(steps: steps, isCompiled: isCompiled, plan: Unmanaged.passUnretained(plan)))
     }
 
     @_specialize(exported:false,where Root == Order, Element == OrderLine)
@@ -462,10 +464,10 @@ final class CollectionBlocks<Root, Element: MappableRecord>: CollectionPlan<Root
     @_specialize(exported:false,where Root == OrderLine, Element == Party)
     @_specialize(exported:false,where Root == OrderLine, Element == Reference)
     override func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
-        for index in 0..<Int32(self.ediBlocks.count) {
-            let block = self.ediBlocks[index]
+        for index in 0..<Int32(self.codes.count) {
+            let block = self.codes[index]
             unowned(unsafe) let plan = block.plan.takeUnretainedValue()
-            if case .edi(let owner) = scope, block.isEDI {
+            if case .edi(let owner) = scope, block.isCompiled {
                 try self.program.forEachScope(block.steps, in: owner) { child throws(DocumentMappingError) in
                     var element = Element()
                     try plan.apply(.edi(child), to: &element)

@@ -13,7 +13,7 @@ final class LoopShape: @unchecked Sendable {
     /// Whether instances nest by a parent reference (X12 HL, EDIFACT CPS) rather than by position.
     let isHierarchical: Bool
     /// What `childLoop(_:)` can find, as plain keys (`stepKey`): the first tags and `SGnn` numbers of the child
-    /// loops, and a hierarchical loop's own tag. Read by the mapping hot path without reference counting.
+    /// loops, and a hierarchical loop's own tag, so that the mapping hot path compares integers.
     private let childLoopKeys: UnsafeMutableBufferPointer<UInt64>
     /// `tags` (raw values) and `loops` (unretained: `loops` keeps them) as plain buffers, for the tree builder.
     let tagValues: UnsafeMutableBufferPointer<UInt32>

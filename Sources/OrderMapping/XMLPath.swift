@@ -168,14 +168,10 @@ final class XMLPath: Sendable, CustomStringConvertible {
         if let attribute = self.attribute { return selected.pointee.attribute(attribute) }
         let text = selected.pointee.text
         // Most values have nothing to trim: the text is shared rather than copied.
-        guard let first = text.utf8.first, let last = text.utf8.last, !Self.isSpace(first), !Self.isSpace(last) else {
+        guard let first = text.utf8.first, let last = text.utf8.last, !isBlank(first), !isBlank(last) else {
             return String(text.trimmed())
         }
         return text
-    }
-
-    private static func isSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
     /// Visits the elements that steps `step...` select under `element`, in document order and in place (mapping a
