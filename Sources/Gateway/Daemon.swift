@@ -42,7 +42,7 @@ public final class Daemon: Sendable {
         try FileSystem.makeDirectories(configuration.resolve(configuration.outbox))
         let spool = Spool(dataFolder: dataFolder)
         try spool.prepare()
-        self.store = try OrderStore(path: configuration.databasePath)
+        self.store = try OrderStore(path: configuration.databasePath, backgroundCheckpoints: true)
         let mappingSet = try MappingFolder.load(configuration.resolve(configuration.mappings))
         self.mappings = MappingsHolder(mappingSet)
         self.pipeline = InboundPipeline(
@@ -186,9 +186,15 @@ public final class Daemon: Sendable {
                 self.outboxSignal.wait(timeout: 1)
             }
         }
+        let checkpoints = ThreadService(name: "checkpoints") { [store] stop in
+            store.runCheckpoints { !stop.isSet }
+        }
         var services: [any Service] = [
-            inbox, outbox, WatchdogService(), ReloadService(daemon: self),
-            ShutdownNotifier { [outboxSignal] in outboxSignal.raise() },
+            inbox, outbox, checkpoints, WatchdogService(), ReloadService(daemon: self),
+            ShutdownNotifier { [outboxSignal, store] in
+                outboxSignal.raise()
+                store.wakeCheckpoints()
+            },
         ]
         if self.configuration.deliveryEnabled {
             services.append(AsyncLoopService { [delivery] in await delivery.run() })

@@ -103,24 +103,40 @@ public final class InboundPipeline: Sendable {
         try self.process([file])[0].get()
     }
 
-    /// Files per commit: a durable commit (and each folder fsync) is shared by this many files.
-    static let commitChunk = 64
+    /// Files per commit: a durable commit (its log write and fsync) is shared by this many files.
+    static let commitChunk = 256
+
+    /// Files in a batch's first chunk: small, so that the writer starts (and the first acknowledgements go out)
+    /// soon, while the next, full chunk is prepared.
+    static let firstChunk = 32
+
+    /// The chunks a batch of `count` files is committed in: a small first one, then full ones.
+    static func chunkRanges(count: Int) -> [Range<Int>] {
+        guard count > Self.firstChunk else { return count == 0 ? [] : [0..<count] }
+        return [0..<Self.firstChunk]
+            + stride(from: Self.firstChunk, to: count, by: Self.commitChunk).map {
+                $0..<min(count, $0 + Self.commitChunk)
+            }
+    }
 
     /// Processes claimed files to their final states, one result per file, in order. Files go in chunks, and the
     /// next chunk is prepared while the current one commits, so that parsing keeps the cores busy while the writer
-    /// waits for the disk.
+    /// works; a committed chunk's files move to the archive while the next one commits.
     public func process(_ files: [ClaimedFile]) -> [Result<FileOutcome, any Error>] {
-        if files.count <= Self.commitChunk { return self.process(self.prepare(files)) }
-        let chunks = stride(from: 0, to: files.count, by: Self.commitChunk).map {
-            Array(files[$0..<min(files.count, $0 + Self.commitChunk)])
-        }
+        if files.count <= Self.firstChunk { return self.process(self.prepare(files)) }
+        let chunks = Self.chunkRanges(count: files.count).map { Array(files[$0]) }
         var results: [Result<FileOutcome, any Error>] = []
         var next = PreparedChunk(chunks[0], pipeline: self)
+        var moving: MovingChunk?
         for index in chunks.indices {
             let prepared = next.wait()
             if index + 1 < chunks.count { next = PreparedChunk(chunks[index + 1], pipeline: self) }
-            results += self.process(prepared)
+            let committed = self.commit(prepared)
+            // The previous chunk's files moved out of work/ while this one committed.
+            if let moving { results += moving.wait() }
+            moving = MovingChunk(committed, pipeline: self)
         }
+        if let moving { results += moving.wait() }
         return results
     }
 
@@ -173,15 +189,24 @@ public final class InboundPipeline: Sendable {
     /// Prepares the files on every core.
     func prepare(_ files: [ClaimedFile]) -> [PreparedFile] {
         let mappings = self.mappings.current
-        if files.count == 1 { return [self.prepare(files[0], mappings: mappings)] }
+        // A file whose transaction committed before a crash only needs its move to the archive finished: one read
+        // for the whole batch finds them.
+        let committed: [String: Int64]
+        do {
+            committed = try self.store.read { try $0.fileIDs(workNames: files.map(\.workName)) }
+        } catch {
+            return files.map { PreparedFile(file: $0, work: .failed(error)) }
+        }
+        if files.count == 1 { return [self.prepare(files[0], committed: committed, mappings: mappings)] }
         let results = PreparedSlots(count: files.count)
         DispatchQueue.concurrentPerform(iterations: files.count) { index in
-            results.set(index, self.prepare(files[index], mappings: mappings))
+            results.set(index, self.prepare(files[index], committed: committed, mappings: mappings))
         }
         return results.values
     }
 
-    private func prepare(_ file: ClaimedFile, mappings: MappingSet) -> PreparedFile {
+    private func prepare(_ file: ClaimedFile, committed: [String: Int64], mappings: MappingSet) -> PreparedFile {
+        if let fileID = committed[file.workName] { return PreparedFile(file: file, work: .finish(fileID: fileID)) }
         do {
             return PreparedFile(file: file, work: try self.prepareWork(file, mappings: mappings))
         } catch {
@@ -191,10 +216,6 @@ public final class InboundPipeline: Sendable {
 
     private func prepareWork(_ file: ClaimedFile, mappings: MappingSet) throws -> PreparedFile.Work {
         let workPath = FileSystem.join(self.spool.work, file.workName)
-        // A file whose transaction committed before a crash only needs its move to the archive finished.
-        if let committed = try self.store.read({ try $0.fileID(workName: file.workName) }) {
-            return .finish(fileID: committed)
-        }
         let size = try FileSystem.status(workPath).size
         if size > self.configuration.maximumFileBytes {
             return .quarantine(
@@ -273,6 +294,19 @@ public final class InboundPipeline: Sendable {
     }
 
     private func process(_ prepared: [PreparedFile]) -> [Result<FileOutcome, any Error>] {
+        self.move(self.commit(prepared))
+    }
+
+    /// A chunk whose transaction has run: each file's result so far (nil: committed, its move still to do), and what
+    /// the committed files still need.
+    struct CommittedChunk {
+        var prepared: [PreparedFile]
+        var results: [Result<FileOutcome, any Error>?]
+        var committed: [(index: Int, committed: Committed)]
+    }
+
+    /// Commits a chunk's files in one transaction (each in its own savepoint) and logs what they did.
+    private func commit(_ prepared: [PreparedFile]) -> CommittedChunk {
         var results = [Result<FileOutcome, any Error>?](repeating: nil, count: prepared.count)
         var committed: [(index: Int, committed: Committed)] = []
         for (index, item) in prepared.enumerated() {
@@ -321,6 +355,15 @@ public final class InboundPipeline: Sendable {
         for (level, message, metadata) in committed.flatMap(\.committed.log) + answerLog {
             self.logger.log(level: level, message, metadata: metadata)
         }
+        return CommittedChunk(prepared: prepared, results: results, committed: committed)
+    }
+
+    /// Moves a committed chunk's files out of `work/` (to the archive, or to quarantine with their reports) and makes
+    /// the moves durable; returns every file's result. A file whose move fails stays in `work/`: it is committed,
+    /// and the next pass only finishes the move.
+    func move(_ chunk: CommittedChunk) -> [Result<FileOutcome, any Error>] {
+        let (prepared, committed) = (chunk.prepared, chunk.committed)
+        var results = chunk.results
         let archived = committed.compactMap { entry -> (Int, String)? in
             guard case .archive(let relativePath) = entry.committed.move else { return nil }
             return (entry.index, relativePath)
@@ -745,6 +788,26 @@ private final class PreparedSlots: @unchecked Sendable {
         self.lock.lock()
         defer { self.lock.unlock() }
         return self.slots.map { $0! }
+    }
+}
+
+/// A committed chunk whose files are being moved out of `work/` on another thread, while the next chunk commits.
+private final class MovingChunk: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var results: [Result<FileOutcome, any Error>] = []
+
+    init(_ chunk: InboundPipeline.CommittedChunk, pipeline: InboundPipeline) {
+        nonisolated(unsafe) let chunk = chunk
+        DispatchQueue.global().async {
+            self.results = pipeline.move(chunk)
+            self.done.signal()
+        }
+    }
+
+    /// Every file's result, once the moves are done.
+    func wait() -> [Result<FileOutcome, any Error>] {
+        self.done.wait()
+        return self.results
     }
 }
 

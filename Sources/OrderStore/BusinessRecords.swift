@@ -501,13 +501,7 @@ extension StoreReader {
     public func stock(skus: Set<String>) throws -> [StockLevel] {
         // One statement for all the SKUs (their JSON array); the levels come back by SKU, then node.
         let sorted = skus.sorted()
-        var list = CanonicalJSONWriter(compact: true)
-        list.beginArray()
-        for sku in sorted {
-            list.element()
-            list.string(sku)
-        }
-        list.endArray()
+        let list = DirectBinder.jsonArray(sorted)
         var bySKU: [String: [StockLevel]] = [:]
         try self.db.query(
             """
@@ -515,7 +509,7 @@ extension StoreReader {
             FROM stock WHERE sku IN (SELECT value FROM json_each(?)) ORDER BY node_id
             """
         ) {
-            $0.bindText(list.bytes)
+            $0.bindText(list)
         } row: { row in
             let level = StockLevel(
                 nodeID: row.text(0) ?? "",

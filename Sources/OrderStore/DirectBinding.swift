@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import OrderModel
 
 /// Values bound straight to a prepared statement through SQLite's C API, in parameter order.
 ///
@@ -12,6 +13,18 @@ struct DirectBinder {
     fileprivate var index: CInt = 0
     /// The first bind that failed (a value too large for SQLite, out of memory), if any.
     fileprivate var failure: CInt = SQLITE_OK
+
+    /// A JSON array of strings: one parameter that stands for a whole list (`IN (SELECT value FROM json_each(?))`).
+    static func jsonArray(_ values: some Sequence<String>) -> [UInt8] {
+        var list = CanonicalJSONWriter(compact: true)
+        list.beginArray()
+        for value in values {
+            list.element()
+            list.string(value)
+        }
+        list.endArray()
+        return list.bytes
+    }
 
     private mutating func check(_ code: CInt) {
         if code != SQLITE_OK && self.failure == SQLITE_OK { self.failure = code }

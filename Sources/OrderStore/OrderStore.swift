@@ -10,8 +10,17 @@ public final class OrderStore: Sendable {
     public let path: String
     let pool: DatabasePool
 
+    /// The connection that checkpoints the write-ahead log when the writer does not (see `init`), and the signal
+    /// that a commit added to the log.
+    private let checkpoints: Checkpoints?
+
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
-    public init(path: String) throws {
+    ///
+    /// With `backgroundCheckpoints`, commits never copy the write-ahead log into the database themselves (SQLite's
+    /// automatic checkpoint, which a commit runs once the log passes 1,000 pages, with its own fsync): the daemon runs
+    /// `runCheckpoints` on a thread of its own instead, so that the writer, which every inbound file waits for, only
+    /// appends to the log. Without it (the commands), SQLite checkpoints as usual.
+    public init(path: String, backgroundCheckpoints: Bool = false) throws {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -19,14 +28,35 @@ public final class OrderStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             try db.execute(sql: "PRAGMA cache_size = -16384")
+            if backgroundCheckpoints { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         }
         self.pool = try DatabasePool(path: path, configuration: configuration)
         try Schema.migrator.migrate(self.pool)
+        self.checkpoints = backgroundCheckpoints ? try Checkpoints(path: path) : nil
     }
 
     /// Runs `body` in one write transaction. Anything it throws rolls the whole transaction back.
     public func write<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try self.pool.write { db in try body(StoreTransaction(db: db)) }
+        let result = try self.pool.write { db in try body(StoreTransaction(db: db)) }
+        self.checkpoints?.committed()
+        return result
+    }
+
+    /// Checkpoints the write-ahead log whenever commits have added to it (or every second), until `isRunning`
+    /// returns false; a store opened with `backgroundCheckpoints` needs this running on a thread of its own.
+    /// Checkpoints are passive: they copy what no reader still needs and never make the writer wait. A failed
+    /// checkpoint is only retried (the log keeps every commit until one succeeds).
+    public func runCheckpoints(while isRunning: () -> Bool) {
+        guard let checkpoints = self.checkpoints else { return }
+        while isRunning() {
+            checkpoints.waitForCommits(timeout: 1)
+            try? checkpoints.checkpoint()
+        }
+    }
+
+    /// Wakes `runCheckpoints` at once (to stop it).
+    public func wakeCheckpoints() {
+        self.checkpoints?.committed()
     }
 
     /// Runs `body` in one write transaction that does not wait for the disk: its commit is not fsynced (SQLite's
@@ -35,7 +65,7 @@ public final class OrderStore: Sendable {
     /// rows whose files are on disk: a lost mark makes the next pass find the file and mark it again), so that such
     /// commits do not queue for the disk in front of the inbound files' transactions.
     public func writeRelaxed<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try self.pool.writeWithoutTransaction { db in
+        let result = try self.pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
             var result: T?
@@ -45,12 +75,16 @@ public final class OrderStore: Sendable {
             }
             return result!
         }
+        self.checkpoints?.committed()
+        return result
     }
 
     /// Runs `body` in one write transaction without blocking the caller's thread (async callers: the delivery
     /// lanes, the poller).
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await self.pool.write { db in try body(StoreTransaction(db: db)) }
+        let result = try await self.pool.write { db in try body(StoreTransaction(db: db)) }
+        self.checkpoints?.committed()
+        return result
     }
 
     /// Runs `body` on a read-only snapshot.
@@ -120,5 +154,42 @@ enum Timestamp {
         var milliseconds: Int32 = 0
         if bytes.count >= 24, bytes[19] == UInt8(ascii: "."), let fraction = number(20..<23) { milliseconds = fraction }
         return Date(timeIntervalSince1970: Double(whole) + Double(milliseconds) / 1000)
+    }
+}
+
+/// A connection of its own for checkpoints (the pool's writer is busy with commits, its readers cannot write), and the
+/// signal that commits are waiting to be copied.
+private final class Checkpoints: @unchecked Sendable {
+    private let connection: DatabaseQueue
+    private let condition = NSCondition()
+    private var pending = false
+
+    init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // The checkpoint fsyncs the log before copying it and the database after.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+        }
+        self.connection = try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    func committed() {
+        self.condition.lock()
+        self.pending = true
+        self.condition.signal()
+        self.condition.unlock()
+    }
+
+    func waitForCommits(timeout: TimeInterval) {
+        self.condition.lock()
+        if !self.pending { _ = self.condition.wait(until: Date().addingTimeInterval(timeout)) }
+        self.pending = false
+        self.condition.unlock()
+    }
+
+    func checkpoint() throws {
+        try self.connection.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
     }
 }

@@ -90,9 +90,17 @@ public struct StoreReader {
         }
     }
 
-    /// The ID of the file claimed under `workName`, if its transaction committed.
-    public func fileID(workName: String) throws -> Int64? {
-        try self.db.firstInteger("SELECT id FROM files WHERE work_name = ?") { $0.bind(workName) }
+    /// The IDs of the files, among those claimed under `workNames`, whose transactions committed, by work name (one
+    /// statement for a whole batch).
+    public func fileIDs(workNames: [String]) throws -> [String: Int64] {
+        guard !workNames.isEmpty else { return [:] }
+        var found: [String: Int64] = [:]
+        try self.db.query("SELECT work_name, id FROM files WHERE work_name IN (SELECT value FROM json_each(?))") {
+            $0.bindText(DirectBinder.jsonArray(workNames))
+        } row: { row in
+            if let name = row.text(0), let id = row.int64(1) { found[name] = id }
+        }
+        return found
     }
 
     /// An earlier interchange with the same sender, receiver and control number received since `since`.

@@ -36,6 +36,37 @@ struct InboxPipelineTests {
         #expect(!ack.contains { $0.hasPrefix("TA1") })  // ISA14 = 0 and the policy is onRequest
     }
 
+    /// A burst is committed in chunks (a small first one, then full ones), each chunk's files moving to the archive
+    /// while the next commits: every file still ends up processed once, archived unchanged, with its order and 997.
+    @Test func aBurstOfFilesIsCommittedInChunksEachFileArchivedOnceWithItsOrderAndAcknowledgement() throws {
+        let gateway = try TestGateway()
+        let count = 300
+        var originals: [String: [UInt8]] = [:]
+        for number in 1...count {
+            let bytes = acmeOrder(interchange: number, po: "BURST-\(number)")
+            originals["burst-\(number).edi"] = bytes
+            try gateway.drop(bytes, as: "burst-\(number).edi", into: "acme")
+        }
+        #expect(try gateway.daemon.pollOnce() == count)
+        let files = try gateway.fileList()
+        #expect(files.count == count)
+        #expect(files.allSatisfy { $0.state == "processed" })
+        #expect(gateway.files(under: "work").isEmpty)
+        #expect(gateway.files(under: "archive").count == count)
+        for file in files {
+            #expect(try gateway.bytes(atDataPath: file.storedPath) == originals[file.originalName])
+        }
+        let summary = try gateway.store.read { try $0.summary() }
+        #expect(summary.orders["validated"] == count)
+        #expect(summary.outbound["written"] == count)
+        let acknowledged = Set(
+            gateway.outbox("acme").compactMap { entry in
+                segments(entry.text).first { $0.hasPrefix("AK1*PO*") }.map { _ in entry.name }
+            }
+        )
+        #expect(acknowledged.count == count)
+    }
+
     @Test func edifactPartnerGetsAContrlAndTheOrderIsStored() throws {
         let gateway = try TestGateway()
         try gateway.drop(example: "examples/nordhandel/orders-4500098765.edi", into: "nordhandel")

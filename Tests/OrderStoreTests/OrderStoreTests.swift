@@ -153,7 +153,58 @@ struct OrderStoreTests {
             // The cached statement was reset: the next insert through it works.
             _ = try tx.insertFile(self.file("b", sha: "3"))
         }
-        #expect(try store.read { try $0.fileID(workName: "acme/b") } != nil)
+        let committed = try store.read { try $0.fileIDs(workNames: ["acme/a", "acme/b", "acme/missing"]) }
+        #expect(committed.keys.sorted() == ["acme/a", "acme/b"])
+        #expect(try store.read { try $0.fileIDs(workNames: []) }.isEmpty)
+    }
+
+    /// Ten commits of 30 files of 20 kB each: six megabytes, past SQLite's automatic checkpoint (1,000 pages of 4 KiB).
+    private func fillPastTheAutomaticCheckpoint(_ store: OrderStore) throws {
+        let error = String(repeating: "x", count: 20_000)
+        for batch in 0..<10 {
+            try store.write { tx in
+                for index in 0..<30 {
+                    var record = self.file("f\(batch)-\(index)", sha: "\(batch)-\(index)")
+                    record.error = error
+                    _ = try tx.insertFile(record)
+                }
+            }
+        }
+    }
+
+    @Test func withBackgroundCheckpointsCommitsLeaveTheLogToTheCheckpointThread() throws {
+        let folder = try temporaryFolder("checkpoints")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/ordergate.sqlite"
+        let store = try OrderStore(path: path, backgroundCheckpoints: true)
+        let size = { (suffix: String) -> Int in
+            ((try? FileManager.default.attributesOfItem(atPath: path + suffix))?[.size] as? Int) ?? 0
+        }
+        let before = size("")
+        // Well past SQLite's automatic checkpoint: the commits do not copy the log.
+        try self.fillPastTheAutomaticCheckpoint(store)
+        #expect(size("-wal") > 4_096_000)
+        #expect(size("") == before)
+        // The checkpoint thread copies the log into the database, and stops when asked.
+        let running = LockedFlag(true)
+        let thread = Thread { store.runCheckpoints { running.value } }
+        thread.start()
+        let deadline = Date().addingTimeInterval(10)
+        while size("") < 5_000_000 && Date() < deadline { usleep(10_000) }
+        running.value = false
+        store.wakeCheckpoints()
+        #expect(size("") >= 5_000_000)
+        let reopened = try OrderStore(path: path)
+        #expect(try reopened.read { try $0.files(limit: 1000) }.count == 300)
+    }
+
+    @Test func withoutBackgroundCheckpointsSQLiteCheckpointsOnCommit() throws {
+        let (store, folder) = try self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/ordergate.sqlite"
+        try self.fillPastTheAutomaticCheckpoint(store)
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+        #expect(size >= 3_000_000)
     }
 
     @Test func emptyContentIsStoredAsEmptyBytesNotNull() throws {
@@ -174,5 +225,28 @@ struct OrderStoreTests {
         let pending = try store.read { try $0.pendingOutbound() }
         #expect(pending.map(\.content) == [[]])
         #expect(pending.first?.fileName.hasPrefix("997-acme-") == true)
+    }
+}
+
+/// A flag one thread sets and another reads.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Bool
+
+    init(_ value: Bool) {
+        self.stored = value
+    }
+
+    var value: Bool {
+        get {
+            self.lock.lock()
+            defer { self.lock.unlock() }
+            return self.stored
+        }
+        set {
+            self.lock.lock()
+            self.stored = newValue
+            self.lock.unlock()
+        }
     }
 }
