@@ -115,7 +115,7 @@ final class InboxLoop: @unchecked Sendable {
     /// The most files one scan claims before running them through the pipeline: enough that a burst flows through
     /// one long run of chunks (preparing the next while one commits) instead of draining every few chunks. The
     /// acknowledgements do not wait for the whole batch: the pipeline wakes the outbox writer after each commit.
-    static let batchLimit = 1024
+    static let batchLimit = 4096
 
     /// One pass over a partner folder; returns how soon (nanoseconds) it wants to look again.
     func scan(folder: String, partnerID: String, stop: StopFlag) -> Int64 {

@@ -111,21 +111,45 @@ public final class OrderStore: Sendable {
 
 /// Timestamps are stored as ISO 8601 text in UTC with milliseconds, which sorts as time does.
 enum Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, written digit by digit (every row the writer stores has one or two).
     static func text(_ date: Date) -> String {
-        var seconds = date.timeIntervalSince1970
-        if seconds < 0 { seconds = 0 }
+        // Four-digit years: from 1970 to the end of 9999.
+        let seconds = min(max(date.timeIntervalSince1970, 0), 253_402_300_799)
         let whole = Int(seconds)
         let milliseconds = Int((seconds - Double(whole)) * 1000)
         var time = time_t(whole)
         var parts = tm()
         gmtime_r(&time, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var position = 0
+            func put(_ value: Int, _ width: Int) {
+                var value = value
+                for index in stride(from: position + width - 1, through: position, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                position += width
+            }
+            func put(_ byte: Unicode.Scalar) {
+                buffer[position] = UInt8(ascii: byte)
+                position += 1
+            }
+            put(Int(parts.tm_year) + 1900, 4)
+            put("-")
+            put(Int(parts.tm_mon) + 1, 2)
+            put("-")
+            put(Int(parts.tm_mday), 2)
+            put("T")
+            put(Int(parts.tm_hour), 2)
+            put(":")
+            put(Int(parts.tm_min), 2)
+            put(":")
+            put(Int(parts.tm_sec), 2)
+            put(".")
+            put(milliseconds, 3)
+            put("Z")
+            return position
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + "\(pad(Int32(milliseconds), 3))Z"
     }
 
     /// The date of a stored time stamp (`text`'s format; seconds without milliseconds also read).

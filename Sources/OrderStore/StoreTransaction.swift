@@ -341,30 +341,27 @@ public struct StoreTransaction {
         deliver: Bool = false,
         at date: Date
     ) throws -> Int64 {
-        // The ID is not known before the insert: insert with a provisional unique name, then name it by its ID.
-        let provisional = "pending-\(UUID().uuidString)"
+        // The file name is made from the row's ID, so the ID is chosen first: the one SQLite would give (the largest
+        // plus one; the transaction is the only writer), set explicitly so that the row is written once, named.
+        let id = try self.db.firstInteger("SELECT COALESCE(MAX(id), 0) + 1 FROM outbound") { _ in } ?? 1
+        let name = "\(kind)-\(partnerID)-\(Self.padded(id, 9))\(fileExtension.isEmpty ? "" : ".")\(fileExtension)"
         try self.db.run(
             """
-            INSERT INTO outbound (partner_id, kind, folder, file_name, content, state, control_number, file_id,
+            INSERT INTO outbound (id, partner_id, kind, folder, file_name, content, state, control_number, file_id,
                 order_id, created_at)
-            VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
             """
         ) {
+            $0.bind(id)
             $0.bind(partnerID)
             $0.bind(kind)
             $0.bind(folder)
-            $0.bind(provisional)
+            $0.bind(name)
             $0.bindBlob(content)
             $0.bind(controlNumber)
             $0.bind(fileID)
             $0.bind(orderID)
             $0.bind(Timestamp.text(date))
-        }
-        let id = self.db.lastInsertedRowID
-        let name = "\(kind)-\(partnerID)-\(Self.padded(id, 9))\(fileExtension.isEmpty ? "" : ".")\(fileExtension)"
-        try self.db.run("UPDATE outbound SET file_name = ? WHERE id = ?") {
-            $0.bind(name)
-            $0.bind(id)
         }
         if deliver { try self.queueDelivery(outboundID: id, partnerID: partnerID, at: date) }
         return id

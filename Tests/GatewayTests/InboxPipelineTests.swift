@@ -36,7 +36,7 @@ struct InboxPipelineTests {
         #expect(!ack.contains { $0.hasPrefix("TA1") })  // ISA14 = 0 and the policy is onRequest
     }
 
-    /// A burst is committed in chunks (a small first one, then full ones), each chunk's files moving to the archive
+    /// A burst is committed in chunks (32, 64, 128, then up to 256 files), each chunk's files moving to the archive
     /// while the next commits: every file still ends up processed once, archived unchanged, with its order and 997.
     @Test func aBurstOfFilesIsCommittedInChunksEachFileArchivedOnceWithItsOrderAndAcknowledgement() throws {
         let gateway = try TestGateway()
