@@ -15,20 +15,28 @@ public protocol CanonicalJSONWritable {
 /// as an opening and closing bracket with a blank line between them), or the same members compact (no white space:
 /// what the database stores, half the bytes).
 public struct CanonicalJSONWriter {
-    public private(set) var bytes: [UInt8] = []
-    /// For each open container: whether nothing has been written into it yet.
-    private var isEmpty: [Bool] = []
+    /// The text written so far.
+    public var bytes: [UInt8] { self.output.array }
+
+    /// The bytes, in a buffer of the writer's own: appending a byte is a store and an increment (an array checked
+    /// its uniqueness and capacity on every append, most of the time of writing an order's 10-20 KB).
+    private let output = Output()
+    /// For each open container, whether nothing has been written into it yet: a bit per level (the first 64 levels),
+    /// then an array for deeper ones.
+    private var emptyBits: UInt64 = 0
+    private var deeperEmpty: [Bool] = []
+    private var depth = 0
     private let isCompact: Bool
 
     public init(compact: Bool = false) {
         self.isCompact = compact
-        self.bytes.reserveCapacity(compact ? 8 * 1024 : 16 * 1024)
+        self.output.reserve(compact ? 8 * 1024 : 16 * 1024)
     }
 
     public mutating func beginObject() {
-        self.bytes.append(UInt8(ascii: "{"))
-        if !self.isCompact { self.bytes.append(UInt8(ascii: "\n")) }
-        self.isEmpty.append(true)
+        self.output.append(UInt8(ascii: "{"))
+        if !self.isCompact { self.output.append(UInt8(ascii: "\n")) }
+        self.push()
     }
 
     public mutating func endObject() {
@@ -36,9 +44,9 @@ public struct CanonicalJSONWriter {
     }
 
     public mutating func beginArray() {
-        self.bytes.append(UInt8(ascii: "["))
-        if !self.isCompact { self.bytes.append(UInt8(ascii: "\n")) }
-        self.isEmpty.append(true)
+        self.output.append(UInt8(ascii: "["))
+        if !self.isCompact { self.output.append(UInt8(ascii: "\n")) }
+        self.push()
     }
 
     public mutating func endArray() {
@@ -48,9 +56,9 @@ public struct CanonicalJSONWriter {
     /// Starts an object member; a key must be plain ASCII with nothing to escape (the model's field names).
     public mutating func key(_ key: StaticString) {
         self.separate()
-        self.bytes.append(UInt8(ascii: "\""))
-        self.bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-        self.bytes.append(UInt8(ascii: "\""))
+        self.output.append(UInt8(ascii: "\""))
+        self.output.append(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        self.output.append(UInt8(ascii: "\""))
         self.colon()
     }
 
@@ -67,41 +75,62 @@ public struct CanonicalJSONWriter {
     }
 
     public mutating func string(_ text: String) {
-        self.bytes.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            var start = 0
-            for (index, byte) in utf8.enumerated()
-            where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                start = index + 1
-                self.bytes.append(UInt8(ascii: "\\"))
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): self.bytes.append(byte)
-                case 0x0A: self.bytes.append(UInt8(ascii: "n"))
-                case 0x0D: self.bytes.append(UInt8(ascii: "r"))
-                case 0x09: self.bytes.append(UInt8(ascii: "t"))
-                case 0x08: self.bytes.append(UInt8(ascii: "b"))
-                case 0x0C: self.bytes.append(UInt8(ascii: "f"))
-                default:
-                    self.bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                    self.bytes.append(Self.hex[Int(byte >> 4)])
-                    self.bytes.append(Self.hex[Int(byte & 0x0F)])
-                }
-            }
-            self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+        self.output.append(UInt8(ascii: "\""))
+        // A native string is read in place; anything else is made contiguous first.
+        if text.utf8.withContiguousStorageIfAvailable({ self.escaped($0) }) == nil {
+            var copy = text
+            copy.withUTF8 { self.escaped($0) }
         }
-        self.bytes.append(UInt8(ascii: "\""))
+        self.output.append(UInt8(ascii: "\""))
     }
 
+    /// Writes UTF-8 text with `"`, `\\` and control characters escaped.
+    private mutating func escaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        var start = 0
+        for index in utf8.indices {
+            let byte = utf8[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            self.output.append(UnsafeBufferPointer(rebasing: utf8[start..<index]))
+            start = index + 1
+            self.output.append(UInt8(ascii: "\\"))
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): self.output.append(byte)
+            case 0x0A: self.output.append(UInt8(ascii: "n"))
+            case 0x0D: self.output.append(UInt8(ascii: "r"))
+            case 0x09: self.output.append(UInt8(ascii: "t"))
+            case 0x08: self.output.append(UInt8(ascii: "b"))
+            case 0x0C: self.output.append(UInt8(ascii: "f"))
+            default:
+                self.output.append(UInt8(ascii: "u"))
+                self.output.append(UInt8(ascii: "0"))
+                self.output.append(UInt8(ascii: "0"))
+                self.output.append(Self.hex[Int(byte >> 4)])
+                self.output.append(Self.hex[Int(byte & 0x0F)])
+            }
+        }
+        self.output.append(UnsafeBufferPointer(rebasing: utf8[start...]))
+    }
+
+    /// An integer, its digits written directly.
     public mutating func number(_ value: Int) {
-        self.literal(String(value))
+        if value < 0 { self.output.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for the 20 digits of any Int
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var position = buffer.count
+            repeat {
+                position -= 1
+                buffer[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            self.output.append(UnsafeBufferPointer(rebasing: buffer.bindMemory(to: UInt8.self)[position...]))
+        }
     }
 
     /// A number, `true`, `false` or `null`, written as it is.
     public mutating func literal(_ text: String) {
         var text = text
-        text.withUTF8 { self.bytes.append(contentsOf: $0) }
+        text.withUTF8 { self.output.append($0) }
     }
 
     // MARK: Members, skipped when nil (as `encodeIfPresent` does)
@@ -166,33 +195,98 @@ public struct CanonicalJSONWriter {
 
     private mutating func colon() {
         if self.isCompact {
-            self.bytes.append(UInt8(ascii: ":"))
+            self.output.append(UInt8(ascii: ":"))
         } else {
-            self.bytes.append(contentsOf: [UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: " ")])
+            self.output.append(UInt8(ascii: " "))
+            self.output.append(UInt8(ascii: ":"))
+            self.output.append(UInt8(ascii: " "))
         }
+    }
+
+    /// Opens a container: nothing written into it yet.
+    private mutating func push() {
+        if self.depth < 64 {
+            self.emptyBits |= 1 << UInt64(self.depth)
+        } else {
+            self.deeperEmpty.append(true)
+        }
+        self.depth += 1
+    }
+
+    /// Whether the innermost container is still empty; it is not, from now on.
+    private mutating func takeEmpty() -> Bool {
+        let level = self.depth - 1
+        if level < 64 {
+            let bit: UInt64 = 1 << UInt64(level)
+            defer { self.emptyBits &= ~bit }
+            return self.emptyBits & bit != 0
+        }
+        defer { self.deeperEmpty[level - 64] = false }
+        return self.deeperEmpty[level - 64]
     }
 
     private mutating func separate() {
-        if self.isEmpty[self.isEmpty.count - 1] {
-            self.isEmpty[self.isEmpty.count - 1] = false
-        } else {
-            self.bytes.append(UInt8(ascii: ","))
-            if !self.isCompact { self.bytes.append(UInt8(ascii: "\n")) }
+        if !self.takeEmpty() {
+            self.output.append(UInt8(ascii: ","))
+            if !self.isCompact { self.output.append(UInt8(ascii: "\n")) }
         }
-        if !self.isCompact { self.pad(self.isEmpty.count * 2) }
+        if !self.isCompact { self.pad(self.depth * 2) }
     }
 
     private mutating func close(_ bracket: UInt8) {
-        self.isEmpty.removeLast()
+        self.depth -= 1
+        if self.depth >= 64 { self.deeperEmpty.removeLast() }
         if !self.isCompact {
-            self.bytes.append(UInt8(ascii: "\n"))
-            self.pad(self.isEmpty.count * 2)
+            self.output.append(UInt8(ascii: "\n"))
+            self.pad(self.depth * 2)
         }
-        self.bytes.append(bracket)
+        self.output.append(bracket)
     }
 
     private mutating func pad(_ count: Int) {
-        for _ in 0..<count { self.bytes.append(UInt8(ascii: " ")) }
+        for _ in 0..<count { self.output.append(UInt8(ascii: " ")) }
+    }
+
+    /// A growable byte buffer, written only through its writer.
+    private final class Output {
+        private var base: UnsafeMutablePointer<UInt8>
+        private var count = 0
+        private var capacity = 0
+
+        init() {
+            self.base = UnsafeMutablePointer.allocate(capacity: 0)
+        }
+
+        deinit {
+            self.base.deallocate()
+        }
+
+        var array: [UInt8] { Array(UnsafeBufferPointer(start: self.base, count: self.count)) }
+
+        func reserve(_ capacity: Int) {
+            guard capacity > self.capacity else { return }
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            grown.update(from: self.base, count: self.count)
+            self.base.deallocate()
+            self.base = grown
+            self.capacity = capacity
+        }
+
+        @inline(__always)
+        func append(_ byte: UInt8) {
+            if self.count == self.capacity { self.reserve(max(64, self.capacity * 2)) }
+            self.base[self.count] = byte
+            self.count += 1
+        }
+
+        func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+            if self.count + bytes.count > self.capacity {
+                self.reserve(max(self.count + bytes.count, self.capacity * 2))
+            }
+            (self.base + self.count).update(from: source, count: bytes.count)
+            self.count += bytes.count
+        }
     }
 }
 
@@ -217,9 +311,11 @@ extension FieldOrigins: CanonicalJSONWritable {
     /// An object keyed by field name, sorted; a field recorded more than once keeps its last origin.
     public func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
-        for (field, index) in self.lastPerFieldByName {
-            writer.key(field)
-            self.entries[index].origin.write(to: &writer)
+        self.storage.withUnsafeBufferPointer { entries in
+            for index in Self.lastPerFieldByName(entries) {
+                writer.key(entries[index].field)
+                entries[index].origin.write(to: &writer)
+            }
         }
         writer.endObject()
     }

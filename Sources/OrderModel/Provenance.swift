@@ -105,22 +105,49 @@ public struct FieldOrigins: Hashable, Sendable, Codable {
         self.lastPerFieldByName.sorted { $0.index < $1.index }.map { self.entries[$0.index] }
     }
 
-    /// One entry per field, the last recorded, as positions in `entries`, sorted by field name (UTF-8 byte order):
-    /// a sort and one pass, where comparing every entry with every later one cost a line's JSON more than the rest
-    /// of it.
+    /// One entry per field, the last recorded, as positions in `entries`, sorted by field name (UTF-8 byte order).
     var lastPerFieldByName: [(field: String, index: Int)] {
-        var order = self.entries.indices.map { (field: self.entries[$0].field, index: $0) }
-        order.sort { left, right in
-            left.field == right.field
-                ? left.index < right.index : left.field.utf8.lexicographicallyPrecedes(right.field.utf8)
+        self.storage.withUnsafeBufferPointer { entries in
+            Self.lastPerFieldByName(entries).map { (entries[$0].field, $0) }
         }
-        var kept: [(field: String, index: Int)] = []
+    }
+
+    /// The positions of the last entry of each field, sorted by field name (UTF-8 byte order): a sort and one pass,
+    /// where comparing every entry with every later one cost a line's JSON more than the rest of it. Names are
+    /// compared by their first eight bytes as one integer, and in full only when those are equal; the entries are
+    /// read in place (a copy of an entry retains its strings).
+    @usableFromInline
+    static func lastPerFieldByName(_ entries: UnsafeBufferPointer<(field: String, origin: FieldOrigin)>) -> [Int] {
+        var order = entries.indices.map { (prefix: Self.prefix(entries[$0].field), index: $0) }
+        order.sort { left, right in
+            if left.prefix != right.prefix { return left.prefix < right.prefix }
+            if entries[left.index].field == entries[right.index].field { return left.index < right.index }
+            return entries[left.index].field.utf8.lexicographicallyPrecedes(entries[right.index].field.utf8)
+        }
+        var kept: [Int] = []
         kept.reserveCapacity(order.count)
-        for (position, entry) in order.enumerated()
-        where position + 1 == order.count || order[position + 1].field != entry.field {
-            kept.append(entry)
+        for position in order.indices {
+            let index = order[position].index
+            if position + 1 < order.count, order[position + 1].prefix == order[position].prefix,
+                entries[order[position + 1].index].field == entries[index].field
+            {
+                continue
+            }
+            kept.append(index)
         }
         return kept
+    }
+
+    /// The first eight UTF-8 bytes of `name`, big-endian, zero-padded: integers that order as the names' prefixes do.
+    private static func prefix(_ name: String) -> UInt64 {
+        var result: UInt64 = 0
+        var count = 0
+        for byte in name.utf8 {
+            guard count < 8 else { break }
+            result = result << 8 | UInt64(byte)
+            count += 1
+        }
+        return count == 8 ? result : result << UInt64(8 * (8 - count))
     }
 
     private struct FieldKey: CodingKey {

@@ -176,6 +176,21 @@ struct CanonicalJSONTests {
         #expect(try CanonicalJSON.encode("top") == Self.foundation("top"))
     }
 
+    /// The writer keeps its own byte buffer and a bit per open container for the first 64 levels: text past the
+    /// first reservation, containers nested deeper than 64 levels, integers to the extremes and long escaped strings
+    /// come out as Foundation writes them.
+    @Test func writesTheSameTextAsFoundationForDeepNestingLongTextAndExtremeIntegers() throws {
+        var nested: [[String: [Int]]] = [["leaf": [Int.min, -1, 0, 7, Int.max]]]
+        // 100 levels of arrays around an object.
+        var value = NestedArray.leaf(nested[0])
+        for _ in 0..<100 { value = .array([value, .leaf(["n": [1]])]) }
+        #expect(try CanonicalJSON.encode(value) == Self.foundation(value))
+        #expect(try CanonicalJSON.encode(value, compact: true).count < (try CanonicalJSON.encode(value)).count)
+        let long = String(repeating: "abc\"\\\n\u{1}ü€", count: 5_000)
+        nested.append(["\(long)": [42]])
+        #expect(try CanonicalJSON.encode(nested) == Self.foundation(nested))
+    }
+
     @Test(arguments: [
         "acknowledgement-acme.json", "acknowledgement-nordhandel.json", "shipnotice-acme.json",
         "shipnotice-procurenet.json", "invoice-nordhandel.json",
@@ -200,5 +215,18 @@ struct CanonicalJSONTests {
         let order = Self.sampleOrder()
         let decoded = try CanonicalJSON.decode(Order.self, from: CanonicalJSON.encodeBytes(order))
         #expect(decoded == order)
+    }
+}
+
+/// An array nested to any depth, for the writer's deep-nesting test.
+indirect enum NestedArray: Encodable {
+    case leaf([String: [Int]])
+    case array([NestedArray])
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .leaf(let value): try value.encode(to: encoder)
+        case .array(let values): try values.encode(to: encoder)
+        }
     }
 }

@@ -1,7 +1,8 @@
 // Streams one file through the Translator (the shipped mappings) and reports throughput; run under /usr/bin/time -v
-// for peak RSS. Orders are counted and dropped, so memory stays bounded by one order.
+// for peak RSS. Orders are counted and dropped, so memory stays bounded by one order. With --json, each order is also
+// encoded as the daemon stores it (compact canonical JSON), and that time is reported apart.
 //
-//   translate-file MAPPINGS_DIR FILE [PARTNER]
+//   translate-file [--json] MAPPINGS_DIR FILE [PARTNER]
 import EDISyntax
 import Foundation
 import OrderMapping
@@ -11,9 +12,11 @@ import XMLSyntax
 @main
 struct TranslateFile {
     static func main() throws {
-        let arguments = CommandLine.arguments
+        var arguments = CommandLine.arguments
+        let encodesJSON = arguments.contains("--json")
+        arguments.removeAll { $0 == "--json" }
         guard arguments.count >= 3 else {
-            FileHandle.standardError.write(Data("usage: translate-file MAPPINGS_DIR FILE [PARTNER]\n".utf8))
+            FileHandle.standardError.write(Data("usage: translate-file [--json] MAPPINGS_DIR FILE [PARTNER]\n".utf8))
             exit(64)
         }
         let folder = URL(fileURLWithPath: arguments[1])
@@ -36,7 +39,15 @@ struct TranslateFile {
             == UInt8(ascii: "<")
         var orders = 0
         var lines = 0
+        var jsonBytes = 0
+        var jsonTime = Duration.zero
         let clock = ContinuousClock()
+        func encode(_ order: Order) {
+            guard encodesJSON else { return }
+            let start = clock.now
+            jsonBytes += (try? CanonicalJSON.encodeBytes(order, compact: true))?.count ?? 0
+            jsonTime += clock.now - start
+        }
         let start = clock.now
         let issues: [TranslationIssue]
         if isXML {
@@ -54,6 +65,7 @@ struct TranslateFile {
                 if case .order(let order) = document.value {
                     orders += 1
                     lines += order.lines.count
+                    encode(order)
                 }
             }
         } else {
@@ -65,6 +77,7 @@ struct TranslateFile {
                 if case .order(let order) = document.value {
                     orders += 1
                     lines += order.lines.count
+                    encode(order)
                 }
             }
         }
@@ -85,6 +98,17 @@ struct TranslateFile {
                 megabytes / seconds
             )
         )
+        if encodesJSON {
+            let jsonSeconds = Double(jsonTime.components.seconds) + Double(jsonTime.components.attoseconds) / 1e18
+            print(
+                String(
+                    format: "  of which canonical JSON: %.2f s, %.1f MB written, %.1f µs per order",
+                    jsonSeconds,
+                    Double(jsonBytes) / 1_000_000,
+                    jsonSeconds * 1e6 / Double(max(orders, 1))
+                )
+            )
+        }
         for issue in issues.prefix(5) { print("  issue: \(issue)") }
     }
 }
