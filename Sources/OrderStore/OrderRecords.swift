@@ -67,7 +67,8 @@ extension StoreTransaction {
             if let canonical { $0.bindText(canonical) } else { $0.bind(json) }
         }
         try self.insertLines(orderID: id, order)
-        try self.recordStatus(orderID: id, status, note: note, at: date)
+        // The row already has its status: only the history needs the entry.
+        try self.appendStatusHistory(orderID: id, status, note: note, at: now)
         return id
     }
 
@@ -114,16 +115,20 @@ extension StoreTransaction {
     /// Appends to an order's status history and sets its current status.
     public func recordStatus(orderID: Int64, _ status: OrderStatus, note: String?, at date: Date) throws {
         let now = Timestamp.text(date)
+        try self.appendStatusHistory(orderID: orderID, status, note: note, at: now)
+        try self.db.run("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?") {
+            $0.bind(status.rawValue)
+            $0.bind(now)
+            $0.bind(orderID)
+        }
+    }
+
+    private func appendStatusHistory(orderID: Int64, _ status: OrderStatus, note: String?, at now: String) throws {
         try self.db.run("INSERT INTO order_status (order_id, status, note, at) VALUES (?, ?, ?, ?)") {
             $0.bind(orderID)
             $0.bind(status.rawValue)
             $0.bind(note)
             $0.bind(now)
-        }
-        try self.db.run("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?") {
-            $0.bind(status.rawValue)
-            $0.bind(now)
-            $0.bind(orderID)
         }
     }
 }
