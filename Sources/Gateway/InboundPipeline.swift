@@ -128,13 +128,20 @@ public final class InboundPipeline: Sendable {
     /// Processes claimed files to their final states, one result per file, in order. Files go in chunks, and the
     /// next chunk is prepared while the current one commits, so that parsing keeps the cores busy while the writer
     /// works; a committed chunk's files move to the archive while the next one commits.
-    public func process(_ files: [ClaimedFile]) -> [Result<FileOutcome, any Error>] {
+    ///
+    /// When `shouldContinue` turns false (the daemon is stopping), no further chunk starts: the results stop at the
+    /// last chunk done, and the files after it stay in `work/`, untouched, for the recovery scan of the next start.
+    public func process(
+        _ files: [ClaimedFile],
+        while shouldContinue: () -> Bool = { true }
+    ) -> [Result<FileOutcome, any Error>] {
         if files.count <= Self.firstChunk { return self.process(self.prepare(files)) }
         let chunks = Self.chunkRanges(count: files.count).map { Array(files[$0]) }
         var results: [Result<FileOutcome, any Error>] = []
         var next = PreparedChunk(chunks[0], pipeline: self)
         var moving: MovingChunk?
         for index in chunks.indices {
+            if index > 0 && !shouldContinue() { break }
             let prepared = next.wait()
             if index + 1 < chunks.count { next = PreparedChunk(chunks[index + 1], pipeline: self) }
             let committed = self.commit(prepared)

@@ -152,7 +152,7 @@ final class InboxLoop: @unchecked Sendable {
             case .complete, .unrecognized:
                 batch.append(file)
                 if batch.count == Self.batchLimit {
-                    self.claimAndProcess(batch, partnerID: partnerID, folder: folder)
+                    self.claimAndProcess(batch, partnerID: partnerID, folder: folder, stop: stop)
                     batch = []
                 }
             case .incomplete(let what):
@@ -165,7 +165,9 @@ final class InboxLoop: @unchecked Sendable {
                 }
             }
         }
-        if !batch.isEmpty && !stop.isSet { self.claimAndProcess(batch, partnerID: partnerID, folder: folder) }
+        if !batch.isEmpty && !stop.isSet {
+            self.claimAndProcess(batch, partnerID: partnerID, folder: folder, stop: stop)
+        }
         return nextWait
     }
 
@@ -201,16 +203,17 @@ final class InboxLoop: @unchecked Sendable {
         )
     }
 
-    /// Claims a batch of ready files (a rename each) and runs them through the pipeline together.
-    private func claimAndProcess(_ files: [InboxFile], partnerID: String, folder: String) {
-        self.process(files.compactMap { self.claim($0, partnerID: partnerID, folder: folder) })
+    /// Claims a batch of ready files (a rename each) and runs them through the pipeline together; when `stop` is set
+    /// meanwhile, the files of the chunks not started stay in `work/` for the next start's recovery.
+    private func claimAndProcess(_ files: [InboxFile], partnerID: String, folder: String, stop: StopFlag) {
+        self.process(files.compactMap { self.claim($0, partnerID: partnerID, folder: folder) }, stop: stop)
     }
 
     /// Runs claimed files through the pipeline; those the machine failed on are kept for a retry.
-    private func process(_ claimed: [ClaimedFile]) {
+    private func process(_ claimed: [ClaimedFile], stop: StopFlag = StopFlag()) {
         guard !claimed.isEmpty else { return }
         var acknowledged = false
-        for (file, result) in zip(claimed, self.pipeline.process(claimed)) {
+        for (file, result) in zip(claimed, self.pipeline.process(claimed, while: { !stop.isSet })) {
             switch result {
             case .success(let outcome):
                 if outcome.acknowledgements > 0 { acknowledged = true }

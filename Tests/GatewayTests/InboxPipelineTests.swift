@@ -67,6 +67,48 @@ struct InboxPipelineTests {
         #expect(acknowledged.count == count)
     }
 
+    /// Stopping between chunks: the chunks done are complete, the files of the others stay in work/ untouched, and
+    /// the next start's recovery processes them, each once.
+    @Test func aStopBetweenChunksLeavesTheRestInWorkForTheNextStartsRecovery() throws {
+        let gateway = try TestGateway()
+        let count = 100
+        var claimed: [ClaimedFile] = []
+        for number in 1...count {
+            let name = "stop-\(number).edi"
+            let workName = Spool.workName(partnerID: "acme", originalName: name, at: 1_795_430_096, tag: UInt64(number))
+            let path = gateway.root + "/data/work/" + workName
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true
+            )
+            try Data(acmeOrder(interchange: number, po: "STOP-\(number)")).write(to: URL(fileURLWithPath: path))
+            claimed.append(
+                ClaimedFile(
+                    workName: workName,
+                    originalName: name,
+                    partnerID: "acme",
+                    folder: gateway.root + "/inbox/acme",
+                    channel: "inbox",
+                    receivedAt: Date()
+                )
+            )
+        }
+        let results = gateway.daemon.pipeline.process(claimed, while: { false })
+        // The first chunk (32 files) was under way; no other started.
+        #expect(results.count == 32)
+        #expect(results.allSatisfy { (try? $0.get())?.state == .processed })
+        #expect(gateway.files(under: "work").count == count - 32)
+        #expect(try gateway.fileList().count == 32)
+
+        let recovery = try gateway.daemon.recover()
+        #expect(recovery.workFiles == count - 32)
+        #expect(gateway.files(under: "work").isEmpty)
+        let files = try gateway.fileList()
+        #expect(files.count == count)
+        #expect(Set(files.map(\.originalName)).count == count)
+        #expect(files.allSatisfy { $0.state == "processed" })
+    }
+
     @Test func edifactPartnerGetsAContrlAndTheOrderIsStored() throws {
         let gateway = try TestGateway()
         try gateway.drop(example: "examples/nordhandel/orders-4500098765.edi", into: "nordhandel")
