@@ -115,15 +115,15 @@ public struct CanonicalJSONWriter {
     public mutating func number(_ value: Int) {
         if value < 0 { self.output.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for the 20 digits of any Int
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var position = buffer.count
+        // 20 digits: enough for any Int.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var position = digits.count
             repeat {
                 position -= 1
-                buffer[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                digits[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
                 magnitude /= 10
             } while magnitude > 0
-            self.output.append(UnsafeBufferPointer(rebasing: buffer.bindMemory(to: UInt8.self)[position...]))
+            self.output.append(UnsafeBufferPointer(rebasing: digits[position...]))
         }
     }
 

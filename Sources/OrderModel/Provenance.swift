@@ -116,7 +116,6 @@ public struct FieldOrigins: Hashable, Sendable, Codable {
     /// where comparing every entry with every later one cost a line's JSON more than the rest of it. Names are
     /// compared by their first eight bytes as one integer, and in full only when those are equal; the entries are
     /// read in place (a copy of an entry retains its strings).
-    @usableFromInline
     static func lastPerFieldByName(_ entries: UnsafeBufferPointer<(field: String, origin: FieldOrigin)>) -> [Int] {
         var order = entries.indices.map { (prefix: Self.prefix(entries[$0].field), index: $0) }
         order.sort { left, right in
