@@ -85,7 +85,7 @@ final class EDIProgram: @unchecked Sendable {
     @exclusivity(unchecked) private(set) var values = ArenaColumn<Value>(capacity: 8)
     @exclusivity(unchecked) private(set) var bytes = ArenaColumn<UInt8>(capacity: 64)
     /// Tags, constants and condition values as text.
-    private(set) var names: [String] = []
+    @exclusivity(unchecked) private(set) var names: [String] = []
     private var nameNumbers: [String: Int32] = [:]
 
     deinit {
@@ -220,9 +220,13 @@ final class EDIProgram: @unchecked Sendable {
     private func first(_ path: Path, step: Int32, in scope: EDIScope) -> Hit? {
         if step == path.steps.end { return self.firstLeaf(path, in: scope) }
         let view = scope.view
+        let code = self.steps[step]
+        if code.groupNumber < 0, scope.single < 0, !view.mayHaveChild(SetArena.tagBit(code.tag), in: scope.loop) {
+            return nil
+        }
         var child = scope.firstChild
         while child >= 0 {
-            if self.matches(self.steps[step], loop: child, in: view),
+            if self.matches(code, loop: child, in: view),
                 let hit = self.first(path, step: step + 1, in: scope.occurrence(child))
             {
                 return hit
@@ -236,8 +240,10 @@ final class EDIProgram: @unchecked Sendable {
     private func firstLeaf(_ path: Path, in scope: EDIScope) -> Hit? {
         let view = scope.view
         let tag = path.leaf.tag
+        let bit = SetArena.tagBit(tag)
         var sawDirect = false
-        var segment = scope.firstSegment
+        // The loop's tag summaries skip the walks that cannot find the tag.
+        var segment = scope.single >= 0 || view.mayHave(bit, in: scope.loop) ? scope.firstSegment : -1
         while segment >= 0 {
             if view.tag(segment) == tag {
                 sawDirect = true
@@ -245,7 +251,7 @@ final class EDIProgram: @unchecked Sendable {
             }
             segment = scope.segment(after: segment)
         }
-        if sawDirect { return nil }
+        if sawDirect || scope.single >= 0 || !view.mayHaveChild(bit, in: scope.loop) { return nil }
         var child = scope.firstChild
         while child >= 0 {
             let trigger = view.trigger(child)
@@ -269,6 +275,7 @@ final class EDIProgram: @unchecked Sendable {
     /// The first segment with the pair's tag among the scope's own segments, then its qualifier/value pairs.
     private func firstPair(_ start: Element, _ qualifiers: Span, in scope: EDIScope) -> Hit? {
         let view = scope.view
+        if scope.single < 0, !view.mayHave(SetArena.tagBit(start.tag), in: scope.loop) { return nil }
         var segment = scope.firstSegment
         while segment >= 0, view.tag(segment) != start.tag { segment = scope.segment(after: segment) }
         guard segment >= 0 else { return nil }
@@ -367,8 +374,10 @@ final class EDIProgram: @unchecked Sendable {
         }
         let code = self.steps[step]
         let view = scope.view
+        let bit = SetArena.tagBit(code.tag)
+        let whole = scope.single < 0
         var found = false
-        var child = scope.firstChild
+        var child = code.groupNumber >= 0 || !whole || view.mayHaveChild(bit, in: scope.loop) ? scope.firstChild : -1
         while child >= 0 {
             if self.matches(code, loop: child, in: view) {
                 found = true
@@ -382,7 +391,7 @@ final class EDIProgram: @unchecked Sendable {
             return
         }
         // Single segments: the scope's own, else its child loops' first segments.
-        var segment = scope.firstSegment
+        var segment = !whole || view.mayHave(bit, in: scope.loop) ? scope.firstSegment : -1
         while segment >= 0 {
             if view.tag(segment) == code.tag, self.holdsAll(code.conditions, segment, view) {
                 found = true
@@ -391,7 +400,7 @@ final class EDIProgram: @unchecked Sendable {
             segment = scope.segment(after: segment)
         }
         if found { return }
-        child = scope.firstChild
+        child = whole && view.mayHaveChild(bit, in: scope.loop) ? scope.firstChild : -1
         while child >= 0 {
             let trigger = view.trigger(child)
             if trigger >= 0, view.tag(trigger) == code.tag, self.holdsAll(code.conditions, trigger, view) {

@@ -172,7 +172,16 @@ final class SetArena {
         var firstChild: Int32 = -1
         var lastChild: Int32 = -1
         var nextSibling: Int32 = -1
+        /// A bit per tag of the occurrence's own segments (`SetArena.tagBit`): a lookup skips an occurrence whose
+        /// summary lacks its tag's bit (two tags may share a bit, so a set bit only says "maybe").
+        var ownTags: UInt64 = 0
+        /// The same for the first segments of the child occurrences.
+        var childTags: UInt64 = 0
     }
+
+    /// The bit a tag sets in a loop's tag summaries.
+    @inline(__always)
+    static func tagBit(_ tag: UInt32) -> UInt64 { 1 &<< ((tag &* 0x9E37_79B1) &>> 26) }
 
     @exclusivity(unchecked) private(set) var bytes = ArenaColumn<UInt8>(capacity: 16_384)
     @exclusivity(unchecked) private(set) var fieldEnds = ArenaColumn<Int>(capacity: 1_024)
@@ -228,15 +237,19 @@ final class SetArena {
         return number
     }
 
-    /// Adds a loop occurrence of `shape` as the last child of `parent`; returns its number.
-    func addLoop(_ shape: LoopShape, parent: Int32) -> Int32 {
+    /// Adds a loop occurrence of `shape`, started by a segment with tag `trigger`, as the last child of `parent`;
+    /// returns its number.
+    func addLoop(_ shape: LoopShape, trigger: UInt32, parent: Int32) -> Int32 {
         let number = Int32(self.loops.count)
         self.loops.append(LoopRecord(shape: shape))
         self.link(child: number, to: parent)
+        self.loops[parent].childTags |= Self.tagBit(trigger)
         return number
     }
 
     private func link(child: Int32, to parent: Int32) {
+        let trigger = self.loops[child].firstSegment
+        if trigger >= 0 { self.loops[parent].childTags |= Self.tagBit(self.segments[trigger].tagValue) }
         self.loops[child].nextSibling = -1
         let last = self.loops[parent].lastChild
         if last < 0 { self.loops[parent].firstChild = child } else { self.loops[last].nextSibling = child }
@@ -248,6 +261,7 @@ final class SetArena {
         let last = self.loops[loop].lastSegment
         if last < 0 { self.loops[loop].firstSegment = segment } else { self.segments[last].next = segment }
         self.loops[loop].lastSegment = segment
+        self.loops[loop].ownTags |= Self.tagBit(self.segments[segment].tagValue)
     }
 
     /// Re-nests hierarchical loops (X12 HL, EDIFACT CPS) under the occurrence their parent reference names.
@@ -264,6 +278,7 @@ final class SetArena {
         child = self.loops[loop].firstChild
         self.loops[loop].firstChild = -1
         self.loops[loop].lastChild = -1
+        self.loops[loop].childTags = 0
         while child >= 0 {
             let next = self.loops[child].nextSibling
             let trigger = self.loops[child].firstSegment
@@ -405,6 +420,14 @@ struct ArenaView {
     @inline(__always)
     func tag(_ segment: Int32) -> UInt32 { self.segments[Int(segment)].tagValue }
 
+    /// Whether occurrence `loop` may have own segments with this tag bit (`SetArena.tagBit`); false means none.
+    @inline(__always)
+    func mayHave(_ bit: UInt64, in loop: Int32) -> Bool { self.loops[Int(loop)].ownTags & bit != 0 }
+
+    /// Whether a child occurrence of `loop` may start with a segment with this tag bit; false means none.
+    @inline(__always)
+    func mayHaveChild(_ bit: UInt64, in loop: Int32) -> Bool { self.loops[Int(loop)].childTags & bit != 0 }
+
     /// The first segment of a loop occurrence (the one that started it).
     @inline(__always)
     func trigger(_ loop: Int32) -> Int32 { self.loops[Int(loop)].firstSegment }
@@ -461,7 +484,9 @@ struct SegmentTreeBuilder {
                     self.stack.removeLast(self.stack.count - depth - 1)
                     self.stack[depth].position = index
                     if let loop = frame.children[index] {
-                        let child = loop._withUnsafeGuaranteedRef { self.arena.addLoop($0, parent: frame.loop) }
+                        let child = loop._withUnsafeGuaranteedRef {
+                            self.arena.addLoop($0, trigger: tag, parent: frame.loop)
+                        }
                         self.arena.attach(number, to: child)
                         self.stack.append(
                             loop._withUnsafeGuaranteedRef { Frame(loop: child, shape: $0, position: 0) }
