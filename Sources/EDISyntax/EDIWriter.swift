@@ -1,9 +1,23 @@
 /// The value of one element to write: one or more repetitions, each one or more components.
 public struct ElementValue: Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
-    public var repetitions: [[String]]
+    /// Most elements are one text: it is kept as it is, without the arrays of repetitions and components (a document
+    /// renders hundreds of elements, and the arrays were most of the cost).
+    @usableFromInline var text: String?
+    /// The repetitions when `text` is nil.
+    @usableFromInline var nested: [[String]]
 
+    public var repetitions: [[String]] {
+        get { self.text.map { [[$0]] } ?? self.nested }
+        set {
+            self.text = nil
+            self.nested = newValue
+        }
+    }
+
+    @inlinable
     public init(_ text: String) {
-        self.repetitions = [[text]]
+        self.text = text
+        self.nested = []
     }
 
     public init(stringLiteral value: String) {
@@ -11,22 +25,42 @@ public struct ElementValue: Hashable, Sendable, ExpressibleByStringLiteral, Cust
     }
 
     public init(components: [String]) {
-        self.repetitions = [components]
+        self.text = nil
+        self.nested = [components]
     }
 
     public init(repetitions: [[String]]) {
-        self.repetitions = repetitions.isEmpty ? [[""]] : repetitions
+        self.text = nil
+        self.nested = repetitions.isEmpty ? [[""]] : repetitions
     }
 
     /// The value of an element as read, release characters removed.
     public init(_ element: Element) {
-        self.repetitions = element.repetitions.map { $0.components }
+        self.text = nil
+        self.nested = element.repetitions.map { $0.components }
     }
 
-    public var isEmpty: Bool { self.repetitions.allSatisfy { $0.allSatisfy(\.isEmpty) } }
+    public var isEmpty: Bool {
+        if let text { return text.isEmpty }
+        return self.nested.allSatisfy { $0.allSatisfy(\.isEmpty) }
+    }
 
     public var description: String {
-        self.repetitions.map { $0.joined(separator: ":") }.joined(separator: "^")
+        self.text ?? self.nested.map { $0.joined(separator: ":") }.joined(separator: "^")
+    }
+
+    /// Equal when the repetitions are, however the value was made (`"A"` and `components: ["A"]` are the same).
+    public static func == (lhs: ElementValue, rhs: ElementValue) -> Bool {
+        if let left = lhs.text, let right = rhs.text { return left == right }
+        return lhs.repetitions == rhs.repetitions
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        guard let text else {
+            hasher.combine(self.nested)
+            return
+        }
+        hasher.combine([[text]])
     }
 }
 
@@ -78,10 +112,27 @@ public struct EDIWriter: Sendable {
     /// Segments written so far.
     public private(set) var segmentCount = 0
 
+    /// A bit per byte value that data cannot hold as it is: the delimiters, and the bytes of a multi-byte
+    /// terminator past ASCII.
+    private let special: (UInt64, UInt64, UInt64, UInt64)
+
     public init(dialect: Dialect, delimiters: Delimiters, lineEnding: String = "\n") {
         self.dialect = dialect
         self.delimiters = delimiters
         self.lineEnding = Array(lineEnding.utf8)
+        var special: [UInt64] = [0, 0, 0, 0]
+        for byte in UInt8.min...UInt8.max
+        where delimiters.isDelimiter(byte) || delimiters.segmentTerminator.contains(byte) && byte >= 0x80 {
+            special[Int(byte >> 6)] |= 1 << (byte & 63)
+        }
+        self.special = (special[0], special[1], special[2], special[3])
+    }
+
+    @inline(__always)
+    private func isSpecial(_ byte: UInt8) -> Bool {
+        let word =
+            byte < 128 ? (byte < 64 ? self.special.0 : self.special.1) : (byte < 192 ? self.special.2 : self.special.3)
+        return word & (1 << (byte & 63)) != 0
     }
 
     /// Appends one segment. An ISA is written as given: fixed width, ISA11 and ISA16 being delimiters themselves.
@@ -94,7 +145,11 @@ public struct EDIWriter: Sendable {
         self.bytes.append(contentsOf: segment.tag.utf8)
         for (offset, element) in elements.enumerated() {
             self.bytes.append(self.delimiters.element)
-            for (repetitionIndex, repetition) in element.repetitions.enumerated() {
+            if let text = element.text {
+                try self.appendData(text, tag: segment.tag, position: offset + 1)
+                continue
+            }
+            for (repetitionIndex, repetition) in element.nested.enumerated() {
                 if repetitionIndex > 0 {
                     guard let separator = self.delimiters.repetition else {
                         throw EDIWriterError(
@@ -125,8 +180,16 @@ public struct EDIWriter: Sendable {
     }
 
     private mutating func appendData(_ text: String, tag: String, position: Int) throws {
+        // Most values hold no delimiter: copied whole, from the text's own bytes.
+        var copy = text
+        let copied = copy.withUTF8 { utf8 in
+            for byte in utf8 where self.isSpecial(byte) { return false }
+            self.bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied { return }
         for byte in text.utf8 {
-            if self.delimiters.isDelimiter(byte) || self.delimiters.segmentTerminator.contains(byte) && byte >= 0x80 {
+            if self.isSpecial(byte) {
                 if let release = self.delimiters.release {
                     self.bytes.append(release)
                 } else {

@@ -10,6 +10,12 @@ public enum CanonicalValue: Hashable, Sendable, CustomStringConvertible {
     case quantity(Decimal, unit: String?)
     case money(Decimal, currency: String?)
 
+    /// Whether the value's text is empty (only a text can be), without writing it out.
+    var isEmptyText: Bool {
+        if case .text(let text) = self { return text.isEmpty }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .text(let text): return text
@@ -80,6 +86,9 @@ final class FieldSlot<Root>: Sendable {
     /// `set` would write, without a closure call or a key path.
     let offset: Int?
     let storage: FieldStorage
+    /// The first value without the array `get` builds, for fields without an offset that can say it more cheaply
+    /// (a field of an optional nested value).
+    let first: (@Sendable (Root) -> CanonicalValue?)?
 
     init(
         name: String,
@@ -87,7 +96,8 @@ final class FieldSlot<Root>: Sendable {
         offset: Int? = nil,
         storage: FieldStorage = .other,
         set: @escaping @Sendable (inout Root, CanonicalValue) -> Void,
-        get: @escaping @Sendable (Root) -> [CanonicalValue]
+        get: @escaping @Sendable (Root) -> [CanonicalValue],
+        first: (@Sendable (Root) -> CanonicalValue?)? = nil
     ) {
         self.name = name
         self.type = type
@@ -95,13 +105,17 @@ final class FieldSlot<Root>: Sendable {
         self.get = get
         self.offset = storage == .other ? nil : offset
         self.storage = storage
+        self.first = first
     }
 
     /// The field's first value, what `get(record).first` gives: read in place when the offset is known (rendering
     /// reads a value per element of every document, and `get` builds an array for each).
     @inline(__always)
     func firstValue(of record: Root) -> CanonicalValue? {
-        guard let offset = self.offset else { return self.get(record).first }
+        guard let offset = self.offset else {
+            if let first = self.first { return first(record) }
+            return self.get(record).first
+        }
         return withUnsafeBytes(of: record) { bytes in
             let field = bytes.baseAddress! + offset
             switch self.storage {
@@ -188,7 +202,8 @@ final class FieldSlot<Root>: Sendable {
                 set(&inner, value)
                 outer[keyPath: path] = inner
             },
-            get: { outer in outer[keyPath: path].map(get) ?? [] }
+            get: { outer in outer[keyPath: path].map(get) ?? [] },
+            first: { [self] outer in outer[keyPath: path].flatMap { self.firstValue(of: $0) } }
         )
     }
 

@@ -290,7 +290,7 @@ final class OutboundCompiler: MapCompilerBase {
                 else { throw elementKey.error("'\(key)' is not an element of \(tag) (like \(tag)01)") }
                 let segmentScope = CompileScope(edi: scope.edi.map { ($0.schema, $0.shape, tag) }, isXML: false)
                 try self.checkElement(reference, in: segmentScope, at: elementKey, conditions: [])
-                var components: [OutputSpec<Root>]
+                let components: [OutputSpec<Root>]
                 if specNode.isSequence {
                     components = try specNode.list("components").map { item throws(MappingDiagnostic) in
                         try self.spec(Root.self, item)
@@ -398,18 +398,7 @@ final class OutboundCompiler: MapCompilerBase {
     // MARK: Values
 
     func spec<Root: MappableRecord>(_ type: Root.Type, _ node: YAMLNode) throws(MappingDiagnostic) -> OutputSpec<Root> {
-        var spec = OutputSpec<Root>(
-            source: .constant(""),
-            condition: nil,
-            format: nil,
-            codes: nil,
-            impliedDecimals: nil,
-            places: nil,
-            defaultValue: nil,
-            isRequired: false,
-            file: self.file,
-            line: node.line
-        )
+        let spec = OutputSpec<Root>(source: .constant(""), file: self.file, line: node.line)
         if node.isScalar {
             spec.source = try self.fieldSource(Root.self, try node.scalar("a field"), index: nil, at: node)
             return spec

@@ -25,7 +25,9 @@ public struct RenderError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 /// How one output value is made: from a field of the record, a constant, the context, an aggregate or the HL counter.
-struct OutputSpec<Root>: Sendable {
+/// A class: rendering reads each spec of a layout once per record, and a struct this size was copied every time.
+/// It is set up while its map compiles and never changed after.
+final class OutputSpec<Root>: @unchecked Sendable {
     enum Source: Sendable {
         case field(FieldSlot<Root>, index: Int?)
         /// A field of an enclosing record (`^purchaseOrderNumber` inside `each: packs`).
@@ -54,6 +56,20 @@ struct OutputSpec<Root>: Sendable {
     var file: String
     var line: Int
 
+    init(source: Source, file: String, line: Int) {
+        self.source = source
+        self.condition = nil
+        self.format = nil
+        self.codes = nil
+        self.impliedDecimals = nil
+        self.places = nil
+        self.defaultValue = nil
+        self.isRequired = false
+        self.maximumLength = nil
+        self.file = file
+        self.line = line
+    }
+
     /// Whether the value comes from the record (so an empty value can make its segment or element disappear).
     var readsRecord: Bool {
         if self.condition != nil { return true }
@@ -63,13 +79,25 @@ struct OutputSpec<Root>: Sendable {
         }
     }
 
+    @_specialize(exported:false,where Root == Acknowledgement)
+    @_specialize(exported:false,where Root == AcknowledgedLine)
+    @_specialize(exported:false,where Root == LineDisposition)
+    @_specialize(exported:false,where Root == Party)
+    @_specialize(exported:false,where Root == Reference)
+    @_specialize(exported:false,where Root == ShipNotice)
+    @_specialize(exported:false,where Root == ShippedOrder)
+    @_specialize(exported:false,where Root == Pack)
+    @_specialize(exported:false,where Root == ShippedItem)
+    @_specialize(exported:false,where Root == Invoice)
+    @_specialize(exported:false,where Root == InvoiceLine)
+    @_specialize(exported:false,where Root == AllowanceCharge)
     func render(_ record: Root, _ state: RenderState) throws(RenderError) -> String {
         if let condition = self.condition {
             // A field stored in place holds one value at most; others may hold several (a list).
             let isEmpty =
                 condition.offset != nil
-                ? (condition.firstValue(of: record)?.description ?? "").isEmpty
-                : condition.get(record).allSatisfy { $0.description.isEmpty }
+                ? condition.firstValue(of: record)?.isEmptyText ?? true
+                : condition.get(record).allSatisfy(\.isEmptyText)
             if isEmpty { return "" }
         }
         var value: CanonicalValue?
@@ -105,7 +133,10 @@ struct OutputSpec<Root>: Sendable {
         if let codes, !text.isEmpty {
             text = codes.reverse(text) ?? codes.fallback ?? text
         }
-        if let maximumLength, text.count > maximumLength { text = String(text.prefix(maximumLength)) }
+        // Characters are counted only when the bytes might be too many (counting them walks the text).
+        if let maximumLength, text.utf8.count > maximumLength, text.count > maximumLength {
+            text = String(text.prefix(maximumLength))
+        }
         if text.isEmpty && self.isRequired {
             throw RenderError(message: "a required value is missing (\(self.label))", rule: "\(self.file):\(self.line)")
         }
@@ -164,20 +195,39 @@ enum OutputFormat: Sendable {
     static let names = "CCYYMMDD, YYMMDD, CCYYMMDDHHMM, HHMM, HHMMSS, ISO8601, DATE"
 
     func render(_ date: DocumentDate) -> String {
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
         let time = date.time ?? (0, 0, 0)
         switch self {
-        case .ccyymmdd: return pad(date.year, 4) + pad(date.month, 2) + pad(date.day, 2)
-        case .yymmdd: return pad(date.year % 100, 2) + pad(date.month, 2) + pad(date.day, 2)
+        case .ccyymmdd: return Self.digits([(date.year, 4), (date.month, 2), (date.day, 2)])
+        case .yymmdd: return Self.digits([(date.year % 100, 2), (date.month, 2), (date.day, 2)])
         case .ccyymmddhhmm:
-            return pad(date.year, 4) + pad(date.month, 2) + pad(date.day, 2) + pad(time.hour, 2) + pad(time.minute, 2)
-        case .hhmm: return pad(time.hour, 2) + pad(time.minute, 2)
-        case .hhmmss: return pad(time.hour, 2) + pad(time.minute, 2) + pad(time.second, 2)
+            return Self.digits([(date.year, 4), (date.month, 2), (date.day, 2), (time.hour, 2), (time.minute, 2)])
+        case .hhmm: return Self.digits([(time.hour, 2), (time.minute, 2)])
+        case .hhmmss: return Self.digits([(time.hour, 2), (time.minute, 2), (time.second, 2)])
         case .iso8601: return date.description
         case .isoDate: return date.dateOnly.description
+        }
+    }
+
+    /// The numbers zero-padded to their widths, one after the other (a negative number or one wider than its width,
+    /// which no valid date has, is written as `String` writes it).
+    private static func digits(_ parts: [(value: Int, width: Int)]) -> String {
+        guard parts.allSatisfy({ $0.value >= 0 && String($0.value).utf8.count <= $0.width }) else {
+            return parts.map { part in
+                let text = String(part.value)
+                return String(repeating: "0", count: max(0, part.width - text.utf8.count)) + text
+            }.joined()
+        }
+        return String(unsafeUninitializedCapacity: parts.reduce(0) { $0 + $1.width }) { buffer in
+            var end = 0
+            for (value, width) in parts {
+                end += width
+                var rest = value
+                for index in stride(from: end - 1, through: end - width, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+            }
+            return end
         }
     }
 }

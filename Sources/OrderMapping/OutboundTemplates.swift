@@ -16,12 +16,41 @@ struct SegmentTemplate<Root>: SegmentItem, @unchecked Sendable {
     let elements: [(position: Int, components: [OutputSpec<Root>])]
     let isHierarchy = false
 
+    // Specialised for the records outbound maps render, which a layout reaches through `any SegmentItem`.
+    @_specialize(exported:false,where Root == Acknowledgement)
+    @_specialize(exported:false,where Root == AcknowledgedLine)
+    @_specialize(exported:false,where Root == LineDisposition)
+    @_specialize(exported:false,where Root == Party)
+    @_specialize(exported:false,where Root == Reference)
+    @_specialize(exported:false,where Root == ShipNotice)
+    @_specialize(exported:false,where Root == ShippedOrder)
+    @_specialize(exported:false,where Root == Pack)
+    @_specialize(exported:false,where Root == ShippedItem)
+    @_specialize(exported:false,where Root == Invoice)
+    @_specialize(exported:false,where Root == InvoiceLine)
+    @_specialize(exported:false,where Root == AllowanceCharge)
     func render(_ record: Root, _ state: RenderState, into output: inout [SegmentValue]) throws(RenderError) {
         var readsRecord = false
         var hasRecordValue = false
         var values: [ElementValue] = []
-        for (position, components) in self.elements {
+        values.reserveCapacity(self.elements.last?.position ?? 0)
+        for index in self.elements.indices {
+            let position = self.elements[index].position
+            while values.count < position - 1 { values.append(ElementValue("")) }
+            let components = self.elements[index].components
+            // Most elements are one value: no array of texts for them.
+            if components.count == 1 {
+                let spec = components[0]
+                let text = try spec.render(record, state)
+                if spec.readsRecord {
+                    readsRecord = true
+                    if !text.isEmpty { hasRecordValue = true }
+                }
+                values.append(ElementValue(text))
+                continue
+            }
             var texts: [String] = []
+            texts.reserveCapacity(components.count)
             for spec in components {
                 let text = try spec.render(record, state)
                 if spec.readsRecord {
@@ -31,7 +60,6 @@ struct SegmentTemplate<Root>: SegmentItem, @unchecked Sendable {
                 texts.append(text)
             }
             while texts.count > 1, texts.last?.isEmpty == true { texts.removeLast() }
-            while values.count < position - 1 { values.append("") }
             values.append(texts.count == 1 ? ElementValue(texts[0]) : ElementValue(components: texts))
         }
         // A segment that reads the record but found nothing in it is left out (a REF without a value, an N3 without
@@ -55,11 +83,27 @@ struct EachBlock<Root, Element: MappableRecord>: SegmentItem, @unchecked Sendabl
         state.parents.append(record)
         defer { state.parents.removeLast() }
         for element in record[keyPath: self.path] {
-            try Self.renderItems(self.items, element, state, isLevel: self.isLevel, into: &output)
+            try SegmentItems.render(self.items, element, state, isLevel: self.isLevel, into: &output)
         }
     }
+}
 
-    static func renderItems<Value>(
+/// Renders a block's items for one record; as a hierarchical level, its child levels after its own segments, with the
+/// level's ID, parent and whether it has children known to its HL segment.
+enum SegmentItems {
+    @_specialize(exported:false,where Value == Acknowledgement)
+    @_specialize(exported:false,where Value == AcknowledgedLine)
+    @_specialize(exported:false,where Value == LineDisposition)
+    @_specialize(exported:false,where Value == Party)
+    @_specialize(exported:false,where Value == Reference)
+    @_specialize(exported:false,where Value == ShipNotice)
+    @_specialize(exported:false,where Value == ShippedOrder)
+    @_specialize(exported:false,where Value == Pack)
+    @_specialize(exported:false,where Value == ShippedItem)
+    @_specialize(exported:false,where Value == Invoice)
+    @_specialize(exported:false,where Value == InvoiceLine)
+    @_specialize(exported:false,where Value == AllowanceCharge)
+    static func render<Value>(
         _ items: [any SegmentItem<Value>],
         _ value: Value,
         _ state: RenderState,
@@ -91,7 +135,7 @@ struct LevelBlock<Root>: SegmentItem, @unchecked Sendable {
     let isHierarchy = true
 
     func render(_ record: Root, _ state: RenderState, into output: inout [SegmentValue]) throws(RenderError) {
-        try EachBlock<Root, Order>.renderItems(self.items, record, state, isLevel: true, into: &output)
+        try SegmentItems.render(self.items, record, state, isLevel: true, into: &output)
     }
 }
 

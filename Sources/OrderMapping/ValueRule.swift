@@ -77,8 +77,13 @@ enum DateFormat: Hashable, Sendable {
 /// share tables, and the mapping hot path reads them without copying four references.)
 final class CodeTable: @unchecked Sendable {
     let name: String
-    var entries: [String: String]
+    var entries: [String: String] {
+        didSet { self.reversed = Self.reversed(self.entries) }
+    }
     var fallback: String?
+    /// Canonical value → the first source code (in code order) that maps to it; kept with `entries` (they are set
+    /// while the map compiles, and only read after).
+    private var reversed: [String: String]
     /// Where each entry's value is written, for messages.
     var positions: [String: (line: Int, column: Int)]
 
@@ -87,6 +92,13 @@ final class CodeTable: @unchecked Sendable {
         self.entries = entries
         self.fallback = fallback
         self.positions = positions
+        self.reversed = Self.reversed(entries)
+    }
+
+    private static func reversed(_ entries: [String: String]) -> [String: String] {
+        var result: [String: String] = [:]
+        for (code, value) in entries where result[value].map({ code < $0 }) ?? true { result[value] = code }
+        return result
     }
 
     func translate(_ code: String) -> String? {
@@ -95,7 +107,7 @@ final class CodeTable: @unchecked Sendable {
 
     /// The reverse direction, for rendering: canonical value → the first source code that maps to it.
     func reverse(_ value: String) -> String? {
-        self.entries.sorted { $0.key < $1.key }.first { $0.value == value }?.key ?? nil
+        self.reversed[value]
     }
 }
 

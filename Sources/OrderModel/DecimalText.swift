@@ -101,34 +101,103 @@ public enum DecimalText {
     }
 
     /// The same text as `format` for the usual values (a significand that fits 64 bits, a moderate exponent), built
-    /// from the exponent and the integer significand: about five times faster than `Decimal.description`, which
-    /// dominated formatting money in decisions and JSON. Nil: use the general path.
+    /// from the exponent and the integer significand: `Decimal.description` dominated formatting money in decisions,
+    /// JSON and rendered documents. Nil: use the general path.
     static func fastFormat(_ value: Decimal) -> String? {
         guard !value.isNaN else { return nil }
         if value.isZero { return "0" }
-        let exponent = value.exponent
-        guard exponent > -30 && exponent < 30 else { return nil }
-        let significand = value.significand
-        let integer = NSDecimalNumber(decimal: significand).int64Value
-        // int64Value truncates silently: only a significand that round-trips is exact.
-        guard integer > 0, Decimal(integer) == significand else { return nil }
-        var digits = String(integer)
+        guard let (significand, exponent, isNegative) = self.parts(value), exponent > -30 && exponent < 30 else {
+            return nil
+        }
+        var integer = significand
         var scale = exponent
-        while scale < 0 && digits.count > 1 && digits.hasSuffix("0") {
-            digits.removeLast()
+        while scale < 0 && integer % 10 == 0 {
+            integer /= 10
             scale += 1
         }
-        var text: String
-        if scale >= 0 {
-            text = digits + String(repeating: "0", count: scale)
-        } else if digits.count > -scale {
-            let point = digits.index(digits.endIndex, offsetBy: scale)
-            text = digits[..<point] + "." + digits[point...]
-        } else {
-            text = "0." + String(repeating: "0", count: -scale - digits.count) + digits
+        // At most 20 digits, 29 zeros or 29 places, a sign and a point.
+        return String(unsafeUninitializedCapacity: 64) { buffer in
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            let count = withUnsafeMutableBytes(of: &digits) { raw in
+                var count = 0
+                var rest = integer
+                repeat {
+                    raw[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                    count += 1
+                } while rest > 0
+                return count
+            }
+            var written = 0
+            func put(_ byte: UInt8) {
+                buffer[written] = byte
+                written += 1
+            }
+            withUnsafeBytes(of: &digits) { raw in
+                let first = 24 - count
+                if isNegative { put(UInt8(ascii: "-")) }
+                if scale >= 0 {
+                    for index in first..<24 { put(raw[index]) }
+                    for _ in 0..<scale { put(UInt8(ascii: "0")) }
+                } else if count > -scale {
+                    let point = 24 + scale
+                    for index in first..<point { put(raw[index]) }
+                    put(UInt8(ascii: "."))
+                    for index in point..<24 { put(raw[index]) }
+                } else {
+                    put(UInt8(ascii: "0"))
+                    put(UInt8(ascii: "."))
+                    for _ in 0..<(-scale - count) { put(UInt8(ascii: "0")) }
+                    for index in first..<24 { put(raw[index]) }
+                }
+            }
+            return written
         }
-        return value.sign == .minus ? "-" + text : text
     }
+
+    /// A decimal's integer significand, exponent and sign, when the significand fits 64 bits. Read from the value's
+    /// bytes (`Decimal` keeps them private): an exponent byte, a byte with the length in 16-bit words and the sign,
+    /// two reserved bytes, then eight little-endian 16-bit words. `readsLayout` checks that layout once against
+    /// values made through the public API; where it does not hold, the significand comes through `NSDecimalNumber`
+    /// (five times slower).
+    static func parts(_ value: Decimal) -> (significand: UInt64, exponent: Int, isNegative: Bool)? {
+        if Self.readsLayout { return self.layoutParts(value) }
+        let significand = NSDecimalNumber(decimal: value.significand).int64Value
+        // int64Value truncates silently: only a significand that round-trips is exact.
+        guard significand > 0, Decimal(significand) == value.significand else { return nil }
+        return (UInt64(significand), value.exponent, value.sign == .minus)
+    }
+
+    @inline(__always)
+    private static func layoutParts(_ value: Decimal) -> (significand: UInt64, exponent: Int, isNegative: Bool)? {
+        withUnsafeBytes(of: value) { raw in
+            guard raw.count == 20 else { return nil }
+            let flags = raw[1]
+            let words = Int(flags >> 4)
+            guard words <= 4 else { return nil }
+            var significand: UInt64 = 0
+            for word in 0..<words {
+                significand |= UInt64(raw.loadUnaligned(fromByteOffset: 4 + 2 * word, as: UInt16.self)) << (16 * word)
+            }
+            return (significand, Int(Int8(bitPattern: raw[0])), flags & 0x08 != 0)
+        }
+    }
+
+    /// Whether `layoutParts` reads this platform's `Decimal` right: checked on values of each shape, rebuilt through
+    /// the public initialiser.
+    static let readsLayout: Bool = {
+        let samples = ["-1234.56", "480", "0.001", "7", "-0.5", "18446744073709551615", "123456789012.345678", "1E20"]
+        for text in samples {
+            guard let value = Decimal(string: text), let (significand, exponent, isNegative) = layoutParts(value),
+                exponent == value.exponent, isNegative == (value.sign == .minus),
+                Decimal(sign: isNegative ? .minus : .plus, exponent: exponent, significand: Decimal(significand))
+                    == value
+            else { return false }
+        }
+        // A significand past 64 bits is refused, not cut.
+        guard let large = Decimal(string: "18446744073709551616"), layoutParts(large) == nil else { return false }
+        return true
+    }()
 
     /// `value` with exactly `places` decimals, rounded half-up (`format(1.5, places: 2)` is `1.50`).
     public static func format(_ value: Decimal, places: Int) -> String {

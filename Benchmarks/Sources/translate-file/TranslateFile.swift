@@ -2,7 +2,12 @@
 // for peak RSS. Orders are counted and dropped, so memory stays bounded by one order. With --json, each order is also
 // encoded as the daemon stores it (compact canonical JSON), and that time is reported apart.
 //
+// With --render COUNT, the file is a canonical acknowledgement (JSON, `examples/canonical/`): its lines are repeated to
+// 20 and it is rendered COUNT times with the partner's acknowledgement map (855, ORDRSP, ...) and validated, as the
+// daemon does for every decided order; the time per document of each is reported.
+//
 //   translate-file [--json] MAPPINGS_DIR FILE [PARTNER]
+//   translate-file --render COUNT MAPPINGS_DIR ACKNOWLEDGEMENT.json PARTNER
 import EDISyntax
 import Foundation
 import OrderMapping
@@ -15,6 +20,11 @@ struct TranslateFile {
         var arguments = CommandLine.arguments
         let encodesJSON = arguments.contains("--json")
         arguments.removeAll { $0 == "--json" }
+        var renderCount: Int?
+        if let index = arguments.firstIndex(of: "--render"), index + 1 < arguments.count {
+            renderCount = Int(arguments[index + 1])
+            arguments.removeSubrange(index...index + 1)
+        }
         guard arguments.count >= 3 else {
             FileHandle.standardError.write(Data("usage: translate-file [--json] MAPPINGS_DIR FILE [PARTNER]\n".utf8))
             exit(64)
@@ -26,7 +36,12 @@ struct TranslateFile {
             guard relative.hasSuffix(".yaml") else { continue }
             files.append((relative, try String(contentsOf: folder.appendingPathComponent(relative), encoding: .utf8)))
         }
-        let translator = Translator(mappings: try MappingSet.load(files: files))
+        let mappings = try MappingSet.load(files: files)
+        if let renderCount {
+            try Self.render(count: renderCount, mappings: mappings, file: arguments[2], partner: arguments[3])
+            return
+        }
+        let translator = Translator(mappings: mappings)
         let path = arguments[2]
         let partner = arguments.count > 3 ? arguments[3] : nil
         let descriptor = open(path, O_RDONLY)
@@ -110,5 +125,62 @@ struct TranslateFile {
             )
         }
         for issue in issues.prefix(5) { print("  issue: \(issue)") }
+    }
+
+    static func render(count: Int, mappings: MappingSet, file: String, partner id: String) throws {
+        guard let partner = mappings.partners[id] else { throw CocoaError(.fileNoSuchFile) }
+        var acknowledgement = try CanonicalJSON.decode(
+            Acknowledgement.self,
+            from: Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+        )
+        let original = acknowledgement.lines
+        while acknowledgement.lines.count < 20 {
+            var line = original[acknowledgement.lines.count % original.count]
+            line.lineNumber = String(acknowledgement.lines.count + 1)
+            acknowledgement.lines.append(line)
+        }
+        let renderer = DocumentRenderer(mappings: mappings)
+        guard let map = renderer.map(for: partner, record: .acknowledgement) else {
+            throw CocoaError(.featureUnsupported)
+        }
+        let now = DocumentDate(year: 2026, month: 12, day: 6, hour: 10, minute: 30)!
+        let clock = ContinuousClock()
+        var renderTime = Duration.zero
+        var checkTime = Duration.zero
+        var bytes = 0
+        var errors = 0
+        for number in 0..<count {
+            let start = clock.now
+            let document = try renderer.render(
+                .acknowledgement(acknowledgement),
+                with: map,
+                for: partner,
+                controlNumbers: ControlNumbers(interchange: number + 1, group: number + 1, transactionSet: 1),
+                now: now
+            )
+            let rendered = clock.now
+            if map.format != .xml, !EDIValidator().validate(bytes: document).isValid { errors += 1 }
+            checkTime += clock.now - rendered
+            renderTime += rendered - start
+            bytes += document.count
+        }
+        func microseconds(_ duration: Duration) -> Double {
+            (Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12)
+                / Double(max(count, 1))
+        }
+        print(
+            String(
+                format:
+                    "%@ for %@: %d documents of %d lines, %d bytes each; render %.1f µs, validate %.1f µs per document; %d invalid",
+                map.id,
+                id,
+                count,
+                acknowledgement.lines.count,
+                bytes / max(count, 1),
+                microseconds(renderTime),
+                microseconds(checkTime),
+                errors
+            )
+        )
     }
 }
