@@ -65,4 +65,71 @@ struct StockTests {
         #expect(levels.map { "\($0.sku)@\($0.nodeID)" } == ["A@N1", "A@N2", "B@N2", "\(odd)@N1"])
         #expect(levels.map(\.reserved) == [Decimal(string: "2.5")!, 0, 3, 4])
     }
+
+    /// An order's reservations go in statements of many rows each: an order with more rows than one statement takes
+    /// (150 reservations over 75 stock rows) reserves every one, each stock row's figure is the sum of its rows, and
+    /// releasing them puts every figure back.
+    @Test func anOrderWithMoreReservationsThanOneStatementHoldsReservesAndReleasesThemAll() throws {
+        let folder = try temporaryFolder("stock-many")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try OrderStore(path: folder + "/ordergate.sqlite")
+        let now = Date()
+        let skus = (1...75).map { "SKU-\($0)" }
+        let reservations = (0..<150).map {
+            Reservation(nodeID: "N\($0 % 2)", sku: skus[$0 % 75], quantity: Decimal($0 + 1))
+        }
+        let orderID = try store.write { tx in
+            try tx.upsertItems(skus.map { Item(sku: $0) }, buyerParts: [], at: now)
+            try tx.upsertNodes([FulfilmentNode(id: "N0"), FulfilmentNode(id: "N1")], at: now)
+            try tx.upsertStock(
+                skus.flatMap {
+                    [StockLevel(nodeID: "N0", sku: $0, onHand: 1000), StockLevel(nodeID: "N1", sku: $0, onHand: 1000)]
+                },
+                at: now
+            )
+            let fileID = try tx.insertFile(
+                FileRecord(
+                    partnerID: "acme",
+                    channel: "inbox",
+                    originalName: "b.edi",
+                    workName: "acme/b.edi",
+                    sha256: "def",
+                    size: 1,
+                    format: "x12",
+                    state: .processed,
+                    storedPath: "archive/b.edi",
+                    receivedAt: now,
+                    processedAt: now
+                )
+            )
+            var order = Order()
+            order.purchaseOrderNumber = "PO-2"
+            let orderID = try tx.insertOrder(
+                order,
+                partnerID: "acme",
+                fileID: fileID,
+                setID: nil,
+                status: .received,
+                at: now
+            )
+            try tx.reserve(orderID: orderID, reservations, at: now)
+            return orderID
+        }
+        var expected: [String: Decimal] = [:]
+        for reservation in reservations {
+            expected["\(reservation.sku)@\(reservation.nodeID)", default: 0] += reservation.quantity
+        }
+        let levels = try store.read { try $0.stock(skus: Set(skus)) }
+        #expect(levels.count == 150)
+        for level in levels {
+            #expect(
+                level.reserved == expected["\(level.sku)@\(level.nodeID)", default: 0],
+                "\(level.sku)@\(level.nodeID)"
+            )
+        }
+        #expect(try store.read { try $0.reservations(orderID: orderID) }.count == 150)
+        let released = try store.write { try $0.releaseReservations(orderID: orderID, at: now) }
+        #expect(released.count == 150)
+        #expect(try store.read { try $0.stock(skus: Set(skus)) }.allSatisfy { $0.reserved == 0 })
+    }
 }
