@@ -6,6 +6,28 @@ import Testing
 
 @Suite("Stock and reservations")
 struct StockTests {
+    /// A received order (and the file it came in) to reserve stock for.
+    static func insertOrder(_ number: String, tx: StoreTransaction, at now: Date) throws -> Int64 {
+        let fileID = try tx.insertFile(
+            FileRecord(
+                partnerID: "acme",
+                channel: "inbox",
+                originalName: "\(number).edi",
+                workName: "acme/\(number).edi",
+                sha256: number,
+                size: 1,
+                format: "x12",
+                state: .processed,
+                storedPath: "archive/\(number).edi",
+                receivedAt: now,
+                processedAt: now
+            )
+        )
+        var order = Order()
+        order.purchaseOrderNumber = number
+        return try tx.insertOrder(order, partnerID: "acme", fileID: fileID, setID: nil, status: .received, at: now)
+    }
+
     /// Stock is read for all of an order's SKUs in one statement and reservations update each row once: levels come
     /// back by SKU then node, SKUs needing JSON escapes included, and two reservations of one row add up.
     @Test func reservationsOfOneStockRowAddUpAndLevelsComeBackBySKUThenNode() throws {
@@ -26,31 +48,7 @@ struct StockTests {
                 ],
                 at: now
             )
-            let fileID = try tx.insertFile(
-                FileRecord(
-                    partnerID: "acme",
-                    channel: "inbox",
-                    originalName: "a.edi",
-                    workName: "acme/a.edi",
-                    sha256: "abc",
-                    size: 1,
-                    format: "x12",
-                    state: .processed,
-                    storedPath: "archive/a.edi",
-                    receivedAt: now,
-                    processedAt: now
-                )
-            )
-            var order = Order()
-            order.purchaseOrderNumber = "PO-1"
-            let orderID = try tx.insertOrder(
-                order,
-                partnerID: "acme",
-                fileID: fileID,
-                setID: nil,
-                status: .received,
-                at: now
-            )
+            let orderID = try Self.insertOrder("PO-1", tx: tx, at: now)
             try tx.reserve(
                 orderID: orderID,
                 [
@@ -87,31 +85,7 @@ struct StockTests {
                 },
                 at: now
             )
-            let fileID = try tx.insertFile(
-                FileRecord(
-                    partnerID: "acme",
-                    channel: "inbox",
-                    originalName: "b.edi",
-                    workName: "acme/b.edi",
-                    sha256: "def",
-                    size: 1,
-                    format: "x12",
-                    state: .processed,
-                    storedPath: "archive/b.edi",
-                    receivedAt: now,
-                    processedAt: now
-                )
-            )
-            var order = Order()
-            order.purchaseOrderNumber = "PO-2"
-            let orderID = try tx.insertOrder(
-                order,
-                partnerID: "acme",
-                fileID: fileID,
-                setID: nil,
-                status: .received,
-                at: now
-            )
+            let orderID = try Self.insertOrder("PO-2", tx: tx, at: now)
             try tx.reserve(orderID: orderID, reservations, at: now)
             return orderID
         }
