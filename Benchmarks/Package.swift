@@ -52,6 +52,15 @@ let package = Package(
                 .product(name: "XMLSyntax", package: "ordergate"),
             ]
         ),
+        // The writer's statements for an order (file row, order, lines, history) and its reservations, per order.
+        .executableTarget(
+            name: "store-orders",
+            dependencies: [
+                .product(name: "OrderModel", package: "ordergate"),
+                .product(name: "OrderRules", package: "ordergate"),
+                .product(name: "OrderStore", package: "ordergate"),
+            ]
+        ),
         // Streams one file through EDIValidator via FileDescriptorByteSource; run under /usr/bin/time -v for peak RSS.
         .executableTarget(
             name: "validate-file",

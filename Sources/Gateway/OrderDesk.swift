@@ -106,6 +106,25 @@ public final class OrderDesk: @unchecked Sendable {
         now: Date,
         creditRelease: String? = nil
     ) throws -> OrderDecision {
+        try self.evaluateReading(
+            order,
+            partner: partner,
+            settings: settings,
+            tx: tx,
+            now: now,
+            creditRelease: creditRelease
+        ).decision
+    }
+
+    /// `evaluate`, with the stock levels it read (so that reserving need not read them again).
+    private func evaluateReading(
+        _ order: Order,
+        partner: PartnerProfile,
+        settings: RuleSettings,
+        tx: StoreTransaction,
+        now: Date,
+        creditRelease: String?
+    ) throws -> (decision: OrderDecision, stock: [StockLevel]) {
         var data = try self.catalog(tx.reader)
         data.stock = try tx.reader.stock(skus: OrderRules(data: data).candidateSKUs(of: order, partnerID: partner.id))
         var openOrders: Decimal = 0
@@ -113,7 +132,7 @@ public final class OrderDesk: @unchecked Sendable {
             data.creditAccounts = [accountID: account]
             openOrders = open
         }
-        return OrderRules(data: data).evaluate(
+        let decision = OrderRules(data: data).evaluate(
             order,
             partnerID: partner.id,
             settings: settings,
@@ -121,6 +140,7 @@ public final class OrderDesk: @unchecked Sendable {
             today: Self.documentDate(now).dateOnly,
             creditRelease: creditRelease
         )
+        return (decision, data.stock)
     }
 
     /// Runs the rules on a stored order and commits the decision with it. Returns nil when the partner has no rules.
@@ -137,7 +157,7 @@ public final class OrderDesk: @unchecked Sendable {
         answering change: ChangeAnswer? = nil
     ) throws -> Decided? {
         guard let settings = try partner.ruleSettings() else { return nil }
-        let decision = try self.evaluate(
+        let (decision, stock) = try self.evaluateReading(
             order,
             partner: partner,
             settings: settings,
@@ -147,6 +167,7 @@ public final class OrderDesk: @unchecked Sendable {
         )
         return try self.apply(
             decision,
+            stock: stock,
             orderID: orderID,
             order: order,
             partner: partner,
@@ -161,9 +182,11 @@ public final class OrderDesk: @unchecked Sendable {
     }
 
     /// Commits a decision: the decision row, the status history, reservations, hold or open-order value, and the
-    /// acknowledgement.
+    /// acknowledgement. `stock`: the levels the decision was made on, read in this transaction (reserving reads
+    /// the ones it lacks).
     func apply(
         _ decision: OrderDecision,
+        stock: [StockLevel] = [],
         orderID: Int64,
         order: Order,
         partner: PartnerProfile,
@@ -216,7 +239,7 @@ public final class OrderDesk: @unchecked Sendable {
             )
             try tx.setOpenValue(orderID: orderID, account: settings.creditAccount, value: decision.credit.orderValue)
             if !decision.reservations.isEmpty {
-                try tx.reserve(orderID: orderID, decision.reservations, at: now)
+                try tx.reserve(orderID: orderID, decision.reservations, levels: stock, at: now)
                 let reserved = decision.reservations.map {
                     "\(DecimalText.format($0.quantity)) \($0.sku) at \($0.nodeID)"
                 }

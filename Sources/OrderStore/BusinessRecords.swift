@@ -193,7 +193,8 @@ extension StoreTransaction {
     }
 
     /// Reserves stock for an order: each reservation is recorded and added to its stock row's `reserved`.
-    public func reserve(orderID: Int64, _ reservations: [Reservation], at date: Date) throws {
+    public func reserve(orderID: Int64, _ reservations: [Reservation], levels: [StockLevel] = [], at date: Date) throws
+    {
         let now = Timestamp.text(date)
         var added: [StockKey: Decimal] = [:]
         var keys: [StockKey] = []
@@ -202,75 +203,38 @@ extension StoreTransaction {
             if added[key] == nil { keys.append(key) }
             added[key, default: 0] += reservation.quantity
         }
-        // The rows go in a few statements of many rows each (a statement per row was most of the writer's time for
-        // a decided order); the statement for each row count is prepared once and cached.
-        for start in stride(from: 0, to: reservations.count, by: Self.rowsPerStatement) {
-            let rows = reservations[start..<min(start + Self.rowsPerStatement, reservations.count)]
-            try self.db.run(
-                "INSERT INTO reservations (order_id, node_id, sku, quantity, state, created_at) VALUES "
-                    + Self.rows("(?, ?, ?, ?, 'active', ?)", count: rows.count)
-            ) {
-                for reservation in rows {
-                    $0.bind(orderID)
-                    $0.bind(reservation.nodeID)
-                    $0.bind(reservation.sku)
-                    $0.bind(DecimalText.format(reservation.quantity))
-                    $0.bind(now)
-                }
-            }
+        try self.db.runRows(reservations, row: "(?, ?, ?, ?, 'active', ?)") {
+            "INSERT INTO reservations (order_id, node_id, sku, quantity, state, created_at) VALUES " + $0
+        } bind: { binder, reservation in
+            binder.bind(orderID)
+            binder.bind(reservation.nodeID)
+            binder.bind(reservation.sku)
+            binder.bind(DecimalText.format(reservation.quantity))
+            binder.bind(now)
         }
-        // Each stock row's figure is read once for the whole order (one statement) and written once.
-        var current: [StockKey: String] = [:]
-        var pairs = CanonicalJSONWriter(compact: true)
-        pairs.beginArray()
+        // Each stock row's figure is read and written once for the whole order, by its key. (One statement for all
+        // the rows, through a JSON list or a VALUES table, made SQLite build a temporary table each time: slower.)
+        // The levels the caller read in this transaction (the decision's) are not read again.
+        var known: [StockKey: Decimal] = [:]
+        for level in levels { known[StockKey(nodeID: level.nodeID, sku: level.sku)] = level.reserved }
         for key in keys {
-            pairs.element()
-            pairs.beginArray()
-            pairs.element()
-            pairs.string(key.nodeID)
-            pairs.element()
-            pairs.string(key.sku)
-            pairs.endArray()
-        }
-        pairs.endArray()
-        try self.db.query(
-            """
-            SELECT node_id, sku, reserved FROM stock WHERE (node_id, sku) IN
-                (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
-            """
-        ) {
-            $0.bindText(pairs.bytes)
-        } row: { row in
-            current[StockKey(nodeID: row.text(0) ?? "", sku: row.text(1) ?? "")] = row.text(2)
-        }
-        let updates: [(key: StockKey, reserved: Decimal)] = keys.compactMap { key in
-            current[key].map { (key, max(0, BusinessText.decimal($0) + added[key, default: 0])) }
-        }
-        for start in stride(from: 0, to: updates.count, by: Self.rowsPerStatement) {
-            let rows = updates[start..<min(start + Self.rowsPerStatement, updates.count)]
-            try self.db.run(
-                """
-                UPDATE stock SET reserved = changed.column3, updated_at = ?
-                FROM (VALUES \(Self.rows("(?, ?, ?)", count: rows.count))) AS changed
-                WHERE stock.node_id = changed.column1 AND stock.sku = changed.column2
-                """
-            ) {
-                $0.bind(now)
-                for (key, reserved) in rows {
+            var current = known[key]
+            if current == nil {
+                try self.db.query("SELECT reserved FROM stock WHERE node_id = ? AND sku = ?") {
                     $0.bind(key.nodeID)
                     $0.bind(key.sku)
-                    $0.bind(DecimalText.format(reserved))
+                } row: {
+                    current = $0.text(0).map(BusinessText.decimal)
                 }
             }
+            guard let current else { continue }
+            try self.setReserved(
+                nodeID: key.nodeID,
+                sku: key.sku,
+                to: max(0, current + added[key, default: 0]),
+                at: now
+            )
         }
-    }
-
-    /// Rows per multi-row statement: at most 5 parameters each, far below SQLite's limit of 32,766.
-    private static let rowsPerStatement = 64
-
-    /// `(?, ?), (?, ?)`: `count` copies of a row's placeholders.
-    private static func rows(_ row: String, count: Int) -> String {
-        repeatElement(row, count: count).joined(separator: ", ")
     }
 
     /// A stock row's key.

@@ -90,25 +90,24 @@ extension StoreTransaction {
     }
 
     private func insertLines(orderID id: Int64, _ order: Order) throws {
-        for (position, line) in order.lines.enumerated() {
-            try self.db.run(
-                """
-                INSERT INTO order_lines (order_id, position, line_number, buyer_part, vendor_part, gtin,
-                    description, quantity, unit, unit_price)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-            ) {
-                $0.bind(id)
-                $0.bind(position + 1)
-                $0.bind(line.lineNumber)
-                $0.bind(line.item.buyerPart)
-                $0.bind(line.item.vendorPart)
-                $0.bind(line.item.gtin)
-                $0.bind(line.description)
-                $0.bind(line.quantity.map { DecimalText.format($0.value) } ?? "0")
-                $0.bind(line.quantity?.unit)
-                $0.bind(line.unitPrice.map { DecimalText.format($0.amount) })
-            }
+        try self.db.runRows(order.lines.enumerated(), row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") {
+            """
+            INSERT INTO order_lines (order_id, position, line_number, buyer_part, vendor_part, gtin,
+                description, quantity, unit, unit_price)
+            VALUES \($0)
+            """
+        } bind: { binder, entry in
+            let (position, line) = entry
+            binder.bind(id)
+            binder.bind(position + 1)
+            binder.bind(line.lineNumber)
+            binder.bind(line.item.buyerPart)
+            binder.bind(line.item.vendorPart)
+            binder.bind(line.item.gtin)
+            binder.bind(line.description)
+            binder.bind(line.quantity.map { DecimalText.format($0.value) } ?? "0")
+            binder.bind(line.quantity?.unit)
+            binder.bind(line.unitPrice.map { DecimalText.format($0.amount) })
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import OrderModel
 import OrderStore
 import Testing
@@ -79,6 +80,51 @@ struct OrderStoreTests {
         // Recorded as a duplicate, it may be stored.
         _ = try store.write { try $0.insertFile(self.file("c", state: .duplicate)) }
         #expect(try store.read { try $0.processedFile(partnerID: "acme", sha256: "abc") } == 1)
+    }
+
+    /// An order's lines go in statements of many rows each: an order with more lines than one statement takes
+    /// stores every line once, in order, with its values.
+    @Test func anOrderWithMoreLinesThanOneStatementHoldsStoresThemAllInOrder() throws {
+        let (store, folder) = try self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var order = Order()
+        order.purchaseOrderNumber = "PO-LINES"
+        order.lines = (1...150).map { number in
+            var line = OrderLine()
+            line.lineNumber = String(number)
+            line.item.vendorPart = "VP-\(number)"
+            line.quantity = Quantity(Decimal(number), unit: "EA")
+            line.unitPrice = number % 2 == 0 ? Money(Decimal(string: "1.25")!) : nil
+            return line
+        }
+        let orderID = try store.write { tx in
+            try tx.insertOrder(
+                order,
+                partnerID: "acme",
+                fileID: try tx.insertFile(self.file("lines")),
+                setID: nil,
+                status: .received,
+                at: Date()
+            )
+        }
+        let rows = try DatabaseQueue(path: folder + "/ordergate.sqlite").read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT position, line_number, vendor_part, quantity, unit, unit_price FROM order_lines "
+                    + "WHERE order_id = ? ORDER BY position",
+                arguments: [orderID]
+            )
+        }
+        #expect(rows.count == 150)
+        for (index, row) in rows.enumerated() {
+            let number = index + 1
+            #expect(row["position"] as Int == number)
+            #expect(row["line_number"] as String == String(number))
+            #expect(row["vendor_part"] as String == "VP-\(number)")
+            #expect(row["quantity"] as String == String(number))
+            #expect(row["unit"] as String == "EA")
+            #expect(row["unit_price"] as String? == (number % 2 == 0 ? "1.25" : nil))
+        }
     }
 
     @Test func aSecondLiveOriginalOfAPONumberIsRefusedByTheIndex() throws {

@@ -106,4 +106,34 @@ struct StockTests {
         #expect(released.count == 150)
         #expect(try store.read { try $0.stock(skus: Set(skus)) }.allSatisfy { $0.reserved == 0 })
     }
+
+    /// The rules read the stock levels before deciding; reserving with those levels given (not read again) adds to
+    /// the same figures as reading them, and a key the levels lack is still read.
+    @Test func reservingWithTheLevelsAlreadyReadAddsToTheSameFigures() throws {
+        let folder = try temporaryFolder("stock-levels")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try OrderStore(path: folder + "/ordergate.sqlite")
+        let now = Date()
+        try store.write { tx in
+            try tx.upsertItems([Item(sku: "A"), Item(sku: "B")], buyerParts: [], at: now)
+            try tx.upsertNodes([FulfilmentNode(id: "N1")], at: now)
+            try tx.upsertStock(
+                [StockLevel(nodeID: "N1", sku: "A", onHand: 100), StockLevel(nodeID: "N1", sku: "B", onHand: 100)],
+                at: now
+            )
+            let first = try Self.insertOrder("PO-A", tx: tx, at: now)
+            try tx.reserve(orderID: first, [Reservation(nodeID: "N1", sku: "A", quantity: 5)], at: now)
+            let second = try Self.insertOrder("PO-B", tx: tx, at: now)
+            // Levels read after the first order's reservation, for A only: B is read by `reserve` itself.
+            let levels = try tx.reader.stock(skus: ["A"])
+            try tx.reserve(
+                orderID: second,
+                [Reservation(nodeID: "N1", sku: "A", quantity: 2), Reservation(nodeID: "N1", sku: "B", quantity: 3)],
+                levels: levels,
+                at: now
+            )
+        }
+        let levels = try store.read { try $0.stock(skus: ["A", "B"]) }
+        #expect(levels.map(\.reserved) == [7, 3])
+    }
 }
