@@ -102,13 +102,16 @@ class MapCompilerBase {
         _ = self.collect { () throws(MappingDiagnostic) in
             for (name, _, tableNode) in try node.pairs("codes") {
                 let table = CodeTable(name: name, entries: [:], fallback: nil, positions: [:])
+                var entries: [String: String] = [:]
                 _ = self.collect { () throws(MappingDiagnostic) in
                     for (code, _, valueNode) in try tableNode.pairs("code table '\(name)'") {
                         let value = try valueNode.scalar("a code table value")
-                        if code == "*" { table.fallback = value } else { table.entries[code] = value }
+                        if code == "*" { table.fallback = value } else { entries[code] = value }
                         table.positions[code] = (valueNode.line, valueNode.column)
                     }
                 }
+                // Set once: each change of the entries computes the reverse table again.
+                table.entries = entries
                 self.codeTables[name] = table
             }
         }

@@ -179,6 +179,8 @@ public enum DecimalText {
             for word in 0..<words {
                 significand |= UInt64(raw.loadUnaligned(fromByteOffset: 4 + 2 * word, as: UInt16.self)) << (16 * word)
             }
+            // A zero significand (only a malformed value has one with a length) takes the general path.
+            guard significand != 0 else { return nil }
             return (significand, Int(Int8(bitPattern: raw[0])), flags & 0x08 != 0)
         }
     }

@@ -193,6 +193,10 @@ extension StoreTransaction {
     }
 
     /// Reserves stock for an order: each reservation is recorded and added to its stock row's `reserved`.
+    ///
+    /// `levels`: stock levels read earlier in this same transaction, with nothing written to those stock rows since
+    /// (the levels the rules decided on); their reserved figures are used instead of reading them again. Rows they do
+    /// not cover are read.
     public func reserve(orderID: Int64, _ reservations: [Reservation], levels: [StockLevel] = [], at date: Date) throws
     {
         let now = Timestamp.text(date)

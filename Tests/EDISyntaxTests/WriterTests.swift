@@ -77,6 +77,23 @@ import Testing
         #expect(String(decoding: writer.bytes, as: UTF8.self) == "FTX+AAI+++A?+B?:C?'D??E:F'")
     }
 
+    /// An element of one text is kept as that text (no arrays): it is escaped the same, and equals (and hashes as)
+    /// the same value made from components or repetitions.
+    @Test func aSingleTextElementIsEscapedAndComparedAsItsRepetitions() throws {
+        var writer = EDIWriter(dialect: .edifact, delimiters: .edifactDefault, lineEnding: "")
+        try writer.write(SegmentValue("FTX", ["AAI", "", "", ElementValue("A+B:C'D?E")]))
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == "FTX+AAI+++A?+B?:C?'D??E'")
+        let single = ElementValue("X")
+        #expect(single == ElementValue(components: ["X"]))
+        #expect(single == ElementValue(repetitions: [["X"]]))
+        #expect(single.hashValue == ElementValue(components: ["X"]).hashValue)
+        #expect(single != ElementValue(components: ["X", "Y"]))
+        #expect(single.repetitions == [["X"]])
+        var changed = single
+        changed.repetitions = [["A"], ["B"]]
+        #expect(changed.description == "A^B")
+    }
+
     @Test func x12RefusesDataHoldingADelimiter() {
         var writer = EDIWriter(dialect: .x12, delimiters: .x12Default, lineEnding: "")
         #expect(throws: EDIWriterError.self) { try writer.write(SegmentValue("N1", ["ST", "A*B"])) }

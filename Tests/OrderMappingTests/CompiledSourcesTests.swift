@@ -148,6 +148,22 @@ struct CompiledSourcesTests {
         #expect(hierarchies > 3, "the rendered 856 nests HL levels")
     }
 
+    /// Rendering reads a code table backwards (canonical value → code): the first code in code order that maps to
+    /// the value, from a table computed once and kept with the entries as they change.
+    @Test func aCodeTableReadBackwardsGivesTheFirstCodeInCodeOrder() {
+        let table = CodeTable(
+            name: "t",
+            entries: ["IB": "backordered", "BP": "backordered", "IA": "accepted"],
+            fallback: nil,
+            positions: [:]
+        )
+        #expect(table.reverse("backordered") == "BP")
+        #expect(table.reverse("accepted") == "IA")
+        #expect(table.reverse("rejected") == nil)
+        table.entries["AB"] = "accepted"
+        #expect(table.reverse("accepted") == "AB")
+    }
+
     /// Release characters in values and in qualifiers that conditions compare, a decimal comma, a format code after
     /// a date, a missing required value and a bad number: what the programs read, and the errors they raise, are
     /// the general resolver's.

@@ -134,7 +134,10 @@ struct DecimalFastFormatTests {
     /// number would take the slow path, correct but five times slower), and values at the edges of 64 bits format
     /// as Foundation formats them.
     @Test func theSignificandIsReadFromTheValuesBytesHere() throws {
+        // The layout read is swift-corelibs/swift-foundation's (Linux); elsewhere the slow path is taken.
+        #if !canImport(Darwin)
         #expect(DecimalText.readsLayout)
+        #endif
         for text in [
             "18446744073709551615", "-18446744073709551615", "18446744073709551616", "0.18446744073709551615",
             "1844674407370955161.5", "-0.00000000000000000000000000001", "99999999999999999999E-25", "5E28",

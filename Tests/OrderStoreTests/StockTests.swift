@@ -65,8 +65,8 @@ struct StockTests {
     }
 
     /// An order's reservations go in statements of many rows each: an order with more rows than one statement takes
-    /// (150 reservations over 75 stock rows) reserves every one, each stock row's figure is the sum of its rows, and
-    /// releasing them puts every figure back.
+    /// (150 reservations, one for each of 150 stock rows) reserves every one, and releasing them puts every figure
+    /// back.
     @Test func anOrderWithMoreReservationsThanOneStatementHoldsReservesAndReleasesThemAll() throws {
         let folder = try temporaryFolder("stock-many")
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -135,5 +135,34 @@ struct StockTests {
         }
         let levels = try store.read { try $0.stock(skus: ["A", "B"]) }
         #expect(levels.map(\.reserved) == [7, 3])
+    }
+
+    /// Reservations at the edges of a statement's 64 rows: exactly 64, and 65 where the first and the 65th name the
+    /// same stock row (in different statements), add up on that row; none reserves nothing.
+    @Test(arguments: [0, 64, 65])
+    func reservationsAtTheEdgesOfAStatementAddUp(_ count: Int) throws {
+        let folder = try temporaryFolder("stock-edges")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try OrderStore(path: folder + "/ordergate.sqlite")
+        let now = Date()
+        let skus = (0..<64).map { "E-\($0)" }
+        let reservations = (0..<count).map { Reservation(nodeID: "N1", sku: skus[$0 % 64], quantity: Decimal($0 + 1)) }
+        let orderID = try store.write { tx in
+            try tx.upsertItems(skus.map { Item(sku: $0) }, buyerParts: [], at: now)
+            try tx.upsertNodes([FulfilmentNode(id: "N1")], at: now)
+            try tx.upsertStock(skus.map { StockLevel(nodeID: "N1", sku: $0, onHand: 1000) }, at: now)
+            let orderID = try Self.insertOrder("PO-E\(count)", tx: tx, at: now)
+            try tx.reserve(orderID: orderID, reservations, at: now)
+            return orderID
+        }
+        #expect(try store.read { try $0.reservations(orderID: orderID) }.count == count)
+        let reserved = Dictionary(
+            uniqueKeysWithValues: try store.read { try $0.stock(skus: Set(skus)) }.map { ($0.sku, $0.reserved) }
+        )
+        let first: Decimal = count == 0 ? 0 : count == 65 ? 1 + 65 : 1
+        let last: Decimal = count >= 64 ? 64 : 0
+        #expect(reserved["E-0"] == first)
+        #expect(reserved["E-63"] == last)
+        #expect(reserved.values.reduce(0, +) == Decimal(count * (count + 1) / 2))
     }
 }

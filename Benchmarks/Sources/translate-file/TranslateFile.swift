@@ -38,6 +38,12 @@ struct TranslateFile {
         }
         let mappings = try MappingSet.load(files: files)
         if let renderCount {
+            guard arguments.count >= 4 else {
+                FileHandle.standardError.write(
+                    Data("usage: translate-file --render COUNT MAPPINGS_DIR ACKNOWLEDGEMENT.json PARTNER\n".utf8)
+                )
+                exit(64)
+            }
             try Self.render(count: renderCount, mappings: mappings, file: arguments[2], partner: arguments[3])
             return
         }
