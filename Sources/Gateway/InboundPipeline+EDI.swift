@@ -235,6 +235,7 @@ extension InboundPipeline {
             if try self.storeOrder(
                 order,
                 canonical: canonical,
+                decidedLines: parsed.decidedLines[set.byteOffset],
                 partner: parsed.partner,
                 fileID: fileID,
                 setID: setID,

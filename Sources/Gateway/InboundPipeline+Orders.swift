@@ -10,8 +10,8 @@ import OrderStore
 extension InboundPipeline {
     /// An order stored by this file that the rules still have to see.
     enum PendingDecision {
-        /// A new order: decide it.
-        case decide(orderID: Int64, Order)
+        /// A new order: decide it (with its lines, when they were decided while the file was prepared).
+        case decide(orderID: Int64, Order, lines: OrderDesk.DecidedLines?)
         /// A second original of a PO number: answer it as a duplicate.
         case duplicate(orderID: Int64, Order, earlier: Int64)
         /// A replace, change or cancel of a stored order.
@@ -32,6 +32,7 @@ extension InboundPipeline {
     func storeOrder(
         _ order: Order,
         canonical: [UInt8],
+        decidedLines: OrderDesk.DecidedLines? = nil,
         partner: PartnerProfile,
         fileID: Int64,
         setID: Int64?,
@@ -102,7 +103,7 @@ extension InboundPipeline {
             )
         )
         switch (stored.purpose, earlier) {
-        case (.original, _): pending.append(.decide(orderID: id, stored))
+        case (.original, _): pending.append(.decide(orderID: id, stored, lines: decidedLines))
         case (.confirmation, let earlier?): pending.append(.confirmation(orderID: id, target: earlier))
         case (_, let earlier?) where isReprocess: pending.append(.alreadyApplied(orderID: id, target: earlier))
         case (_, let earlier?): pending.append(.change(orderID: id, stored, target: earlier))
@@ -125,7 +126,7 @@ extension InboundPipeline {
         var sent = 0
         for item in pending {
             switch item {
-            case .decide(let orderID, let order):
+            case .decide(let orderID, let order, let lines):
                 try tx.recordStatus(orderID: orderID, .validated, note: Self.validatedNote(order), at: now)
                 guard self.configuration.rulesEnabled else { continue }
                 if let decided = try self.desk.decide(
@@ -135,7 +136,8 @@ extension InboundPipeline {
                     mappings: mappings,
                     fileID: fileID,
                     tx: tx,
-                    now: now
+                    now: now,
+                    decided: lines
                 ) {
                     sent += decided.acknowledgements
                     log += decided.log

@@ -187,6 +187,8 @@ public final class InboundPipeline: Sendable {
         var issues: [TranslationIssue]
         /// The canonical JSON of each mapped order, by the byte offset of its set.
         var canonical: [Int: [UInt8]]
+        /// Each order's lines as the rules decide them from the catalogue, by the byte offset of its set.
+        var decidedLines: [Int: OrderDesk.DecidedLines]
     }
 
     struct ParsedXML {
@@ -197,6 +199,8 @@ public final class InboundPipeline: Sendable {
         var issues: [TranslationIssue]
         /// The canonical JSON of each mapped order, by the document's index.
         var canonical: [Int: [UInt8]]
+        /// Each order's lines as the rules decide them from the catalogue, by the document's index.
+        var decidedLines: [Int: OrderDesk.DecidedLines]
     }
 
     /// Prepares the files on every core.
@@ -245,9 +249,11 @@ public final class InboundPipeline: Sendable {
             return .quarantine(bytes: bytes, reason: reason)
         case .edi(let dialect, let report, let documents, let issues):
             var canonical: [Int: [UInt8]] = [:]
+            var decidedLines: [Int: OrderDesk.DecidedLines] = [:]
             for (offset, document) in documents {
                 if case .order(let order) = document.value {
                     canonical[offset] = try Self.canonicalJSON(order, partnerID: partner.id)
+                    decidedLines[offset] = self.decideLinesAhead(order, partner: partner)
                 }
             }
             return .edi(
@@ -259,14 +265,17 @@ public final class InboundPipeline: Sendable {
                     report: report,
                     documents: documents,
                     issues: issues,
-                    canonical: canonical
+                    canonical: canonical,
+                    decidedLines: decidedLines
                 )
             )
         case .xml(let documents, let issues):
             var canonical: [Int: [UInt8]] = [:]
+            var decidedLines: [Int: OrderDesk.DecidedLines] = [:]
             for (index, document) in documents.enumerated() {
                 if case .order(let order) = document.value {
                     canonical[index] = try Self.canonicalJSON(order, partnerID: partner.id)
+                    decidedLines[index] = self.decideLinesAhead(order, partner: partner)
                 }
             }
             return .xml(
@@ -276,10 +285,18 @@ public final class InboundPipeline: Sendable {
                     partner: partner,
                     documents: documents,
                     issues: issues,
-                    canonical: canonical
+                    canonical: canonical,
+                    decidedLines: decidedLines
                 )
             )
         }
+    }
+
+    /// An order's lines decided from the catalogue while its file is prepared (on any core), when the rules run:
+    /// the writer then only routes, checks credit and commits. Only an original is decided as it arrives.
+    private func decideLinesAhead(_ order: Order, partner: PartnerProfile) -> OrderDesk.DecidedLines? {
+        guard self.configuration.rulesEnabled, order.purpose == .original else { return nil }
+        return self.desk.decideLines(order, partner: partner, now: self.clock())
     }
 
     /// The stored canonical form of an order: as mapped, with the partner it came from (its ID is its row's), compact.
@@ -645,6 +662,7 @@ public final class InboundPipeline: Sendable {
             if try self.storeOrder(
                 order,
                 canonical: canonical,
+                decidedLines: parsed.decidedLines[index],
                 partner: partner,
                 fileID: fileID,
                 setID: nil,

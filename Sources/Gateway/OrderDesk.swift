@@ -73,13 +73,53 @@ public final class OrderDesk: @unchecked Sendable {
 
     /// The catalogue as of the transaction.
     func catalog(_ reader: StoreReader) throws -> BusinessData {
+        try self.versionedCatalog(reader).data
+    }
+
+    /// The catalogue as of the transaction, with its version (bumped by every import).
+    private func versionedCatalog(_ reader: StoreReader) throws -> (version: Int, data: BusinessData) {
         let version = try reader.dataVersion()
         self.lock.lock()
         defer { self.lock.unlock() }
-        if let cached = self.cachedCatalog, cached.version == version { return cached.data }
+        if let cached = self.cachedCatalog, cached.version == version { return cached }
         let data = try reader.catalog()
         self.cachedCatalog = (version, data)
-        return data
+        return (version, data)
+    }
+
+    /// An order's lines decided ahead from the catalogue alone (`OrderRules.decideLines`: items, units, prices), and
+    /// what they were decided with. `decide` uses them when the catalogue's version, the partner's settings and the
+    /// day are still the same, and decides the lines again otherwise.
+    struct DecidedLines: Sendable {
+        var catalogVersion: Int
+        var settings: RuleSettings
+        var today: DocumentDate
+        var lines: [LineDecision]
+
+        /// The lines, when they were decided with this catalogue, these settings and on this day; else nil.
+        func lines(catalogVersion: Int, settings: RuleSettings, today: DocumentDate) -> [LineDecision]? {
+            guard catalogVersion == self.catalogVersion, settings == self.settings, today == self.today else {
+                return nil
+            }
+            return self.lines
+        }
+    }
+
+    /// Decides an order's lines with the catalogue the desk last read (nil when it has read none, or the partner
+    /// has no rules): work the pipeline does while preparing a file, on any core, so that the writer need not.
+    func decideLines(_ order: Order, partner: PartnerProfile, now: Date) -> DecidedLines? {
+        guard let settings = (try? partner.ruleSettings()) ?? nil else { return nil }
+        self.lock.lock()
+        let cached = self.cachedCatalog
+        self.lock.unlock()
+        guard let (version, data) = cached else { return nil }
+        let today = Self.documentDate(now).dateOnly
+        return DecidedLines(
+            catalogVersion: version,
+            settings: settings,
+            today: today,
+            lines: OrderRules(data: data).decideLines(order, partnerID: partner.id, settings: settings, today: today)
+        )
     }
 
     /// How to answer a decision that follows a change document: with which document (`865`; nil: the partner's
@@ -116,17 +156,25 @@ public final class OrderDesk: @unchecked Sendable {
         ).decision
     }
 
-    /// `evaluate`, with the stock levels it read (so that reserving need not read them again).
+    /// `evaluate`, with the stock levels it read (so that reserving need not read them again). `decided`: the lines
+    /// decided ahead, used when they were decided with this catalogue, these settings and today.
     private func evaluateReading(
         _ order: Order,
         partner: PartnerProfile,
         settings: RuleSettings,
         tx: StoreTransaction,
         now: Date,
-        creditRelease: String?
+        creditRelease: String?,
+        decided: DecidedLines? = nil
     ) throws -> (decision: OrderDecision, stock: [StockLevel]) {
-        var data = try self.catalog(tx.reader)
-        data.stock = try tx.reader.stock(skus: OrderRules(data: data).candidateSKUs(of: order, partnerID: partner.id))
+        let (version, catalog) = try self.versionedCatalog(tx.reader)
+        var data = catalog
+        let today = Self.documentDate(now).dateOnly
+        let lines =
+            decided?.lines(catalogVersion: version, settings: settings, today: today)
+            ?? OrderRules(data: data).decideLines(order, partnerID: partner.id, settings: settings, today: today)
+        // Routing reads the stock of the SKUs the lines resolved to, and nothing else.
+        data.stock = try tx.reader.stock(skus: Set(lines.compactMap(\.sku)))
         var openOrders: Decimal = 0
         if let accountID = settings.creditAccount, let (account, open) = try tx.reader.creditAccount(id: accountID) {
             data.creditAccounts = [accountID: account]
@@ -137,8 +185,9 @@ public final class OrderDesk: @unchecked Sendable {
             partnerID: partner.id,
             settings: settings,
             openOrders: openOrders,
-            today: Self.documentDate(now).dateOnly,
-            creditRelease: creditRelease
+            today: today,
+            creditRelease: creditRelease,
+            lines: lines
         )
         return (decision, data.stock)
     }
@@ -154,7 +203,8 @@ public final class OrderDesk: @unchecked Sendable {
         now: Date,
         actor: String = "rules",
         creditRelease: String? = nil,
-        answering change: ChangeAnswer? = nil
+        answering change: ChangeAnswer? = nil,
+        decided: DecidedLines? = nil
     ) throws -> Decided? {
         guard let settings = try partner.ruleSettings() else { return nil }
         let (decision, stock) = try self.evaluateReading(
@@ -163,7 +213,8 @@ public final class OrderDesk: @unchecked Sendable {
             settings: settings,
             tx: tx,
             now: now,
-            creditRelease: creditRelease
+            creditRelease: creditRelease,
+            decided: decided
         )
         return try self.apply(
             decision,

@@ -9,8 +9,9 @@ extension OrderDecision {
         for reason in self.reasons { text += " (\(reason))" }
         text += "\nCredit: \(self.credit.reason)\n"
         for (line, decision) in zip(order.lines, self.lines) {
-            let ordered = "\(DecimalText.format(decision.orderedQuantity)) \(decision.unit ?? "")"
-                .trimmingCharacters(in: .whitespaces)
+            var ordered = DecimalText.format(decision.orderedQuantity)
+            if let unit = decision.unit, !unit.isEmpty { ordered += " " + unit }
+            while ordered.last == " " || ordered.last == "\t" { ordered.removeLast() }
             text += "Line \(line.lineNumber ?? String(decision.index + 1)) (\(OrderRules.describe(line.item))): "
             text += "\(ordered) ordered"
             if let sku = decision.sku { text += " -> \(sku)" }

@@ -18,25 +18,18 @@ public struct OrderRules: Sendable {
     ///   - today: the date prices are taken at when the order gives none.
     ///   - creditRelease: set when an admin released the order's credit hold: the credit figures are still computed
     ///     and recorded, but do not hold the order again; the text (who and why) goes into the reason.
+    ///   - decided: the lines as `decideLines` decided them ahead, with this data's catalogue, the same settings and
+    ///     day; nil: they are decided here.
     public func evaluate(
         _ order: Order,
         partnerID: String,
         settings: RuleSettings,
         openOrders: Decimal,
         today: DocumentDate,
-        creditRelease: String? = nil
+        creditRelease: String? = nil,
+        lines decided: [LineDecision]? = nil
     ) -> OrderDecision {
-        let date = order.orderDate ?? today
-        var lines = order.lines.enumerated().map { index, line in
-            self.decideItemAndPrice(
-                line,
-                index: index,
-                order: order,
-                partnerID: partnerID,
-                settings: settings,
-                at: date
-            )
-        }
+        var lines = decided ?? self.decideLines(order, partnerID: partnerID, settings: settings, today: today)
         self.allocate(&lines, order: order, partnerID: partnerID, policy: settings.fulfilment)
         var credit = self.checkCredit(lines, order: order, settings: settings, openOrders: openOrders)
         if let creditRelease, credit.isHeld {
@@ -71,6 +64,28 @@ public struct OrderRules: Sendable {
     }
 
     // MARK: Items and prices
+
+    /// What the rules decide about each line from the catalogue alone (its item, units and price): the part of
+    /// `evaluate` that reads neither stock nor credit, so that it can be done ahead, off the store's writer, and
+    /// handed to `evaluate(lines:)` with the same catalogue, settings and day.
+    public func decideLines(
+        _ order: Order,
+        partnerID: String,
+        settings: RuleSettings,
+        today: DocumentDate
+    ) -> [LineDecision] {
+        let date = order.orderDate ?? today
+        return order.lines.enumerated().map { index, line in
+            self.decideItemAndPrice(
+                line,
+                index: index,
+                order: order,
+                partnerID: partnerID,
+                settings: settings,
+                at: date
+            )
+        }
+    }
 
     /// The SKUs a line's identifiers resolve to (buyer part for this partner, GTIN, vendor part, SKU), each with the
     /// identifiers that led to it.

@@ -44,4 +44,30 @@ struct OrderDecisionJSONTests {
         let lines = try #require(text.range(of: "\"lines\""))
         #expect(credit.lowerBound < lines.lowerBound)
     }
+
+    /// The daemon decides an order's lines while preparing its file and hands them to `evaluate(lines:)` on the
+    /// writer: with the same data, settings and day that gives exactly the decision `evaluate` makes alone.
+    @Test func linesDecidedAheadGiveTheSameDecision() {
+        let lines = [
+            Supplier.line(vendorPart: "WW-1001", quantity: 2, unit: "CA", price: 51),
+            Supplier.line(vendorPart: "WW-1002", quantity: 700, price: 9.99),
+            Supplier.line(vendorPart: "NOPE", quantity: 1),
+            Supplier.line(gtin: "00614141100019", quantity: 5),
+        ]
+        let order = Supplier.order(lines)
+        let data = Supplier.data()
+        for settings in [Supplier.settings(), Supplier.settings(fulfilment: .fillOrKill)] {
+            let rules = OrderRules(data: data)
+            let ahead = rules.decideLines(order, partnerID: "acme", settings: settings, today: Supplier.today)
+            let decided = rules.evaluate(
+                order,
+                partnerID: "acme",
+                settings: settings,
+                openOrders: 0,
+                today: Supplier.today,
+                lines: ahead
+            )
+            #expect(decided == Supplier.decide(order, data: data, settings: settings))
+        }
+    }
 }
