@@ -1,7 +1,8 @@
 // The writer's cost per order, without the daemon around it: COUNT orders of 20 lines stored through
 // `StoreTransaction.insertOrder` (with their file rows), 256 to a transaction as the daemon commits them, then the same
-// orders' 20 reservations each through `StoreTransaction.reserve` against 20 stock rows (given the levels read before,
-// as the rules read them). Prints microseconds per order for each, measured around those calls only (commits apart).
+// orders' 20 reservations each through `StoreTransaction.reserve` against 20 stock rows, after reading those levels as
+// the rules read them (`StoreReader.stock(skus:)`). Prints microseconds per order for each, measured around those
+// calls only (commits apart).
 //
 //   store-orders [COUNT]
 import Foundation
@@ -42,6 +43,7 @@ struct StoreOrders {
         let clock = ContinuousClock()
         var inserting = Duration.zero
         var reserving = Duration.zero
+        var readingStock = Duration.zero
         var orderIDs: [Int64] = []
         for start in stride(from: 0, to: count, by: 256) {
             try store.write { tx in
@@ -82,9 +84,11 @@ struct StoreOrders {
         for start in stride(from: 0, to: count, by: 256) {
             try store.write { tx in
                 for orderID in orderIDs[start..<min(start + 256, count)] {
-                    // The levels the rules read before deciding (the daemon passes them on; not timed here).
+                    // The levels the rules read before deciding (the daemon passes them on to reserving).
+                    let reading = clock.now
                     let levels = try tx.reader.stock(skus: Set(skus))
                     let began = clock.now
+                    readingStock += began - reading
                     try tx.reserve(orderID: orderID, reservations, levels: levels, at: now)
                     reserving += clock.now - began
                 }
@@ -97,9 +101,10 @@ struct StoreOrders {
         print(
             String(
                 format:
-                    "%d orders of 20 lines: insert (file row, order, lines, history) %.1f µs, reserve (20 rows) %.1f µs per order",
+                    "%d orders of 20 lines: insert (file row, order, lines, history) %.1f µs, read stock (20 SKUs) %.1f µs, reserve (20 rows) %.1f µs per order",
                 count,
                 microseconds(inserting),
+                microseconds(readingStock),
                 microseconds(reserving)
             )
         )
