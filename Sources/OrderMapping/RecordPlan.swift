@@ -145,6 +145,7 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
                 code.time = time
                 code.missNeedsRule = rule.defaultValue != nil || rule.isRequired
                 code.parsesBytes = rule.codes == nil
+                code.readsNumber = code.parsesBytes && [.decimal, .quantity, .money].contains(rule.type)
             }
             self.codes.append(code)
             self.slots.append(Unmanaged.passUnretained(field.slot))
@@ -214,6 +215,21 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
         guard let hit = program.first(code.sources, in: scope) else {
             // A default or a required-value error: the general path says which.
             if code.missNeedsRule { try Self.apply(rule, slot, isList: code.isList, in: .edi(scope), to: &root) }
+            return
+        }
+        // A number read from plain bytes needs no text (the text is made when the bytes are not a number, for the
+        // error that says so).
+        if code.readsNumber, hit.segment >= 0, !view.hasRelease(hit.start..<hit.end),
+            let number = program.decimal(of: hit, in: view)
+        {
+            let value = Self.numeric(
+                number,
+                rule: rule,
+                unit: { program.first(code.unit, in: scope).map { program.text(of: $0, in: view) } },
+                currency: { program.first(code.currency, in: scope).map { program.text(of: $0, in: view) } }
+            )
+            slot.store(value, in: &root)
+            if let origin = program.origin(of: hit, in: scope) { root.origins.append(rule.field, origin) }
             return
         }
         let text = program.text(of: hit, in: view)
@@ -360,20 +376,8 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             guard let number = Int(text.trimmed()) else { throw fail("\"\(text)\" is not a whole number") }
             return .integer(number)
         case .decimal, .quantity, .money:
-            guard var number = number(text) else { throw fail("\"\(text)\" is not a number") }
-            if let places = rule.impliedDecimals, places > 0 {
-                number = Decimal(sign: number.sign, exponent: number.exponent - places, significand: number.significand)
-            }
-            if rule.type == .quantity {
-                var unit = unit()
-                if let unitCodes = rule.unitCodes, let code = unit { unit = unitCodes.translate(code) ?? code }
-                return .quantity(number, unit: unit?.isEmpty == true ? nil : unit)
-            }
-            if rule.type == .money {
-                let currency = currency()
-                return .money(number, currency: currency?.isEmpty == true ? nil : currency)
-            }
-            return .decimal(number)
+            guard let number = number(text) else { throw fail("\"\(text)\" is not a number") }
+            return Self.numeric(number, rule: rule, unit: unit, currency: currency)
         case .date:
             let format = rule.dateFormat ?? .ccyymmdd
             let code = format == .edifactQualified ? dateCode() : nil
@@ -382,6 +386,32 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             }
             return .date(date)
         }
+    }
+}
+
+extension RecordPlan {
+    /// A number found for a decimal, quantity or money field, as the field's value: implied decimals applied, with its
+    /// unit (translated by the rule's unit codes) or currency.
+    fileprivate static func numeric(
+        _ number: Decimal,
+        rule: ValueRule,
+        unit: () -> String?,
+        currency: () -> String?
+    ) -> CanonicalValue {
+        var number = number
+        if let places = rule.impliedDecimals, places > 0 {
+            number = Decimal(sign: number.sign, exponent: number.exponent - places, significand: number.significand)
+        }
+        if rule.type == .quantity {
+            var unit = unit()
+            if let unitCodes = rule.unitCodes, let code = unit { unit = unitCodes.translate(code) ?? code }
+            return .quantity(number, unit: unit?.isEmpty == true ? nil : unit)
+        }
+        if rule.type == .money {
+            let currency = currency()
+            return .money(number, currency: currency?.isEmpty == true ? nil : currency)
+        }
+        return .decimal(number)
     }
 }
 
@@ -401,6 +431,8 @@ struct FieldCode {
     var missNeedsRule = false
     /// Numbers are read from the document's bytes (no code table rewrites the text first).
     var parsesBytes = false
+    /// A decimal, quantity or money field whose number is read from the bytes: its text is not made.
+    var readsNumber = false
 }
 
 /// One compiled field: the canonical slot and the rule that fills it (a class, so the hot loop copies nothing).
