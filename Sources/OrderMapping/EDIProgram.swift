@@ -20,6 +20,8 @@ final class EDIProgram: @unchecked Sendable {
         var hasComponent: Bool
         /// The tag as text, in `names` (for origins).
         var name: Int32
+        /// The tag packed for a record's origins (`FieldOrigins.tagCode`); 0 when it cannot be.
+        var tagCode: UInt32 = 0
     }
 
     /// A run of records in another column: `start..<end`.
@@ -176,7 +178,8 @@ final class EDIProgram: @unchecked Sendable {
             element: Int32(clamping: reference.element),
             component: Int32(clamping: reference.component ?? 1),
             hasComponent: reference.component != nil,
-            name: self.name(reference.tag)
+            name: self.name(reference.tag),
+            tagCode: FieldOrigins.tagCode(reference.tag) ?? 0
         )
     }
 
@@ -430,6 +433,27 @@ final class EDIProgram: @unchecked Sendable {
         while start < end, isBlank(base[start]) { start += 1 }
         while end > start, isBlank(base[end - 1]) { end -= 1 }
         return DecimalText.parse(bytes: UnsafeBufferPointer(start: base + start, count: end - start))
+    }
+
+    /// Records in `origins` where a hit's value is in the set (nothing for a constant): what `origin(of:in:)` gives,
+    /// kept compact without building it.
+    @inline(__always)
+    func appendOrigin(of hit: Hit, in scope: EDIScope, field: String, to origins: inout FieldOrigins) {
+        guard hit.segment >= 0 else { return }
+        guard hit.reference.tagCode != 0 else {
+            if let origin = self.origin(of: hit, in: scope) { origins.append(field, origin) }
+            return
+        }
+        let record = scope.view.segments[Int(hit.segment)]
+        origins.append(
+            field,
+            segment: record.index - scope.setStart + 1,
+            tagCode: hit.reference.tagCode,
+            element: Int(hit.reference.element),
+            component: hit.reference.hasComponent ? Int(hit.reference.component) : nil,
+            line: record.line,
+            column: record.column
+        )
     }
 
     /// Where a hit's value is in the set; nil for a constant.

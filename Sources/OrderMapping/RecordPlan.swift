@@ -229,7 +229,7 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
                 currency: { program.first(code.currency, in: scope).map { program.text(of: $0, in: view) } }
             )
             slot.store(value, in: &root)
-            if let origin = program.origin(of: hit, in: scope) { root.origins.append(rule.field, origin) }
+            program.appendOrigin(of: hit, in: scope, field: rule.field, to: &root.origins)
             return
         }
         let text = program.text(of: hit, in: view)
@@ -238,11 +238,11 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             if code.missNeedsRule { try Self.apply(rule, slot, isList: code.isList, in: .edi(scope), to: &root) }
             return
         }
-        let origin = program.origin(of: hit, in: scope)
+        // The origin is built whole only for an error; the record keeps it compact.
         let value = try Self.convert(
             text,
             rule: rule,
-            origin: origin,
+            origin: { program.origin(of: hit, in: scope) },
             number: { text in code.parsesBytes ? program.decimal(of: hit, in: view) : Self.number(text) },
             unit: { program.first(code.unit, in: scope).map { program.text(of: $0, in: view) } },
             currency: { program.first(code.currency, in: scope).map { program.text(of: $0, in: view) } },
@@ -251,7 +251,7 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             dateCode: { Self.dateCode(rule, in: .edi(scope)) }
         )
         slot.store(value, in: &root)
-        if let origin { root.origins.append(rule.field, origin) }
+        program.appendOrigin(of: hit, in: scope, field: rule.field, to: &root.origins)
     }
 
     /// One field by the general resolver (XML, lists, concatenations, defaults).
@@ -277,7 +277,7 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
     private static func translated(
         _ text: String,
         rule: ValueRule,
-        origin: FieldOrigin?
+        origin: @autoclosure () -> FieldOrigin?
     ) throws(DocumentMappingError)
         -> String
     {
@@ -287,7 +287,7 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             throw DocumentMappingError(
                 field: rule.field,
                 message: "code '\(text)' is not in code table '\(codes.name)'",
-                origin: origin,
+                origin: origin(),
                 rule: "\(rule.file):\(rule.line)"
             )
         }
@@ -331,7 +331,7 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
         let value = try Self.convert(
             text,
             rule: rule,
-            origin: origin,
+            origin: { origin },
             number: Self.number,
             unit: { Resolver.first(rule.unit, in: scope)?.value },
             currency: { Resolver.first(rule.currency, in: scope)?.value },
@@ -358,16 +358,21 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
     private static func convert(
         _ text: String,
         rule: ValueRule,
-        origin: FieldOrigin?,
+        origin: () -> FieldOrigin?,
         number: (String) -> Decimal?,
         unit: () -> String?,
         currency: () -> String?,
         time: () -> String?,
         dateCode: () -> String?
     ) throws(DocumentMappingError) -> CanonicalValue {
-        let text = try self.translated(text, rule: rule, origin: origin)
+        let text = try self.translated(text, rule: rule, origin: origin())
         func fail(_ message: String) -> DocumentMappingError {
-            DocumentMappingError(field: rule.field, message: message, origin: origin, rule: "\(rule.file):\(rule.line)")
+            DocumentMappingError(
+                field: rule.field,
+                message: message,
+                origin: origin(),
+                rule: "\(rule.file):\(rule.line)"
+            )
         }
         switch rule.type {
         case .text, .textList, .code:

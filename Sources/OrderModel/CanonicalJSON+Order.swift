@@ -321,6 +321,26 @@ extension FieldOrigins: CanonicalJSONWritable {
     }
 }
 
+extension CompactOrigin {
+    /// As `FieldOrigin` writes itself, from the compact values.
+    func write(to writer: inout CanonicalJSONWriter) {
+        if let whole {
+            whole.origin.write(to: &writer)
+            return
+        }
+        func number(_ value: Int32) -> Int? { value == Self.none ? nil : Int(value) }
+        writer.beginObject()
+        writer.field("column", number(self.column))
+        writer.field("component", number(self.component))
+        writer.field("element", number(self.element))
+        writer.field("line", number(self.line))
+        writer.field("path", self.path)
+        writer.field("segment", number(self.segment))
+        writer.field("tag", self.tag == 0 ? nil : Self.unpack(self.tag))
+        writer.endObject()
+    }
+}
+
 // MARK: The model's records (keys in UTF-8 byte order)
 
 extension Order: CanonicalJSONWritable {

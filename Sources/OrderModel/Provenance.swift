@@ -48,15 +48,33 @@ public struct FieldOrigin: Hashable, Sendable, Codable, CustomStringConvertible 
 
 /// The origins of one record's fields, by canonical field name. Kept as a list (cheap to append while mapping) and
 /// encoded as a JSON object with sorted keys.
+///
+/// Mapping records an origin for nearly every value a document gives, so each is kept compact (`CompactOrigin`: 64
+/// bytes with its field name, where a `FieldOrigin` alone is 112); building, copying and freeing the full values was
+/// about a seventh of translating an X12 file.
 public struct FieldOrigins: Hashable, Sendable, Codable {
     /// Every origin recorded, in order.
-    public var entries: [(field: String, origin: FieldOrigin)] { self.storage }
+    public var entries: [(field: String, origin: FieldOrigin)] {
+        self.storage.map { ($0.field, $0.origin.value) }
+    }
     // Inlinable appends: mapping records an origin for nearly every value a document gives.
-    @usableFromInline var storage: [(field: String, origin: FieldOrigin)] = []
+    @usableFromInline var storage: [Entry] = []
+
+    @usableFromInline
+    struct Entry: Sendable {
+        @usableFromInline var field: String
+        @usableFromInline var origin: CompactOrigin
+
+        @inlinable
+        init(field: String, origin: CompactOrigin) {
+            self.field = field
+            self.origin = origin
+        }
+    }
 
     public init() {}
 
-    public var isEmpty: Bool { self.entries.isEmpty }
+    public var isEmpty: Bool { self.storage.isEmpty }
 
     /// Makes room for `count` more origins (a mapping knows how many fields its rules can fill), so that a record's
     /// origins are not copied again and again as they grow.
@@ -68,28 +86,61 @@ public struct FieldOrigins: Hashable, Sendable, Codable {
     /// Appends the origin of `field`. A list field (address lines) gets one per value; lookups and JSON keep the last.
     @inlinable
     public mutating func append(_ field: String, _ origin: FieldOrigin) {
-        self.storage.append((field, origin))
+        self.storage.append(Entry(field: field, origin: CompactOrigin(origin)))
     }
 
+    /// Appends the origin of `field` in an EDI segment without building a `FieldOrigin`: `tagCode` is the segment
+    /// tag as `tagCode(_:)` packs it.
+    @inlinable
+    public mutating func append(
+        _ field: String,
+        segment: Int,
+        tagCode: UInt32,
+        element: Int,
+        component: Int?,
+        line: Int,
+        column: Int
+    ) {
+        self.storage.append(
+            Entry(
+                field: field,
+                origin: CompactOrigin.edi(
+                    segment: segment,
+                    tagCode: tagCode,
+                    element: element,
+                    component: component,
+                    line: line,
+                    column: column
+                )
+            )
+        )
+    }
+
+    /// A segment tag of one to four ASCII letters or digits packed into an integer (for `append(_:segment:...)`); nil
+    /// for any other text.
+    public static func tagCode(_ tag: String) -> UInt32? { CompactOrigin.pack(tag) }
+
     public subscript(field: String) -> FieldOrigin? {
-        self.entries.last { $0.field == field }?.origin
+        self.storage.last { $0.field == field }?.origin.value
     }
 
     public static func == (lhs: FieldOrigins, rhs: FieldOrigins) -> Bool {
-        lhs.entries.count == rhs.entries.count
-            && zip(lhs.entries, rhs.entries).allSatisfy { $0.field == $1.field && $0.origin == $1.origin }
+        lhs.storage.count == rhs.storage.count
+            && zip(lhs.storage, rhs.storage).allSatisfy { $0.field == $1.field && $0.origin.value == $1.origin.value }
     }
 
     public func hash(into hasher: inout Hasher) {
-        for entry in self.entries {
+        for entry in self.storage {
             hasher.combine(entry.field)
-            hasher.combine(entry.origin)
+            hasher.combine(entry.origin.value)
         }
     }
 
     public init(from decoder: any Decoder) throws {
         let dictionary = try decoder.singleValueContainer().decode([String: FieldOrigin].self)
-        self.storage = dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        self.storage = dictionary.sorted { $0.key < $1.key }.map {
+            Entry(field: $0.key, origin: CompactOrigin($0.value))
+        }
     }
 
     /// A JSON object keyed by field; a field recorded more than once keeps its last origin.
@@ -102,7 +153,9 @@ public struct FieldOrigins: Hashable, Sendable, Codable {
 
     /// One entry per field, the last recorded (what JSON keeps), in recording order.
     var lastPerField: [(field: String, origin: FieldOrigin)] {
-        self.lastPerFieldByName.sorted { $0.index < $1.index }.map { self.entries[$0.index] }
+        self.lastPerFieldByName.sorted { $0.index < $1.index }.map {
+            (self.storage[$0.index].field, self.storage[$0.index].origin.value)
+        }
     }
 
     /// One entry per field, the last recorded, as positions in `entries`, sorted by field name (UTF-8 byte order).
@@ -116,7 +169,7 @@ public struct FieldOrigins: Hashable, Sendable, Codable {
     /// where comparing every entry with every later one cost a line's JSON more than the rest of it. Names are
     /// compared by their first eight bytes as one integer, and in full only when those are equal; the entries are
     /// read in place (a copy of an entry retains its strings).
-    static func lastPerFieldByName(_ entries: UnsafeBufferPointer<(field: String, origin: FieldOrigin)>) -> [Int] {
+    static func lastPerFieldByName(_ entries: UnsafeBufferPointer<Entry>) -> [Int] {
         var order = entries.indices.map { (prefix: Self.prefix(entries[$0].field), index: $0) }
         order.sort { left, right in
             if left.prefix != right.prefix { return left.prefix < right.prefix }
@@ -155,6 +208,175 @@ public struct FieldOrigins: Hashable, Sendable, Codable {
 
         init(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
+    }
+}
+
+/// A `FieldOrigin` in 48 bytes: its positions as 32-bit numbers, its tag packed into one (up to four ASCII letters
+/// or digits), its path as it is. A value that does not fit (a number past 32 bits, another tag) is kept whole in a
+/// box. Reading `value` gives back exactly the origin that was stored.
+@usableFromInline
+struct CompactOrigin: Sendable {
+    /// `Int32.min` for none.
+    @usableFromInline var segment: Int32
+    @usableFromInline var element: Int32
+    @usableFromInline var component: Int32
+    @usableFromInline var line: Int32
+    @usableFromInline var column: Int32
+    /// 0 for none.
+    @usableFromInline var tag: UInt32
+    @usableFromInline var path: String?
+    @usableFromInline var whole: Box?
+
+    @usableFromInline
+    final class Box: Sendable {
+        let origin: FieldOrigin
+        init(_ origin: FieldOrigin) { self.origin = origin }
+    }
+
+    @usableFromInline static let none = Int32.min
+
+    @inlinable
+    init(segment: Int32, element: Int32, component: Int32, line: Int32, column: Int32, tag: UInt32) {
+        self.segment = segment
+        self.element = element
+        self.component = component
+        self.line = line
+        self.column = column
+        self.tag = tag
+        self.path = nil
+        self.whole = nil
+    }
+
+    /// An EDI origin, kept whole when a number does not fit.
+    @inlinable
+    static func edi(
+        segment: Int,
+        tagCode: UInt32,
+        element: Int,
+        component: Int?,
+        line: Int,
+        column: Int
+    ) -> CompactOrigin {
+        func small(_ value: Int) -> Int32? {
+            guard let result = Int32(exactly: value), result != Self.none else { return nil }
+            return result
+        }
+        if tagCode != 0, let segment32 = small(segment), let element32 = small(element), let line32 = small(line),
+            let column32 = small(column)
+        {
+            if let component {
+                if let component32 = small(component) {
+                    return CompactOrigin(
+                        segment: segment32,
+                        element: element32,
+                        component: component32,
+                        line: line32,
+                        column: column32,
+                        tag: tagCode
+                    )
+                }
+            } else {
+                return CompactOrigin(
+                    segment: segment32,
+                    element: element32,
+                    component: Self.none,
+                    line: line32,
+                    column: column32,
+                    tag: tagCode
+                )
+            }
+        }
+        return CompactOrigin(
+            FieldOrigin(
+                segment: segment,
+                tag: Self.unpack(tagCode),
+                element: element,
+                component: component,
+                line: line,
+                column: column
+            )
+        )
+    }
+
+    @usableFromInline
+    init(_ origin: FieldOrigin) {
+        func fits(_ value: Int?) -> Int32? {
+            guard let value else { return Self.none }
+            guard let small = Int32(exactly: value), small != Self.none else { return nil }
+            return small
+        }
+        let tag = origin.tag.map(Self.pack) ?? 0
+        guard let segment = fits(origin.segment), let element = fits(origin.element),
+            let component = fits(origin.component), let line = fits(origin.line), let column = fits(origin.column),
+            let tag
+        else {
+            self.segment = Self.none
+            self.element = Self.none
+            self.component = Self.none
+            self.line = Self.none
+            self.column = Self.none
+            self.tag = 0
+            self.path = nil
+            self.whole = Box(origin)
+            return
+        }
+        self.segment = segment
+        self.element = element
+        self.component = component
+        self.line = line
+        self.column = column
+        self.tag = tag
+        self.path = origin.path
+        self.whole = nil
+    }
+
+    /// The origin stored.
+    @usableFromInline
+    var value: FieldOrigin {
+        if let whole { return whole.origin }
+        func number(_ value: Int32) -> Int? { value == Self.none ? nil : Int(value) }
+        return FieldOrigin(
+            segment: number(self.segment),
+            tag: self.tag == 0 ? nil : Self.unpack(self.tag),
+            element: number(self.element),
+            component: number(self.component),
+            path: self.path,
+            line: number(self.line),
+            column: number(self.column)
+        )
+    }
+
+    /// One to four ASCII letters or digits, first byte lowest; nil for any other text.
+    static func pack(_ tag: String) -> UInt32? {
+        var code: UInt32 = 0
+        var count = 0
+        for byte in tag.utf8 {
+            guard count < 4, byte.isASCIILetterOrDigit else { return nil }
+            code |= UInt32(byte) << (8 * count)
+            count += 1
+        }
+        return count == 0 ? nil : code
+    }
+
+    @usableFromInline
+    static func unpack(_ code: UInt32) -> String {
+        var bytes: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &bytes) { raw in
+            var rest = code
+            while rest != 0 {
+                raw[count] = UInt8(truncatingIfNeeded: rest)
+                rest >>= 8
+                count += 1
+            }
+        }
+        return withUnsafeBytes(of: &bytes) { String(decoding: $0.prefix(count), as: UTF8.self) }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isASCIILetterOrDigit: Bool {
+        (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self)
     }
 }
 

@@ -147,3 +147,61 @@ struct DecimalFastFormatTests {
         }
     }
 }
+
+/// A record's origins are kept compact (32-bit positions, the tag packed, a value that does not fit kept whole): what
+/// is stored reads back and encodes exactly as the `FieldOrigin` given.
+@Suite("Field origins, compact")
+struct CompactOriginTests {
+    static let origins: [FieldOrigin] = [
+        FieldOrigin(segment: 3, tag: "PO1", element: 2, line: 7, column: 1),
+        FieldOrigin(segment: 12, tag: "QTY", element: 1, component: 2, line: 14, column: 1),
+        FieldOrigin(path: "Order/OrderLine[2]/LineItem/Quantity", line: 40, column: 9),
+        FieldOrigin(),
+        FieldOrigin(segment: 0, tag: "A", element: 0, component: 0, line: 0, column: 0),
+        FieldOrigin(segment: Int(Int32.max) + 1, tag: "PO1", element: 2, line: 1, column: 1),
+        FieldOrigin(segment: 1, tag: "PO1", element: 2, line: Int(Int32.min), column: 1),
+        FieldOrigin(segment: 1, tag: "", element: 2),
+        FieldOrigin(segment: 1, tag: "LONGER", element: 2),
+        FieldOrigin(segment: 1, tag: "N1\u{e9}", element: 2),
+        FieldOrigin(segment: -5, tag: "ZZZZ", element: -1, component: -2, line: -3, column: -4),
+    ]
+
+    @Test func whatIsStoredReadsBackAndEncodesAsTheOriginGiven() throws {
+        var origins = FieldOrigins()
+        for (index, origin) in Self.origins.enumerated() {
+            origins.append("field\(index)", origin)
+        }
+        for (index, origin) in Self.origins.enumerated() {
+            #expect(origins["field\(index)"] == origin, "\(origin)")
+            var compact = CanonicalJSONWriter(compact: true)
+            CompactOrigin(origin).write(to: &compact)
+            var whole = CanonicalJSONWriter(compact: true)
+            origin.write(to: &whole)
+            #expect(compact.bytes == whole.bytes, "\(origin)")
+        }
+        #expect(origins.entries.map(\.origin) == Self.origins)
+        let decoded = try CanonicalJSON.decode(FieldOrigins.self, from: try CanonicalJSON.encodeBytes(origins))
+        #expect(decoded.entries.count == Self.origins.count)
+        for (index, origin) in Self.origins.enumerated() { #expect(decoded["field\(index)"] == origin) }
+    }
+
+    /// The EDI append (no `FieldOrigin` built) stores what appending the same `FieldOrigin` stores.
+    @Test func theEDIAppendStoresWhatTheWholeOriginWould() throws {
+        let code = try #require(FieldOrigins.tagCode("PO1"))
+        #expect(FieldOrigins.tagCode("") == nil)
+        #expect(FieldOrigins.tagCode("ABCDE") == nil)
+        var direct = FieldOrigins()
+        direct.append("a", segment: 3, tagCode: code, element: 2, component: nil, line: 7, column: 1)
+        direct.append("b", segment: 3, tagCode: code, element: 2, component: 4, line: 7, column: 1)
+        direct.append("c", segment: Int(Int32.max) + 9, tagCode: code, element: 2, component: 4, line: 7, column: 1)
+        var whole = FieldOrigins()
+        whole.append("a", FieldOrigin(segment: 3, tag: "PO1", element: 2, line: 7, column: 1))
+        whole.append("b", FieldOrigin(segment: 3, tag: "PO1", element: 2, component: 4, line: 7, column: 1))
+        whole.append(
+            "c",
+            FieldOrigin(segment: Int(Int32.max) + 9, tag: "PO1", element: 2, component: 4, line: 7, column: 1)
+        )
+        #expect(direct == whole)
+        #expect(try CanonicalJSON.encodeBytes(direct) == CanonicalJSON.encodeBytes(whole))
+    }
+}
