@@ -79,18 +79,6 @@ final class OutputSpec<Root>: @unchecked Sendable {
         }
     }
 
-    @_specialize(exported:false,where Root == Acknowledgement)
-    @_specialize(exported:false,where Root == AcknowledgedLine)
-    @_specialize(exported:false,where Root == LineDisposition)
-    @_specialize(exported:false,where Root == Party)
-    @_specialize(exported:false,where Root == Reference)
-    @_specialize(exported:false,where Root == ShipNotice)
-    @_specialize(exported:false,where Root == ShippedOrder)
-    @_specialize(exported:false,where Root == Pack)
-    @_specialize(exported:false,where Root == ShippedItem)
-    @_specialize(exported:false,where Root == Invoice)
-    @_specialize(exported:false,where Root == InvoiceLine)
-    @_specialize(exported:false,where Root == AllowanceCharge)
     func render(_ record: Root, _ state: RenderState) throws(RenderError) -> String {
         if let condition = self.condition {
             // A field stored in place holds one value at most; others may hold several (a list).

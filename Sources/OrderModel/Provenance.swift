@@ -257,77 +257,58 @@ struct CompactOrigin: Sendable {
         line: Int,
         column: Int
     ) -> CompactOrigin {
-        func small(_ value: Int) -> Int32? {
-            guard let result = Int32(exactly: value), result != Self.none else { return nil }
-            return result
-        }
-        if tagCode != 0, let segment32 = small(segment), let element32 = small(element), let line32 = small(line),
-            let column32 = small(column)
-        {
-            if let component {
-                if let component32 = small(component) {
-                    return CompactOrigin(
-                        segment: segment32,
-                        element: element32,
-                        component: component32,
-                        line: line32,
-                        column: column32,
-                        tag: tagCode
-                    )
-                }
-            } else {
-                return CompactOrigin(
-                    segment: segment32,
-                    element: element32,
-                    component: Self.none,
-                    line: line32,
-                    column: column32,
-                    tag: tagCode
+        guard tagCode != 0, let segment32 = Self.fit(segment), let element32 = Self.fit(element),
+            let component32 = Self.fit(component), let line32 = Self.fit(line), let column32 = Self.fit(column)
+        else {
+            return CompactOrigin(
+                FieldOrigin(
+                    segment: segment,
+                    tag: Self.unpack(tagCode),
+                    element: element,
+                    component: component,
+                    line: line,
+                    column: column
                 )
-            }
+            )
         }
         return CompactOrigin(
-            FieldOrigin(
-                segment: segment,
-                tag: Self.unpack(tagCode),
-                element: element,
-                component: component,
-                line: line,
-                column: column
-            )
+            segment: segment32,
+            element: element32,
+            component: component32,
+            line: line32,
+            column: column32,
+            tag: tagCode
         )
     }
 
     @usableFromInline
     init(_ origin: FieldOrigin) {
-        func fits(_ value: Int?) -> Int32? {
-            guard let value else { return Self.none }
-            guard let small = Int32(exactly: value), small != Self.none else { return nil }
-            return small
-        }
         let tag = origin.tag.map(Self.pack) ?? 0
-        guard let segment = fits(origin.segment), let element = fits(origin.element),
-            let component = fits(origin.component), let line = fits(origin.line), let column = fits(origin.column),
-            let tag
+        guard let segment = Self.fit(origin.segment), let element = Self.fit(origin.element),
+            let component = Self.fit(origin.component), let line = Self.fit(origin.line),
+            let column = Self.fit(origin.column), let tag
         else {
-            self.segment = Self.none
-            self.element = Self.none
-            self.component = Self.none
-            self.line = Self.none
-            self.column = Self.none
-            self.tag = 0
-            self.path = nil
+            self.init(
+                segment: Self.none,
+                element: Self.none,
+                component: Self.none,
+                line: Self.none,
+                column: Self.none,
+                tag: 0
+            )
             self.whole = Box(origin)
             return
         }
-        self.segment = segment
-        self.element = element
-        self.component = component
-        self.line = line
-        self.column = column
-        self.tag = tag
+        self.init(segment: segment, element: element, component: component, line: line, column: column, tag: tag)
         self.path = origin.path
-        self.whole = nil
+    }
+
+    /// A position as stored: `none` for nil; nil when it does not fit (past 32 bits, or `none` itself).
+    @inlinable
+    static func fit(_ value: Int?) -> Int32? {
+        guard let value else { return Self.none }
+        guard let small = Int32(exactly: value), small != Self.none else { return nil }
+        return small
     }
 
     /// The origin stored.
