@@ -110,13 +110,6 @@ public struct OrderRules: Sendable {
         return found
     }
 
-    /// Every SKU the order's lines could resolve to: the stock a decision needs to see.
-    public func candidateSKUs(of order: Order, partnerID: String) -> Set<String> {
-        var result: Set<String> = []
-        for line in order.lines { result.formUnion(self.skus(for: line.item, partnerID: partnerID).keys) }
-        return result
-    }
-
     /// GTINs compare without leading zeros (a UPC-A and its GTIN-14 are one item).
     static func sameGTIN(_ left: String, _ right: String) -> Bool {
         BusinessData.gtinKey(left) == BusinessData.gtinKey(right)
