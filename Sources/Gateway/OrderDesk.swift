@@ -137,50 +137,32 @@ public final class OrderDesk: @unchecked Sendable {
         var log: [InboundPipeline.LogEntry]
     }
 
-    /// Evaluates an order against the data as of the transaction, without writing anything.
+    /// Evaluates an order against the data as of the transaction, without writing anything. `decided`: the lines
+    /// decided ahead, used when they were decided with this catalogue, these settings and today.
     func evaluate(
         _ order: Order,
         partner: PartnerProfile,
         settings: RuleSettings,
         tx: StoreTransaction,
         now: Date,
-        creditRelease: String? = nil
-    ) throws -> OrderDecision {
-        try self.evaluateReading(
-            order,
-            partner: partner,
-            settings: settings,
-            tx: tx,
-            now: now,
-            creditRelease: creditRelease
-        ).decision
-    }
-
-    /// `evaluate`, with the stock levels it read (so that reserving need not read them again). `decided`: the lines
-    /// decided ahead, used when they were decided with this catalogue, these settings and today.
-    private func evaluateReading(
-        _ order: Order,
-        partner: PartnerProfile,
-        settings: RuleSettings,
-        tx: StoreTransaction,
-        now: Date,
-        creditRelease: String?,
+        creditRelease: String? = nil,
         decided: DecidedLines? = nil
-    ) throws -> (decision: OrderDecision, stock: [StockLevel]) {
+    ) throws -> OrderDecision {
         let (version, catalog) = try self.versionedCatalog(tx.reader)
         var data = catalog
         let today = Self.documentDate(now).dateOnly
         let lines =
             decided?.lines(catalogVersion: version, settings: settings, today: today)
             ?? OrderRules(data: data).decideLines(order, partnerID: partner.id, settings: settings, today: today)
-        // Routing reads the stock of the SKUs the lines resolved to, and nothing else.
+        // Routing reads the stock of the SKUs the lines resolved to, and nothing else (from the transaction's stock
+        // ledger: each row is read from the database once per transaction).
         data.stock = try tx.reader.stock(skus: Set(lines.compactMap(\.sku)))
         var openOrders: Decimal = 0
         if let accountID = settings.creditAccount, let (account, open) = try tx.reader.creditAccount(id: accountID) {
             data.creditAccounts = [accountID: account]
             openOrders = open
         }
-        let decision = OrderRules(data: data).evaluate(
+        return OrderRules(data: data).evaluate(
             order,
             partnerID: partner.id,
             settings: settings,
@@ -189,7 +171,6 @@ public final class OrderDesk: @unchecked Sendable {
             creditRelease: creditRelease,
             lines: lines
         )
-        return (decision, data.stock)
     }
 
     /// Runs the rules on a stored order and commits the decision with it. Returns nil when the partner has no rules.
@@ -207,7 +188,7 @@ public final class OrderDesk: @unchecked Sendable {
         decided: DecidedLines? = nil
     ) throws -> Decided? {
         guard let settings = try partner.ruleSettings() else { return nil }
-        let (decision, stock) = try self.evaluateReading(
+        let decision = try self.evaluate(
             order,
             partner: partner,
             settings: settings,
@@ -218,7 +199,6 @@ public final class OrderDesk: @unchecked Sendable {
         )
         return try self.apply(
             decision,
-            stock: stock,
             orderID: orderID,
             order: order,
             partner: partner,
@@ -233,11 +213,9 @@ public final class OrderDesk: @unchecked Sendable {
     }
 
     /// Commits a decision: the decision row, the status history, reservations, hold or open-order value, and the
-    /// acknowledgement. `stock`: the levels the decision was made on, read in this transaction (reserving reads
-    /// the ones it lacks).
+    /// acknowledgement.
     func apply(
         _ decision: OrderDecision,
-        stock: [StockLevel] = [],
         orderID: Int64,
         order: Order,
         partner: PartnerProfile,
@@ -290,7 +268,7 @@ public final class OrderDesk: @unchecked Sendable {
             )
             try tx.setOpenValue(orderID: orderID, account: settings.creditAccount, value: decision.credit.orderValue)
             if !decision.reservations.isEmpty {
-                try tx.reserve(orderID: orderID, decision.reservations, levels: stock, at: now)
+                try tx.reserve(orderID: orderID, decision.reservations, at: now)
                 let reserved = decision.reservations.map {
                     "\(DecimalText.format($0.quantity)) \($0.sku) at \($0.nodeID)"
                 }

@@ -125,6 +125,7 @@ extension StoreTransaction {
 
     /// Inserts or updates stock levels (on hand, safety stock, replenishment); `reserved` stays Ordergate's.
     public func upsertStock(_ levels: [StockLevel], at date: Date) throws {
+        try self.settleStock(forget: true)
         for level in levels {
             try self.db.cachedStatement(
                 sql: """
@@ -192,21 +193,10 @@ extension StoreTransaction {
         }
     }
 
-    /// Reserves stock for an order: each reservation is recorded and added to its stock row's `reserved`.
-    ///
-    /// `levels`: stock levels read earlier in this same transaction, with nothing written to those stock rows since
-    /// (the levels the rules decided on); their reserved figures are used instead of reading them again. Rows they do
-    /// not cover are read.
-    public func reserve(orderID: Int64, _ reservations: [Reservation], levels: [StockLevel] = [], at date: Date) throws
-    {
+    /// Reserves stock for an order: each reservation is recorded and added to its stock row's `reserved` (in the
+    /// transaction's stock ledger, written at the commit).
+    public func reserve(orderID: Int64, _ reservations: [Reservation], at date: Date) throws {
         let now = Timestamp.text(date)
-        var added: [StockKey: Decimal] = [:]
-        var keys: [StockKey] = []
-        for reservation in reservations {
-            let key = StockKey(nodeID: reservation.nodeID, sku: reservation.sku)
-            if added[key] == nil { keys.append(key) }
-            added[key, default: 0] += reservation.quantity
-        }
         try self.db.runRows(reservations, row: "(?, ?, ?, ?, 'active', ?)") {
             "INSERT INTO reservations (order_id, node_id, sku, quantity, state, created_at) VALUES " + $0
         } bind: { binder, reservation in
@@ -216,35 +206,11 @@ extension StoreTransaction {
             binder.bind(DecimalText.format(reservation.quantity))
             binder.bind(now)
         }
-        // Each stock row's figure is read and written once for the whole order, by its key. (One statement for all
-        // the rows, through a JSON list or a VALUES table, made SQLite build a temporary table each time: slower.)
-        // The levels the caller read in this transaction (the decision's) are not read again.
-        var known: [StockKey: Decimal] = [:]
-        for level in levels { known[StockKey(nodeID: level.nodeID, sku: level.sku)] = level.reserved }
-        for key in keys {
-            var current = known[key]
-            if current == nil {
-                try self.db.query("SELECT reserved FROM stock WHERE node_id = ? AND sku = ?") {
-                    $0.bind(key.nodeID)
-                    $0.bind(key.sku)
-                } row: {
-                    current = $0.text(0).map(BusinessText.decimal)
-                }
+        for reservation in reservations {
+            try self.changeStock(nodeID: reservation.nodeID, sku: reservation.sku, at: now) {
+                $0.reserved = max(0, $0.reserved + reservation.quantity)
             }
-            guard let current else { continue }
-            try self.setReserved(
-                nodeID: key.nodeID,
-                sku: key.sku,
-                to: max(0, current + added[key, default: 0]),
-                at: now
-            )
         }
-    }
-
-    /// A stock row's key.
-    private struct StockKey: Hashable {
-        var nodeID: String
-        var sku: String
     }
 
     /// Releases an order's active reservations (cancel, change, re-decision) and returns them.
@@ -266,31 +232,12 @@ extension StoreTransaction {
             ).execute(
                 arguments: [now, row["id"] as Int64]
             )
-            try self.adjustReserved(nodeID: reservation.nodeID, sku: reservation.sku, by: -quantity, at: now)
+            try self.changeStock(nodeID: reservation.nodeID, sku: reservation.sku, at: now) {
+                $0.reserved = max(0, $0.reserved - quantity)
+            }
             released.append(reservation)
         }
         return released
-    }
-
-    private func adjustReserved(nodeID: String, sku: String, by delta: Decimal, at now: String) throws {
-        var current: String?
-        try self.db.query("SELECT reserved FROM stock WHERE node_id = ? AND sku = ?") {
-            $0.bind(nodeID)
-            $0.bind(sku)
-        } row: {
-            current = $0.text(0)
-        }
-        guard let current else { return }
-        try self.setReserved(nodeID: nodeID, sku: sku, to: max(0, BusinessText.decimal(current) + delta), at: now)
-    }
-
-    private func setReserved(nodeID: String, sku: String, to reserved: Decimal, at now: String) throws {
-        try self.db.run("UPDATE stock SET reserved = ?, updated_at = ? WHERE node_id = ? AND sku = ?") {
-            $0.bind(DecimalText.format(reserved))
-            $0.bind(now)
-            $0.bind(nodeID)
-            $0.bind(sku)
-        }
     }
 
     /// Sets the value an order adds to its credit account's open orders (nil or zero: none), adjusting the
@@ -486,51 +433,6 @@ extension StoreReader {
             contracts: contracts,
             nodes: nodes,
             locations: locations
-        )
-    }
-
-    /// Stock levels of the given SKUs at every node.
-    public func stock(skus: Set<String>) throws -> [StockLevel] {
-        // One statement for all the SKUs (their JSON array); the levels come back by SKU, then node.
-        let sorted = skus.sorted()
-        let list = DirectBinder.jsonArray(sorted)
-        var bySKU: [String: [StockLevel]] = [:]
-        try self.db.query(
-            """
-            SELECT node_id, sku, on_hand, reserved, safety_stock, next_replenishment, replenishment_quantity
-            FROM stock WHERE sku IN (SELECT value FROM json_each(?)) ORDER BY node_id
-            """
-        ) {
-            $0.bindText(list)
-        } row: { row in
-            let level = StockLevel(
-                nodeID: row.text(0) ?? "",
-                sku: row.text(1) ?? "",
-                onHand: BusinessText.decimal(row.text(2)),
-                reserved: BusinessText.decimal(row.text(3)),
-                safetyStock: BusinessText.decimal(row.text(4)),
-                nextReplenishment: row.text(5).flatMap { DocumentDate(iso8601: $0) },
-                replenishmentQuantity: row.text(6).flatMap(DecimalText.parse)
-            )
-            bySKU[level.sku, default: []].append(level)
-        }
-        return sorted.flatMap { bySKU[$0] ?? [] }
-    }
-
-    /// Every stock level, by node and SKU.
-    public func allStock() throws -> [StockLevel] {
-        try Row.fetchAll(self.db, sql: "SELECT * FROM stock ORDER BY node_id, sku").map(Self.stockLevel)
-    }
-
-    private static func stockLevel(_ row: Row) -> StockLevel {
-        StockLevel(
-            nodeID: row["node_id"],
-            sku: row["sku"],
-            onHand: BusinessText.decimal(row["on_hand"]),
-            reserved: BusinessText.decimal(row["reserved"]),
-            safetyStock: BusinessText.decimal(row["safety_stock"]),
-            nextReplenishment: (row["next_replenishment"] as String?).flatMap { DocumentDate(iso8601: $0) },
-            replenishmentQuantity: (row["replenishment_quantity"] as String?).flatMap(DecimalText.parse)
         )
     }
 

@@ -37,7 +37,7 @@ public final class OrderStore: Sendable {
 
     /// Runs `body` in one write transaction. Anything it throws rolls the whole transaction back.
     public func write<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        let result = try self.pool.write { db in try body(StoreTransaction(db: db)) }
+        let result = try self.pool.write { db in try StoreTransaction.run(db, body) }
         self.checkpoints?.committed()
         return result
     }
@@ -70,7 +70,7 @@ public final class OrderStore: Sendable {
             defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
             var result: T?
             try db.inTransaction {
-                result = try body(StoreTransaction(db: db))
+                result = try StoreTransaction.run(db, body)
                 return .commit
             }
             return result!
@@ -82,7 +82,7 @@ public final class OrderStore: Sendable {
     /// Runs `body` in one write transaction without blocking the caller's thread (async callers: the delivery
     /// lanes, the poller).
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        let result = try await self.pool.write { db in try body(StoreTransaction(db: db)) }
+        let result = try await self.pool.write { db in try StoreTransaction.run(db, body) }
         self.checkpoints?.committed()
         return result
     }

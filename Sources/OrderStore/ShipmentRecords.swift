@@ -80,19 +80,10 @@ extension StoreTransaction {
 
     /// Takes shipped units off a node's reserved and on-hand figures.
     private func takeShipped(nodeID: String, sku: String, quantity: Decimal, at now: String) throws {
-        guard
-            let stock = try Row.fetchOne(
-                self.db,
-                sql: "SELECT on_hand, reserved FROM stock WHERE node_id = ? AND sku = ?",
-                arguments: [nodeID, sku]
-            )
-        else { return }
-        let onHand = max(0, BusinessText.decimal(stock["on_hand"]) - quantity)
-        let reserved = max(0, BusinessText.decimal(stock["reserved"]) - quantity)
-        try self.db.execute(
-            sql: "UPDATE stock SET on_hand = ?, reserved = ?, updated_at = ? WHERE node_id = ? AND sku = ?",
-            arguments: [DecimalText.format(onHand), DecimalText.format(reserved), now, nodeID, sku]
-        )
+        try self.changeStock(nodeID: nodeID, sku: sku, at: now) {
+            $0.onHand = max(0, $0.onHand - quantity)
+            $0.reserved = max(0, $0.reserved - quantity)
+        }
     }
 }
 

@@ -76,6 +76,8 @@ public struct FileDetail: Sendable, Hashable, Codable {
 /// Reads, on a snapshot or inside a write transaction.
 public struct StoreReader {
     let db: Database
+    /// Inside a write transaction: its stock ledger (the stock rows as the transaction has changed them).
+    var ledger: StockLedger? = nil
 
     /// The file row that already processed these bytes for the partner, if any.
     public func processedFile(partnerID: String?, sha256: String) throws -> Int64? {

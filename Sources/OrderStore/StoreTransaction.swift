@@ -208,18 +208,33 @@ public struct OutboundDocument: Sendable, Hashable {
 /// The writes of one transaction. Only `OrderStore.write` makes one.
 public struct StoreTransaction {
     let db: Database
+    let stockLedger = StockLedger()
+
+    /// Runs `body` as a transaction's writes, and writes its stock changes at the end (the caller commits).
+    static func run<T>(_ db: Database, _ body: (StoreTransaction) throws -> T) throws -> T {
+        let tx = StoreTransaction(db: db)
+        let result = try body(tx)
+        try tx.settleStock()
+        return result
+    }
 
     /// The reads, inside the same transaction.
-    public var reader: StoreReader { StoreReader(db: self.db) }
+    public var reader: StoreReader { StoreReader(db: self.db, ledger: self.stockLedger) }
 
     /// Runs `body` in a savepoint: what it writes stays only if it returns; if it throws, its writes are rolled
     /// back (and the error rethrown) while the rest of the transaction goes on. A batch of files commits in one
     /// transaction with a savepoint per file.
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
         var result: T?
-        try self.db.inSavepoint {
-            result = try body()
-            return .commit
+        let ledger = self.stockLedger.state
+        do {
+            try self.db.inSavepoint {
+                result = try body()
+                return .commit
+            }
+        } catch {
+            self.stockLedger.state = ledger
+            throw error
         }
         return result!
     }

@@ -107,10 +107,53 @@ struct StockTests {
         #expect(try store.read { try $0.stock(skus: Set(skus)) }.allSatisfy { $0.reserved == 0 })
     }
 
-    /// The rules read the stock levels before deciding; reserving with those levels given (not read again) adds to
-    /// the same figures as reading them, and a key the levels lack is still read.
-    @Test func reservingWithTheLevelsAlreadyReadAddsToTheSameFigures() throws {
-        let folder = try temporaryFolder("stock-levels")
+    /// Inside a transaction, stock is read once and changed in memory (the ledger): each read sees the
+    /// reservations made before it in the same transaction, and the rows hold the sums once it commits.
+    @Test func readsInATransactionSeeItsOwnReservationsAndTheCommitWritesThem() throws {
+        try Self.withFiveOfAReserved("stock-ledger") { tx, now throws in
+            #expect(try tx.reader.stock(skus: ["A", "B"]).map(\.reserved) == [5, 0])
+            let second = try Self.insertOrder("PO-B", tx: tx, at: now)
+            try tx.reserve(
+                orderID: second,
+                [Reservation(nodeID: "N1", sku: "A", quantity: 2), Reservation(nodeID: "N1", sku: "B", quantity: 3)],
+                at: now
+            )
+            #expect(try tx.reader.allStock().map(\.reserved) == [7, 3])
+        } then: { store throws in
+            #expect(try store.read { try $0.stock(skus: ["A", "B"]) }.map(\.reserved) == [7, 3])
+        }
+    }
+
+    /// A savepoint that rolls back takes its stock changes with it, also when an import inside it had already
+    /// written the earlier ones out; the changes made before it still commit.
+    @Test func aSavepointThatRollsBackTakesItsStockChangesWithIt() throws {
+        struct Failure: Error {}
+        try Self.withFiveOfAReserved("stock-savepoint") { tx, now throws in
+            #expect(throws: Failure.self) {
+                try tx.savepoint {
+                    let second = try Self.insertOrder("PO-B", tx: tx, at: now)
+                    try tx.reserve(orderID: second, [Reservation(nodeID: "N1", sku: "B", quantity: 3)], at: now)
+                    try tx.upsertStock([StockLevel(nodeID: "N1", sku: "A", onHand: 1)], at: now)
+                    throw Failure()
+                }
+            }
+            #expect(try tx.reader.stock(skus: ["A", "B"]).map(\.reserved) == [5, 0])
+            #expect(try tx.reader.stock(skus: ["A"]).map(\.onHand) == [100])
+        } then: { store throws in
+            let levels = try store.read { try $0.stock(skus: ["A", "B"]) }
+            #expect(levels.map(\.reserved) == [5, 0])
+            #expect(levels.map(\.onHand) == [100, 100])
+        }
+    }
+
+    /// Items A and B with 100 each at node N1; then one transaction in which a first order reserves 5 of A before
+    /// `transaction` goes on; then `check` on the committed store.
+    private static func withFiveOfAReserved(
+        _ name: String,
+        _ transaction: (StoreTransaction, Date) throws -> Void,
+        then check: (OrderStore) throws -> Void
+    ) throws {
+        let folder = try temporaryFolder(name)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try OrderStore(path: folder + "/ordergate.sqlite")
         let now = Date()
@@ -121,20 +164,13 @@ struct StockTests {
                 [StockLevel(nodeID: "N1", sku: "A", onHand: 100), StockLevel(nodeID: "N1", sku: "B", onHand: 100)],
                 at: now
             )
+        }
+        try store.write { tx in
             let first = try Self.insertOrder("PO-A", tx: tx, at: now)
             try tx.reserve(orderID: first, [Reservation(nodeID: "N1", sku: "A", quantity: 5)], at: now)
-            let second = try Self.insertOrder("PO-B", tx: tx, at: now)
-            // Levels read after the first order's reservation, for A only: B is read by `reserve` itself.
-            let levels = try tx.reader.stock(skus: ["A"])
-            try tx.reserve(
-                orderID: second,
-                [Reservation(nodeID: "N1", sku: "A", quantity: 2), Reservation(nodeID: "N1", sku: "B", quantity: 3)],
-                levels: levels,
-                at: now
-            )
+            try transaction(tx, now)
         }
-        let levels = try store.read { try $0.stock(skus: ["A", "B"]) }
-        #expect(levels.map(\.reserved) == [7, 3])
+        try check(store)
     }
 
     /// Reservations at the edges of a statement's 64 rows: exactly 64, and 65 where the first and the 65th name the

@@ -1,0 +1,139 @@
+import Foundation
+import GRDB
+import OrderModel
+import OrderRules
+
+/// The stock rows one write transaction has read, with its changes to them, kept in memory until it commits.
+///
+/// Deciding orders reads the stock of each order's items and then reserves some of it: a chunk of files that commits
+/// in one transaction would read and update the same rows once per order. Instead, a row is read once per
+/// transaction, every change (reservations, releases, shipments) is made to the copy, and each changed row is
+/// written once, just before the commit (`StoreTransaction.settleStock`). Savepoints keep their part: a savepoint
+/// that rolls back restores the ledger as it was when it began, with the rows it wrote.
+///
+/// Everything in a transaction that reads or writes the `stock` table goes through the ledger; a write that the
+/// ledger does not model (an import's upsert) settles it first and starts it afresh.
+final class StockLedger {
+    struct Key: Hashable, Comparable {
+        var nodeID: String
+        var sku: String
+
+        static func < (a: Self, b: Self) -> Bool { (a.sku, a.nodeID) < (b.sku, b.nodeID) }
+    }
+
+    struct State {
+        /// The rows read, as changed in this transaction.
+        var levels: [Key: StockLevel] = [:]
+        /// The rows of each SKU read, in node order (none: the SKU has no stock rows).
+        var skus: [String: [Key]] = [:]
+        /// The rows changed and not yet written, with the time of their last change.
+        var changed: [Key: String] = [:]
+    }
+
+    var state = State()
+}
+
+extension StoreReader {
+    /// Stock levels of the given SKUs at every node, by SKU then node: inside a write transaction, as that
+    /// transaction has changed them.
+    public func stock(skus: Set<String>) throws -> [StockLevel] {
+        let sorted = skus.sorted()
+        guard let ledger = self.ledger else {
+            let read = try self.readStock(skus: sorted)
+            return sorted.flatMap { read[$0] ?? [] }
+        }
+        let missing = sorted.filter { ledger.state.skus[$0] == nil }
+        if !missing.isEmpty {
+            let read = try self.readStock(skus: missing)
+            for sku in missing {
+                let levels = read[sku] ?? []
+                ledger.state.skus[sku] = levels.map { Key(nodeID: $0.nodeID, sku: sku) }
+                for level in levels { ledger.state.levels[Key(nodeID: level.nodeID, sku: sku)] = level }
+            }
+        }
+        return sorted.flatMap { sku in (ledger.state.skus[sku] ?? []).compactMap { ledger.state.levels[$0] } }
+    }
+
+    private typealias Key = StockLedger.Key
+
+    /// Every stock level, by node and SKU (inside a write transaction, with its changes).
+    public func allStock() throws -> [StockLevel] {
+        var levels = try Row.fetchAll(self.db, sql: "SELECT * FROM stock ORDER BY node_id, sku").map(Self.stockLevel)
+        if let ledger = self.ledger {
+            for index in levels.indices {
+                levels[index] =
+                    ledger.state.levels[Key(nodeID: levels[index].nodeID, sku: levels[index].sku)]
+                    ?? levels[index]
+            }
+        }
+        return levels
+    }
+
+    /// The stored levels of the given SKUs, by SKU, each in node order (one statement: the SKUs' JSON array).
+    private func readStock(skus: [String]) throws -> [String: [StockLevel]] {
+        var bySKU: [String: [StockLevel]] = [:]
+        try self.db.query(
+            """
+            SELECT node_id, sku, on_hand, reserved, safety_stock, next_replenishment, replenishment_quantity
+            FROM stock WHERE sku IN (SELECT value FROM json_each(?)) ORDER BY node_id
+            """
+        ) {
+            $0.bindText(DirectBinder.jsonArray(skus))
+        } row: { row in
+            let level = StockLevel(
+                nodeID: row.text(0) ?? "",
+                sku: row.text(1) ?? "",
+                onHand: BusinessText.decimal(row.text(2)),
+                reserved: BusinessText.decimal(row.text(3)),
+                safetyStock: BusinessText.decimal(row.text(4)),
+                nextReplenishment: row.text(5).flatMap { DocumentDate(iso8601: $0) },
+                replenishmentQuantity: row.text(6).flatMap(DecimalText.parse)
+            )
+            bySKU[level.sku, default: []].append(level)
+        }
+        return bySKU
+    }
+
+    private static func stockLevel(_ row: Row) -> StockLevel {
+        StockLevel(
+            nodeID: row["node_id"],
+            sku: row["sku"],
+            onHand: BusinessText.decimal(row["on_hand"]),
+            reserved: BusinessText.decimal(row["reserved"]),
+            safetyStock: BusinessText.decimal(row["safety_stock"]),
+            nextReplenishment: (row["next_replenishment"] as String?).flatMap { DocumentDate(iso8601: $0) },
+            replenishmentQuantity: (row["replenishment_quantity"] as String?).flatMap(DecimalText.parse)
+        )
+    }
+}
+
+extension StoreTransaction {
+    /// Changes one stock row in the ledger (read first if this transaction has not read it); does nothing when the
+    /// row does not exist.
+    func changeStock(nodeID: String, sku: String, at now: String, _ change: (inout StockLevel) -> Void) throws {
+        let key = StockLedger.Key(nodeID: nodeID, sku: sku)
+        if self.stockLedger.state.skus[sku] == nil { _ = try self.reader.stock(skus: [sku]) }
+        guard var level = self.stockLedger.state.levels[key] else { return }
+        change(&level)
+        self.stockLedger.state.levels[key] = level
+        self.stockLedger.state.changed[key] = now
+    }
+
+    /// Writes the stock rows the transaction changed (each once). `forget`: also drop what the ledger read, before
+    /// a write it does not model.
+    public func settleStock(forget: Bool = false) throws {
+        for (key, now) in self.stockLedger.state.changed.sorted(by: { $0.key < $1.key }) {
+            guard let level = self.stockLedger.state.levels[key] else { continue }
+            try self.db.run("UPDATE stock SET on_hand = ?, reserved = ?, updated_at = ? WHERE node_id = ? AND sku = ?")
+            {
+                $0.bind(DecimalText.format(level.onHand))
+                $0.bind(DecimalText.format(level.reserved))
+                $0.bind(now)
+                $0.bind(key.nodeID)
+                $0.bind(key.sku)
+            }
+        }
+        self.stockLedger.state.changed = [:]
+        if forget { self.stockLedger.state = StockLedger.State() }
+    }
+}
