@@ -25,6 +25,10 @@ final class AnswerBatch: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [Entry] = []
     private var discarded: Set<Int> = []
+    /// Computations not yet handed to the queue: they go in groups, so that the writer wakes a core once per group
+    /// rather than once per answer.
+    private var pending: [@Sendable () -> Void] = []
+    private static let groupSize = 8
     /// The file the pipeline is committing (its index in the chunk).
     var file = 0
 
@@ -35,9 +39,10 @@ final class AnswerBatch: @unchecked Sendable {
         write: @escaping (StoreTransaction, Value) throws -> [InboundPipeline.LogEntry]
     ) {
         let slot = Slot<Value>()
-        self.queue.async(group: self.group) { slot.value = compute() }
         self.lock.lock()
         defer { self.lock.unlock() }
+        self.pending.append { slot.value = compute() }
+        if self.pending.count >= Self.groupSize { self.start() }
         self.entries.append(
             Entry(
                 file: self.file,
@@ -45,6 +50,14 @@ final class AnswerBatch: @unchecked Sendable {
                 failed: { failed(slot.value!) }
             )
         )
+    }
+
+    /// Hands the pending computations to the queue (the caller holds the lock).
+    private func start() {
+        guard !self.pending.isEmpty else { return }
+        let work = self.pending
+        self.pending = []
+        self.queue.async(group: self.group) { for compute in work { compute() } }
     }
 
     /// Drops the work of a file whose savepoint rolled back.
@@ -57,6 +70,9 @@ final class AnswerBatch: @unchecked Sendable {
     /// Waits for the work and writes its rows; returns the log lines and, per file, the acknowledgements that
     /// failed their check.
     func flush(_ tx: StoreTransaction) throws -> (log: [InboundPipeline.LogEntry], failed: [Int: Int]) {
+        self.lock.lock()
+        self.start()
+        self.lock.unlock()
         self.group.wait()
         self.lock.lock()
         let entries = self.entries.filter { !self.discarded.contains($0.file) }

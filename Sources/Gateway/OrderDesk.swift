@@ -295,19 +295,20 @@ public final class OrderDesk: @unchecked Sendable {
             try tx.setOpenValue(orderID: orderID, account: nil, value: nil)
             log.append((.warning, "order rejected", metadata.merging(["reason": "\(summary)"]) { $1 }))
         }
-        var acknowledgement = decision.acknowledgement(
-            of: order,
-            number: String(orderID),
-            date: Self.documentDate(now).dateOnly
-        )
-        if let change {
-            for index in acknowledgement.lines.indices {
-                let number = acknowledgement.lines[index].lineNumber ?? ""
-                acknowledgement.lines[index].change = change.lines[number] ?? .unchanged
+        // Built where it is rendered (on another core when a batch is open).
+        let date = Self.documentDate(now).dateOnly
+        let build: @Sendable () -> Acknowledgement = {
+            var acknowledgement = decision.acknowledgement(of: order, number: String(orderID), date: date)
+            if let lines = change?.lines {
+                for index in acknowledgement.lines.indices {
+                    let number = acknowledgement.lines[index].lineNumber ?? ""
+                    acknowledgement.lines[index].change = lines[number] ?? .unchanged
+                }
             }
+            return acknowledgement
         }
         let sent = try self.sendAcknowledgement(
-            acknowledgement,
+            build,
             orderID: orderID,
             partner: partner,
             mappings: mappings,
@@ -342,7 +343,7 @@ public final class OrderDesk: @unchecked Sendable {
             reason: reason
         )
         return try self.sendAcknowledgement(
-            acknowledgement,
+            { acknowledgement },
             orderID: orderID,
             partner: partner,
             mappings: mappings,
@@ -357,7 +358,7 @@ public final class OrderDesk: @unchecked Sendable {
     /// them. A document that fails our own check is not sent: the failure is audited and logged (it is a mapping
     /// defect to fix, and the decision stands).
     private func sendAcknowledgement(
-        _ acknowledgement: Acknowledgement,
+        _ build: @escaping @Sendable () -> Acknowledgement,
         orderID: Int64,
         partner: PartnerProfile,
         mappings: MappingSet,
@@ -377,7 +378,8 @@ public final class OrderDesk: @unchecked Sendable {
             return ControlNumbers(interchange: interchange, group: group, transactionSet: 1)
         }
         let stamp = Self.documentDate(now)
-        let render: @Sendable (ControlNumbers) -> Result<[UInt8], RenderingProblem> = { numbers in
+        let render: @Sendable (ControlNumbers) -> Rendered = { numbers in
+            let acknowledgement = build()
             do {
                 let bytes = try renderer.render(
                     .acknowledgement(acknowledgement),
@@ -387,23 +389,28 @@ public final class OrderDesk: @unchecked Sendable {
                     now: stamp
                 )
                 if let problem = Self.check(bytes, format: map.format) {
-                    return .failure(RenderingProblem(description: problem))
+                    return Rendered(
+                        status: acknowledgement.status,
+                        bytes: .failure(RenderingProblem(description: problem))
+                    )
                 }
-                return .success(bytes)
+                return Rendered(status: acknowledgement.status, bytes: .success(bytes))
             } catch {
-                return .failure(RenderingProblem(description: "\(error)"))
+                return Rendered(
+                    status: acknowledgement.status,
+                    bytes: .failure(RenderingProblem(description: "\(error)"))
+                )
             }
         }
         let queue = {
             (
                 tx: StoreTransaction,
                 numbers: ControlNumbers,
-                rendered: Result<[UInt8], RenderingProblem>
+                rendered: Rendered
             ) throws
                 -> [InboundPipeline.LogEntry] in
             try self.queueAcknowledgement(
                 rendered,
-                acknowledgement: acknowledgement,
                 map: map,
                 controlNumber: numbers.interchange,
                 orderID: orderID,
@@ -419,32 +426,37 @@ public final class OrderDesk: @unchecked Sendable {
             let numbers = try controlNumbers()
             batch.hand(
                 { render(numbers) },
-                failed: { if case .failure = $0 { true } else { false } },
+                failed: { if case .failure = $0.bytes { true } else { false } },
                 write: { tx, rendered in try queue(tx, numbers, rendered) }
             )
             return true
         }
         // Here and now: the numbers are taken in a savepoint, so that a document that fails its check gives them
         // back and the partner sees no gap.
-        var outcome: (ControlNumbers, Result<[UInt8], RenderingProblem>)?
+        var outcome: (ControlNumbers, Rendered)?
         do {
             try tx.savepoint {
                 let numbers = try controlNumbers()
                 let rendered = render(numbers)
                 outcome = (numbers, rendered)
-                if case .failure(let problem) = rendered { throw problem }
+                if case .failure(let problem) = rendered.bytes { throw problem }
             }
         } catch is RenderingProblem {}
         guard let (numbers, rendered) = outcome else { return false }
         log += try queue(tx, numbers, rendered)
-        if case .failure = rendered { return false }
+        if case .failure = rendered.bytes { return false }
         return true
+    }
+
+    /// An acknowledgement as rendered: its status, and its bytes or why it failed.
+    struct Rendered: Sendable {
+        var status: AcknowledgementStatus
+        var bytes: Result<[UInt8], RenderingProblem>
     }
 
     /// Writes a rendered acknowledgement's outbound and acknowledgement rows, or audits why it was not sent.
     private func queueAcknowledgement(
-        _ rendered: Result<[UInt8], RenderingProblem>,
-        acknowledgement: Acknowledgement,
+        _ rendered: Rendered,
         map: OutboundMap,
         controlNumber: Int,
         orderID: Int64,
@@ -454,7 +466,7 @@ public final class OrderDesk: @unchecked Sendable {
         now: Date
     ) throws -> [InboundPipeline.LogEntry] {
         let bytes: [UInt8]
-        switch rendered {
+        switch rendered.bytes {
         case .success(let value): bytes = value
         case .failure(let problem):
             try tx.audit(
@@ -493,7 +505,7 @@ public final class OrderDesk: @unchecked Sendable {
             fileID: fileID,
             interchangeID: nil,
             orderID: orderID,
-            status: acknowledgement.status.rawValue,
+            status: rendered.status.rawValue,
             outboundID: outboundID,
             at: now
         )

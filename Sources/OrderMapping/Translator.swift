@@ -1,4 +1,5 @@
 import EDISyntax
+import Foundation
 import OrderModel
 import XMLSyntax
 
@@ -37,13 +38,141 @@ public struct Translator: Sendable {
 
     /// Translates an X12 or EDIFACT document read from `source`. Issues that concern one set do not stop the others;
     /// they are returned. Errors thrown by `body` stop the translation.
+    ///
+    /// `pipelined`: for large documents on an otherwise idle machine. The document is read and split into sets on a
+    /// thread of its own, the sets are mapped on one thread per core, and `body` gets the values on the caller's
+    /// thread; memory stays bounded by a few sets. Either way, `body` is called on the caller's thread, in document
+    /// order, and the values and issues are the same.
     public func translateEDI(
         source: any ByteSource,
         partnerID: String? = nil,
+        pipelined: Bool = false,
         _ body: (TranslatedDocument) throws -> Void
     ) throws -> [TranslationIssue] {
-        let reader = EDIReader(source: source)
+        guard pipelined else {
+            var issues: [TranslationIssue] = []
+            // One arena for every set of the document: it grows to the largest and is reused.
+            let arena = SetArena()
+            func take(_ step: SetStep) throws {
+                switch step {
+                case .issue(let issue): issues.append(issue)
+                case .set(let set):
+                    switch self.map(set) {
+                    case .document(let document): try body(document)
+                    case .issue(let issue): issues.append(issue)
+                    }
+                }
+            }
+            let trailing = try self.readSets(source: source, partnerID: partnerID, arena: { arena }, emit: take)
+            return issues + trailing
+        }
+        return try self.translatePipelined(source: source, partnerID: partnerID, body)
+    }
+
+    private func translatePipelined(
+        source: any ByteSource,
+        partnerID: String?,
+        _ body: (TranslatedDocument) throws -> Void
+    ) throws -> [TranslationIssue] {
+        let mappers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let pipeline = SetPipeline(mappers: mappers)
+        let reading = UncheckedBox(source)
+        Thread { [self] in
+            do {
+                let trailing = try self.readSets(
+                    source: reading.value,
+                    partnerID: partnerID,
+                    arena: { try pipeline.takeArena() },
+                    emit: { try pipeline.send($0) }
+                )
+                pipeline.finishReading(.success(trailing))
+            } catch {
+                pipeline.finishReading(.failure(error))
+            }
+        }.start()
+        for _ in 0..<mappers {
+            Thread { [self] in
+                while let (number, steps) = pipeline.nextBatch() {
+                    var arenas: [SetArena] = []
+                    let mapped = steps.map { step -> Mapped in
+                        switch step {
+                        case .issue(let issue): return .issue(issue)
+                        case .set(let set):
+                            arenas.append(set.arena)
+                            return self.map(set)
+                        }
+                    }
+                    pipeline.mapped(number, mapped, arenas: arenas)
+                }
+                pipeline.mapperStopped()
+            }.start()
+        }
+        // The other threads use `source` and the arenas: they must have stopped before this returns.
+        defer { pipeline.waitUntilStopped() }
         var issues: [TranslationIssue] = []
+        do {
+            while let batch = try pipeline.next() {
+                for mapped in batch {
+                    switch mapped {
+                    case .document(let document): try body(document)
+                    case .issue(let issue): issues.append(issue)
+                    }
+                }
+            }
+            return issues + (try pipeline.trailing())
+        } catch {
+            pipeline.cancel()
+            throw error
+        }
+    }
+
+    /// What reading a document yields, in document order: a set ready to map, or an issue.
+    private enum SetStep {
+        case set(SetToMap)
+        case issue(TranslationIssue)
+    }
+
+    /// A transaction set read into its arena, with the map chosen for it and where it came from.
+    private struct SetToMap {
+        var arena: SetArena
+        var map: InboundMap
+        var source: DocumentSource
+        var partnerID: String?
+        var byteOffset: Int
+    }
+
+    /// A set mapped: its value, or the issue that stopped it.
+    private enum Mapped {
+        case document(TranslatedDocument)
+        case issue(TranslationIssue)
+    }
+
+    /// Maps one set.
+    private func map(_ set: SetToMap) -> Mapped {
+        do {
+            let value = try set.map.map(.edi(EDIScope(arena: set.arena)))
+            return .document(Self.stamp(value, source: set.source, partnerID: set.partnerID))
+        } catch {
+            return .issue(
+                TranslationIssue(
+                    message: error.description,
+                    transactionSetControlNumber: set.source.transactionSetControlNumber,
+                    byteOffset: set.byteOffset
+                )
+            )
+        }
+    }
+
+    /// Reads a document's envelopes and sets: chooses each set's map, builds the set in an arena from `arena`, and
+    /// emits it (or the issue that stops it) in document order. Returns the issues of a document in which no set
+    /// could be found at all.
+    private func readSets(
+        source: any ByteSource,
+        partnerID: String?,
+        arena takeArena: () throws -> SetArena,
+        emit: (SetStep) throws -> Void
+    ) throws -> [TranslationIssue] {
+        let reader = EDIReader(source: source)
         var interchange: Segment?
         var group: Segment?
         var setHeader: Segment?
@@ -53,9 +182,9 @@ public struct Translator: Sendable {
         var mapMissing = false
         var sawSet = false
         var readerErrors: [EDISyntaxError] = []
-        // One arena for every set of the document: it grows to the largest and is reused.
-        let arena = SetArena()
-        // Scopes hold the arena unowned: it must outlive every mapping call.
+        // The arena the set in progress is built in; it goes with the set when the set is emitted. Scopes hold
+        // arenas unowned: each must outlive the mapping of its set.
+        var arena: SetArena?
         defer { withExtendedLifetime(arena) {} }
         var choices: [ChoiceKey: (map: InboundMap, shape: LoopShape)?] = [:]
         while let event = try reader.next() {
@@ -108,18 +237,21 @@ public struct Translator: Sendable {
                 }
                 guard let (chosen, shape) = choice else {
                     mapMissing = true
-                    issues.append(
-                        TranslationIssue(
-                            message: "no inbound map for \(dialect.rawValue) \(identifier) \(version)"
-                                + (partner.map { " for partner \($0.id)" } ?? ""),
-                            transactionSetControlNumber: header[dialect == .x12 ? 2 : 1],
-                            byteOffset: header.byteOffset
+                    try emit(
+                        .issue(
+                            TranslationIssue(
+                                message: "no inbound map for \(dialect.rawValue) \(identifier) \(version)"
+                                    + (partner.map { " for partner \($0.id)" } ?? ""),
+                                transactionSetControlNumber: header[dialect == .x12 ? 2 : 1],
+                                byteOffset: header.byteOffset
+                            )
                         )
                     )
                     continue
                 }
                 map = chosen
-                builder = SegmentTreeBuilder(arena: arena, shape: shape, header: header)
+                if arena == nil { arena = try takeArena() }
+                builder = SegmentTreeBuilder(arena: arena!, shape: shape, header: header)
             case .segment(let segment):
                 builder?.append(segment)
             case .transactionSetEnd(let trailer):
@@ -127,53 +259,28 @@ public struct Translator: Sendable {
                     builder = nil
                     setHeader = nil
                 }
-                guard !mapMissing, builder != nil, let map, let header = setHeader else { continue }
+                guard !mapMissing, builder != nil, let map, let header = setHeader, let built = arena else { continue }
                 if let trailer { builder!.append(trailer) }
                 builder!.finish()
-                let dialect = reader.dialect ?? .x12
-                var source = DocumentSource(format: dialect.rawValue)
-                source.documentType = map.document
-                if let interchange {
-                    if dialect == .x12 {
-                        source.senderQualifier = interchange[5].trimmed().description
-                        source.senderID = interchange[6].trimmed().description
-                        source.receiverQualifier = interchange[7].trimmed().description
-                        source.receiverID = interchange[8].trimmed().description
-                        source.interchangeControlNumber = interchange[13]
-                    } else {
-                        source.senderID = interchange.element(2).component(1)
-                        source.senderQualifier = interchange.element(2).component(2)
-                        source.receiverID = interchange.element(3).component(1)
-                        source.receiverQualifier = interchange.element(3).component(2)
-                        source.interchangeControlNumber = interchange[5]
-                    }
-                }
-                if dialect == .x12 {
-                    source.version = group.map { String($0[8].prefix(6)) }
-                    source.groupControlNumber = group?[6]
-                    source.transactionSetControlNumber = header[2]
-                } else {
-                    let type = header.element(2)
-                    source.version = type.component(2) + type.component(3)
-                    source.groupControlNumber = group?[5]
-                    source.transactionSetControlNumber = header[1]
-                }
-                source.byteOffset = header.byteOffset
-                source.line = header.line
-                source.mapping = map.id
-                source.mappingVersion = map.version
-                do {
-                    let value = try map.map(.edi(EDIScope(arena: arena)))
-                    try body(Self.stamp(value, source: source, partnerID: partner?.id))
-                } catch let error as DocumentMappingError {
-                    issues.append(
-                        TranslationIssue(
-                            message: error.description,
-                            transactionSetControlNumber: source.transactionSetControlNumber,
+                let source = Self.source(
+                    of: header,
+                    dialect: reader.dialect ?? .x12,
+                    interchange: interchange,
+                    group: group,
+                    map: map
+                )
+                arena = nil
+                try emit(
+                    .set(
+                        SetToMap(
+                            arena: built,
+                            map: map,
+                            source: source,
+                            partnerID: partner?.id,
                             byteOffset: header.byteOffset
                         )
                     )
-                }
+                )
             case .error(let error):
                 readerErrors.append(error)
             case .groupEnd, .interchangeEnd:
@@ -183,11 +290,52 @@ public struct Translator: Sendable {
         // Envelope errors in a document whose sets map are the validator's and the acknowledgements' business; a
         // document in which no set could be found at all (not EDI, truncated before ST/UNH) must not look like an
         // empty success.
-        if !sawSet {
-            issues += readerErrors.map { TranslationIssue(message: "\($0)", byteOffset: $0.location.byteOffset) }
-            if readerErrors.isEmpty { issues.append(TranslationIssue(message: "no transaction set in the document")) }
-        }
+        guard !sawSet else { return [] }
+        var issues = readerErrors.map { TranslationIssue(message: "\($0)", byteOffset: $0.location.byteOffset) }
+        if readerErrors.isEmpty { issues.append(TranslationIssue(message: "no transaction set in the document")) }
         return issues
+    }
+
+    /// Where a set came from: its envelopes' identities and control numbers, its position, and the map used.
+    private static func source(
+        of header: Segment,
+        dialect: Dialect,
+        interchange: Segment?,
+        group: Segment?,
+        map: InboundMap
+    ) -> DocumentSource {
+        var source = DocumentSource(format: dialect.rawValue)
+        source.documentType = map.document
+        if let interchange {
+            if dialect == .x12 {
+                source.senderQualifier = interchange[5].trimmed().description
+                source.senderID = interchange[6].trimmed().description
+                source.receiverQualifier = interchange[7].trimmed().description
+                source.receiverID = interchange[8].trimmed().description
+                source.interchangeControlNumber = interchange[13]
+            } else {
+                source.senderID = interchange.element(2).component(1)
+                source.senderQualifier = interchange.element(2).component(2)
+                source.receiverID = interchange.element(3).component(1)
+                source.receiverQualifier = interchange.element(3).component(2)
+                source.interchangeControlNumber = interchange[5]
+            }
+        }
+        if dialect == .x12 {
+            source.version = group.map { String($0[8].prefix(6)) }
+            source.groupControlNumber = group?[6]
+            source.transactionSetControlNumber = header[2]
+        } else {
+            let type = header.element(2)
+            source.version = type.component(2) + type.component(3)
+            source.groupControlNumber = group?[5]
+            source.transactionSetControlNumber = header[1]
+        }
+        source.byteOffset = header.byteOffset
+        source.line = header.line
+        source.mapping = map.id
+        source.mappingVersion = map.version
+        return source
     }
 
     /// Translates an XML document (cXML, UBL, or a batch of UBL records) read by `read`.
@@ -321,5 +469,172 @@ public struct Translator: Sendable {
             value = .invoice(invoice)
         }
         return TranslatedDocument(partnerID: partnerID, value: value, source: source)
+    }
+}
+
+extension Translator {
+    /// The hand-over of a pipelined translation. The reading thread sends sets (each in its own arena) and issues in
+    /// batches, numbered in document order; mapping threads take the batches in that order and put back what each
+    /// set became; the caller takes the batches of results in number order. Batches keep the threads from waking
+    /// one another for every set. At most `arenas` sets are being read or mapped, and at most `waiting` batches of
+    /// results wait for the caller, so memory stays bounded: the reader waits when either is reached. Cancelling
+    /// (the caller's `body` failed) makes the reader stop at its next send or arena, and the mappers at their next
+    /// batch.
+    private final class SetPipeline: @unchecked Sendable {
+        private static let batchSize = 16
+        private let condition = NSCondition()
+        /// The batch the reader is filling (only the reader touches it).
+        private var filling: [SetStep] = []
+        /// Batches sent and not yet taken by a mapper, oldest first.
+        private var batches: [(number: Int, steps: [SetStep])] = []
+        /// Batches of results not yet taken by the caller, by number.
+        private var results: [Int: [Mapped]] = [:]
+        private var sent = 0
+        private var taken = 0
+        private var free: [SetArena] = []
+        private var created = 0
+        private let capacity: Int
+        private let waiting: Int
+        private var runningMappers: Int
+        private var cancelled = false
+        /// How reading ended: the issues of a document without sets, or the error that stopped it.
+        private var end: Result<[TranslationIssue], any Error>?
+
+        init(mappers: Int) {
+            self.capacity = Self.batchSize * (mappers + 2)
+            self.waiting = 2 * (mappers + 2)
+            self.runningMappers = mappers
+        }
+
+        private func locked<T>(_ body: () throws -> T) rethrows -> T {
+            self.condition.lock()
+            defer { self.condition.unlock() }
+            return try body()
+        }
+
+        /// An arena for the next set: a free one, a new one while fewer than `capacity` exist, else the next one
+        /// given back (the batch being filled goes first, so that its arenas can come back).
+        func takeArena() throws -> SetArena {
+            while true {
+                let arena = try self.locked { () throws -> SetArena? in
+                    if self.cancelled { throw CancellationError() }
+                    if let arena = self.free.popLast() { return arena }
+                    if self.created < self.capacity {
+                        self.created += 1
+                        return SetArena()
+                    }
+                    if self.filling.isEmpty { self.condition.wait() }
+                    return nil
+                }
+                if let arena { return arena }
+                try self.sendBatch()
+            }
+        }
+
+        /// The reader sends a set or an issue: it goes into the batch being filled, which goes when it is full.
+        func send(_ step: SetStep) throws {
+            self.filling.append(step)
+            if self.filling.count >= Self.batchSize { try self.sendBatch() }
+        }
+
+        private func sendBatch() throws {
+            guard !self.filling.isEmpty else { return }
+            try self.locked {
+                // Results wait for the caller in order: a slow set or a slow caller holds the reader back.
+                while self.sent - self.taken >= self.waiting && !self.cancelled { self.condition.wait() }
+                if self.cancelled { throw CancellationError() }
+                self.batches.append((self.sent, self.filling))
+                self.sent += 1
+                self.condition.broadcast()
+            }
+            self.filling = []
+        }
+
+        /// The reader has stopped, and uses nothing of the caller's any more.
+        func finishReading(_ end: Result<[TranslationIssue], any Error>) {
+            if case .success = end, (try? self.sendBatch()) == nil {
+                self.locked {
+                    self.end = .failure(CancellationError())
+                    self.condition.broadcast()
+                }
+                return
+            }
+            self.locked {
+                self.end = end
+                self.condition.broadcast()
+            }
+        }
+
+        /// A mapper's next batch; nil when there will be none (reading ended, or cancelled).
+        func nextBatch() -> (Int, [SetStep])? {
+            self.locked {
+                while true {
+                    if self.cancelled { return nil }
+                    if !self.batches.isEmpty { return self.batches.removeFirst() }
+                    if self.end != nil { return nil }
+                    self.condition.wait()
+                }
+            }
+        }
+
+        /// A mapper's results for a batch; the batch's arenas are free again.
+        func mapped(_ number: Int, _ mapped: [Mapped], arenas: [SetArena]) {
+            self.locked {
+                self.results[number] = mapped
+                self.free += arenas
+                self.condition.broadcast()
+            }
+        }
+
+        func mapperStopped() {
+            self.locked {
+                self.runningMappers -= 1
+                self.condition.broadcast()
+            }
+        }
+
+        /// The next batch of results in document order; nil when every one has been taken. Throws the error that
+        /// stopped the reading, once the results before it are taken.
+        func next() throws -> [Mapped]? {
+            try self.locked {
+                while true {
+                    if let batch = self.results.removeValue(forKey: self.taken) {
+                        self.taken += 1
+                        self.condition.broadcast()
+                        return batch
+                    }
+                    if let end = self.end, self.taken == self.sent {
+                        if case .failure(let error) = end { throw error }
+                        return nil
+                    }
+                    self.condition.wait()
+                }
+            }
+        }
+
+        /// The issues of a document in which no set was found (once `next` has returned nil).
+        func trailing() throws -> [TranslationIssue] {
+            try self.locked { try self.end?.get() ?? [] }
+        }
+
+        func cancel() {
+            self.locked {
+                self.cancelled = true
+                self.condition.broadcast()
+            }
+        }
+
+        func waitUntilStopped() {
+            self.locked {
+                while self.end == nil || self.runningMappers > 0 { self.condition.wait() }
+            }
+        }
+    }
+
+    /// The byte source handed to the reading thread, which the caller keeps alive and does not touch until that
+    /// thread has stopped.
+    private struct UncheckedBox<Value>: @unchecked Sendable {
+        let value: Value
+        init(_ value: Value) { self.value = value }
     }
 }

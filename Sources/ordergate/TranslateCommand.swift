@@ -54,9 +54,13 @@ struct TranslateCommand: ParsableCommand {
                 collect
             )
         } else {
+            // A large file is read on a thread of its own and mapped on every core.
+            var status = stat()
+            let large = fstat(input.descriptor, &status) == 0 && status.st_size >= 1 << 20
             issues = try translator.translateEDI(
                 source: FileDescriptorByteSource(fileDescriptor: input.descriptor),
                 partnerID: self.partner,
+                pipelined: large,
                 collect
             )
         }

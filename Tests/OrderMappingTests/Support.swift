@@ -40,7 +40,8 @@ enum Repository {
     static func translate(
         _ bytes: [UInt8],
         name: String,
-        partner: String? = nil
+        partner: String? = nil,
+        pipelined: Bool = false
     ) throws
         -> (documents: [TranslatedDocument], issues: [TranslationIssue])
     {
@@ -66,7 +67,11 @@ enum Repository {
                 { documents.append($0) }
             )
         } else {
-            issues = try translator.translateEDI(source: BufferByteSource(bytes), partnerID: partner) {
+            issues = try translator.translateEDI(
+                source: BufferByteSource(bytes),
+                partnerID: partner,
+                pipelined: pipelined
+            ) {
                 documents.append($0)
             }
         }

@@ -1,12 +1,13 @@
 // Streams one file through the Translator (the shipped mappings) and reports throughput; run under /usr/bin/time -v
 // for peak RSS. Orders are counted and dropped, so memory stays bounded by one order. With --json, each order is also
-// encoded as the daemon stores it (compact canonical JSON), and that time is reported apart.
+// encoded as the daemon stores it (compact canonical JSON), and that time is reported apart. With --pipelined, EDI is
+// read on a thread of its own while the main thread maps (`Translator.translateEDI(pipelined:)`).
 //
 // With --render COUNT, the file is a canonical acknowledgement (JSON, `examples/canonical/`): its lines are repeated to
 // 20 and it is rendered COUNT times with the partner's acknowledgement map (855, ORDRSP, ...) and validated, as the
 // daemon does for every decided order; the time per document of each is reported.
 //
-//   translate-file [--json] MAPPINGS_DIR FILE [PARTNER]
+//   translate-file [--json] [--pipelined] MAPPINGS_DIR FILE [PARTNER]
 //   translate-file --render COUNT MAPPINGS_DIR ACKNOWLEDGEMENT.json PARTNER
 import EDISyntax
 import Foundation
@@ -19,14 +20,17 @@ struct TranslateFile {
     static func main() throws {
         var arguments = CommandLine.arguments
         let encodesJSON = arguments.contains("--json")
-        arguments.removeAll { $0 == "--json" }
+        let pipelined = arguments.contains("--pipelined")
+        arguments.removeAll { $0 == "--json" || $0 == "--pipelined" }
         var renderCount: Int?
         if let index = arguments.firstIndex(of: "--render"), index + 1 < arguments.count {
             renderCount = Int(arguments[index + 1])
             arguments.removeSubrange(index...index + 1)
         }
         guard arguments.count >= 3 else {
-            FileHandle.standardError.write(Data("usage: translate-file [--json] MAPPINGS_DIR FILE [PARTNER]\n".utf8))
+            FileHandle.standardError.write(
+                Data("usage: translate-file [--json] [--pipelined] MAPPINGS_DIR FILE [PARTNER]\n".utf8)
+            )
             exit(64)
         }
         let folder = URL(fileURLWithPath: arguments[1])
@@ -92,7 +96,8 @@ struct TranslateFile {
         } else {
             issues = try translator.translateEDI(
                 source: FileDescriptorByteSource(fileDescriptor: descriptor),
-                partnerID: partner
+                partnerID: partner,
+                pipelined: pipelined
             ) {
                 document in
                 if case .order(let order) = document.value {
