@@ -306,7 +306,10 @@ final class EDIProgram: @unchecked Sendable {
         let trigger = view.trigger(loop)
         guard trigger >= 0 else { return false }
         if step.groupNumber >= 0 {
-            guard view.loops[Int(loop)].shape.groupNumber == Int(step.groupNumber) else { return false }
+            guard
+                view.loops[Int(loop)].shapeReference._withUnsafeGuaranteedRef({ $0.groupNumber })
+                    == Int(step.groupNumber)
+            else { return false }
         } else {
             guard view.tag(trigger) == step.tag else { return false }
         }
@@ -389,7 +392,9 @@ final class EDIProgram: @unchecked Sendable {
             child = scope.child(after: child)
         }
         if found || step + 1 < steps.end
-            || view.loops[Int(scope.loop)].shape.hasChildLoop(tag: code.tag, groupNumber: code.groupNumber)
+            || view.loops[Int(scope.loop)].shapeReference._withUnsafeGuaranteedRef({
+                $0.hasChildLoop(tag: code.tag, groupNumber: code.groupNumber)
+            })
         {
             return
         }

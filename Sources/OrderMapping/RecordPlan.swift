@@ -119,10 +119,15 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
     @exclusivity(unchecked) private var codes = ArenaColumn<FieldCode>(capacity: 1)
     /// Each field's slot, unretained (`fields` keeps them), so that the hot path touches no reference count.
     @exclusivity(unchecked) private var slots = ArenaColumn<Unmanaged<FieldSlot<Root>>>(capacity: 1)
+    /// The collections and the program, unretained (`collections` and `program` keep them): every thread that maps
+    /// reads the same plans, and counting references to shared objects makes the threads wait for one another.
+    @exclusivity(unchecked) private var collectionReferences = ArenaColumn<Unmanaged<CollectionPlan<Root>>>(capacity: 1)
+    @exclusivity(unchecked) private var programReference: Unmanaged<EDIProgram>?
 
     deinit {
         self.codes.deallocate()
         self.slots.deallocate()
+        self.collectionReferences.deallocate()
     }
 
     /// Prepares the fields for mapping, after they are added: unretained references for the hot path and, for EDI
@@ -151,6 +156,9 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             self.slots.append(Unmanaged.passUnretained(field.slot))
         }
         self.program = edi ? program : nil
+        self.programReference = edi ? Unmanaged.passUnretained(program) : nil
+        self.collectionReferences.removeAll()
+        for collection in self.collections { self.collectionReferences.append(Unmanaged.passUnretained(collection)) }
     }
 
     @_specialize(exported:false,where Root == Order)
@@ -160,8 +168,12 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
     @_specialize(exported:false,where Root == Note)
     func apply(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
         assert(self.codes.count == self.fields.count, "compile(edi:) runs after the fields are added")
-        if case .edi(let edi) = scope, let program = self.program {
-            try self.apply(edi, program, to: &root)
+        assert(self.collectionReferences.count == self.collections.count, "compile(edi:) runs after the collections")
+        if case .edi(let edi) = scope, let reference = self.programReference {
+            let outcome = reference._withUnsafeGuaranteedRef { program in
+                Result { () throws(DocumentMappingError) in try self.apply(edi, program, to: &root) }
+            }
+            try outcome.get()
             return
         }
         if root.origins.isEmpty { root.origins.reserveCapacity(self.fields.count) }
@@ -170,8 +182,15 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             unowned(unsafe) let slot = self.slots[index].takeUnretainedValue()
             try Self.apply(rule, slot, isList: self.codes[index].isList, in: scope, to: &root)
         }
-        for collection in self.collections {
-            try collection.apply(scope, to: &root)
+        try self.applyCollections(scope, to: &root)
+    }
+
+    private func applyCollections(_ scope: MappingScope, to root: inout Root) throws(DocumentMappingError) {
+        for index in 0..<Int32(self.collectionReferences.count) {
+            let outcome = self.collectionReferences[index]._withUnsafeGuaranteedRef { collection in
+                Result { () throws(DocumentMappingError) in try collection.apply(scope, to: &root) }
+            }
+            try outcome.get()
         }
     }
 
@@ -192,9 +211,7 @@ final class RecordPlan<Root: MappableRecord>: @unchecked Sendable {
             }
             try outcome.get()
         }
-        for collection in self.collections {
-            try collection.apply(.edi(scope), to: &root)
-        }
+        try self.applyCollections(.edi(scope), to: &root)
     }
 
     /// One EDI field: its compiled sources' first value, else (for a default or a required value) the general path.

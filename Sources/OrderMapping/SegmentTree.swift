@@ -165,8 +165,10 @@ final class SetArena {
     }
 
     struct LoopRecord {
-        /// Kept alive by `rootShape`.
-        unowned(unsafe) var shape: LoopShape
+        /// Kept alive by `rootShape`. Unmanaged, so that the mapping threads, which all read the same shapes, need
+        /// not count references to them (`_withUnsafeGuaranteedRef` on the hot paths).
+        var shapeReference: Unmanaged<LoopShape>
+        var shape: LoopShape { self.shapeReference.takeUnretainedValue() }
         var firstSegment: Int32 = -1
         var lastSegment: Int32 = -1
         var firstChild: Int32 = -1
@@ -207,7 +209,7 @@ final class SetArena {
         self.loops.removeAll()
         self.rootShape = shape
         self.setStart = setStart
-        self.loops.append(LoopRecord(shape: shape))
+        self.loops.append(LoopRecord(shapeReference: Unmanaged.passUnretained(shape)))
     }
 
     // MARK: Building
@@ -241,7 +243,7 @@ final class SetArena {
     /// returns its number.
     func addLoop(_ shape: LoopShape, trigger: UInt32, parent: Int32) -> Int32 {
         let number = Int32(self.loops.count)
-        self.loops.append(LoopRecord(shape: shape))
+        self.loops.append(LoopRecord(shapeReference: Unmanaged.passUnretained(shape)))
         self.link(child: number, to: parent)
         self.loops[parent].childTags |= Self.tagBit(trigger)
         return number

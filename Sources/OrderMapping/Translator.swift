@@ -74,42 +74,66 @@ public struct Translator: Sendable {
         partnerID: String?,
         _ body: (TranslatedDocument) throws -> Void
     ) throws -> [TranslationIssue] {
-        let mappers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let pipeline = SetPipeline(mappers: mappers)
         let reading = UncheckedBox(source)
-        Thread { [self] in
-            do {
-                let trailing = try self.readSets(
+        var issues: [TranslationIssue] = []
+        let trailing = try self.pipelined(
+            issues: &issues,
+            body,
+            read: { (pipeline: TranslationPipeline<SetStep, [TranslationIssue]>) in
+                try self.readSets(
                     source: reading.value,
                     partnerID: partnerID,
                     arena: { try pipeline.takeArena() },
                     emit: { try pipeline.send($0) }
                 )
-                pipeline.finishReading(.success(trailing))
+            },
+            map: { step in
+                switch step {
+                case .issue(let issue): return (.issue(issue), nil)
+                case .set(let set): return (self.map(set), set.arena)
+                }
+            }
+        )
+        return issues + trailing
+    }
+
+    /// Runs a pipelined translation: `read` on a thread of its own, sending units of work (sets, records) in
+    /// document order; `map` on one thread per core; the results to `body` (and `issues`) on the caller's thread, in
+    /// document order. Returns what `read` returned; rethrows what it threw, after the results before it.
+    private func pipelined<Work, End>(
+        issues: inout [TranslationIssue],
+        _ body: (TranslatedDocument) throws -> Void,
+        read: @escaping (TranslationPipeline<Work, End>) throws -> End,
+        map: @escaping (Work) -> (Mapped, SetArena?)
+    ) throws -> End {
+        let mappers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let pipeline = TranslationPipeline<Work, End>(mappers: mappers)
+        let work = UncheckedBox((read, map))
+        Thread {
+            let (read, _) = work.value
+            do {
+                pipeline.finishReading(.success(try read(pipeline)))
             } catch {
                 pipeline.finishReading(.failure(error))
             }
         }.start()
         for _ in 0..<mappers {
-            Thread { [self] in
-                while let (number, steps) = pipeline.nextBatch() {
+            Thread {
+                let (_, map) = work.value
+                while let (number, batch) = pipeline.nextBatch() {
                     var arenas: [SetArena] = []
-                    let mapped = steps.map { step -> Mapped in
-                        switch step {
-                        case .issue(let issue): return .issue(issue)
-                        case .set(let set):
-                            arenas.append(set.arena)
-                            return self.map(set)
-                        }
+                    let mapped = batch.map { unit -> Mapped in
+                        let (result, arena) = map(unit)
+                        if let arena { arenas.append(arena) }
+                        return result
                     }
                     pipeline.mapped(number, mapped, arenas: arenas)
                 }
                 pipeline.mapperStopped()
             }.start()
         }
-        // The other threads use `source` and the arenas: they must have stopped before this returns.
+        // The other threads use the caller's source and the arenas: they must have stopped before this returns.
         defer { pipeline.waitUntilStopped() }
-        var issues: [TranslationIssue] = []
         do {
             while let batch = try pipeline.next() {
                 for mapped in batch {
@@ -119,7 +143,7 @@ public struct Translator: Sendable {
                     }
                 }
             }
-            return issues + (try pipeline.trailing())
+            return try pipeline.end()
         } catch {
             pipeline.cancel()
             throw error
@@ -338,11 +362,14 @@ public struct Translator: Sendable {
         return source
     }
 
-    /// Translates an XML document (cXML, UBL, or a batch of UBL records) read by `read`.
+    /// Translates an XML document (cXML, UBL, or a batch of UBL records) read by `read`. `pipelined`: as for
+    /// `translateEDI`, the document is read on a thread of its own and the records are mapped on one thread per core;
+    /// `body` is called on the caller's thread, in document order, either way.
     public func translateXML(
         documentName: String,
         partnerID: String? = nil,
         limits: XMLLimits = .default,
+        pipelined: Bool = false,
         read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int,
         _ body: (TranslatedDocument) throws -> Void
     ) throws -> [TranslationIssue] {
@@ -354,16 +381,35 @@ public struct Translator: Sendable {
         var readerLimits = limits
         readerLimits.allowedDoctypes.formUnion(candidates.flatMap(\.allowedDoctypes))
         let reader = XMLStreamReader(limits: readerLimits, documentName: documentName, read: read)
+        let names = Set(candidates.map(\.document))
         var issues: [TranslationIssue] = []
         var records = 0
         do {
-            records = try self.readRecords(
-                reader,
-                candidates: candidates,
-                fixedPartner: fixedPartner,
-                issues: &issues,
-                body
-            )
+            if pipelined {
+                let reading = UncheckedBox(reader)
+                records = try self.pipelined(
+                    issues: &issues,
+                    body,
+                    read: { (pipeline: TranslationPipeline<(Int, XMLElement), Int>) in
+                        var index = 0
+                        return try reading.value.readRecords(named: names) { record in
+                            index += 1
+                            try pipeline.send((index, record))
+                        }
+                    },
+                    map: { index, record in
+                        (self.map(record, index: index, candidates: candidates, fixedPartner: fixedPartner), nil)
+                    }
+                )
+            } else {
+                records = try reader.readRecords(named: names) { record in
+                    switch self.map(record, index: records + 1, candidates: candidates, fixedPartner: fixedPartner) {
+                    case .document(let document): try body(document)
+                    case .issue(let issue): issues.append(issue)
+                    }
+                    records += 1
+                }
+            }
         } catch let error as XMLSyntaxError {
             // Records before the error were delivered; the error says where the document broke.
             issues.append(TranslationIssue(message: "\(documentName): \(error)"))
@@ -372,52 +418,48 @@ public struct Translator: Sendable {
         return issues
     }
 
-    private func readRecords(
-        _ reader: XMLStreamReader,
+    /// Maps one XML record (the `index`th of its document): finds its partner (given, or from the record's sender)
+    /// and the map that applies.
+    private func map(
+        _ record: XMLElement,
+        index: Int,
         candidates: [InboundMap],
-        fixedPartner: PartnerProfile?,
-        issues: inout [TranslationIssue],
-        _ body: (TranslatedDocument) throws -> Void
-    ) throws -> Int {
-        var index = 0
-        return try reader.readRecords(named: Set(candidates.map(\.document))) { record in
-            index += 1
-            var partner = fixedPartner
-            var candidatesForRecord = candidates
-            if partner == nil {
-                for map in candidates where map.matches(record) {
-                    if let sender = map.senderPath?.values(from: record).first?.value,
-                        let found = self.mappings.partner(xmlIdentity: sender)
-                    {
-                        partner = found
-                        candidatesForRecord = self.mappings.inboundMaps(for: found.id).filter { $0.format == .xml }
-                        break
-                    }
+        fixedPartner: PartnerProfile?
+    ) -> Mapped {
+        var partner = fixedPartner
+        var candidatesForRecord = candidates
+        if partner == nil {
+            for map in candidates where map.matches(record) {
+                if let sender = map.senderPath?.values(from: record).first?.value,
+                    let found = self.mappings.partner(xmlIdentity: sender)
+                {
+                    partner = found
+                    candidatesForRecord = self.mappings.inboundMaps(for: found.id).filter { $0.format == .xml }
+                    break
                 }
             }
-            guard let map = candidatesForRecord.first(where: { $0.matches(record) }) else {
-                issues.append(
-                    TranslationIssue(
-                        message: "record \(index) (<\(record.localName)>, line \(record.line)): no inbound map applies"
-                    )
+        }
+        guard let map = candidatesForRecord.first(where: { $0.matches(record) }) else {
+            return .issue(
+                TranslationIssue(
+                    message: "record \(index) (<\(record.localName)>, line \(record.line)): no inbound map applies"
                 )
-                return
-            }
-            var source = DocumentSource(format: "xml")
-            source.documentType = map.document
-            source.version = record.attribute("version") ?? record.firstChild("UBLVersionID")?.text
-            source.senderID = map.senderPath?.values(from: record).first?.value
-            source.receiverID = map.receiverPath?.values(from: record).first?.value
-            source.interchangeControlNumber = record.attribute("payloadID") ?? record.firstChild("ID")?.text
-            source.line = record.line
-            source.mapping = map.id
-            source.mappingVersion = map.version
-            do {
-                let value = try map.map(.xml(XMLScope(record: record, path: record.localName)))
-                try body(Self.stamp(value, source: source, partnerID: partner?.id))
-            } catch let error as DocumentMappingError {
-                issues.append(TranslationIssue(message: "record \(index): \(error.description)"))
-            }
+            )
+        }
+        var source = DocumentSource(format: "xml")
+        source.documentType = map.document
+        source.version = record.attribute("version") ?? record.firstChild("UBLVersionID")?.text
+        source.senderID = map.senderPath?.values(from: record).first?.value
+        source.receiverID = map.receiverPath?.values(from: record).first?.value
+        source.interchangeControlNumber = record.attribute("payloadID") ?? record.firstChild("ID")?.text
+        source.line = record.line
+        source.mapping = map.id
+        source.mappingVersion = map.version
+        do {
+            let value = try map.map(.xml(XMLScope(record: record, path: record.localName)))
+            return .document(Self.stamp(value, source: source, partnerID: partner?.id))
+        } catch {
+            return .issue(TranslationIssue(message: "record \(index): \(error.description)"))
         }
     }
 
@@ -473,20 +515,20 @@ public struct Translator: Sendable {
 }
 
 extension Translator {
-    /// The hand-over of a pipelined translation. The reading thread sends sets (each in its own arena) and issues in
-    /// batches, numbered in document order; mapping threads take the batches in that order and put back what each
-    /// set became; the caller takes the batches of results in number order. Batches keep the threads from waking
+    /// The hand-over of a pipelined translation. The reading thread sends units of work (EDI sets, each in its own
+    /// arena, and issues; XML records) in batches, numbered in document order; mapping threads take the batches in
+    /// that order and put back what each unit became; the caller takes the batches of results in number order. Batches keep the threads from waking
     /// one another for every set. At most `arenas` sets are being read or mapped, and at most `waiting` batches of
     /// results wait for the caller, so memory stays bounded: the reader waits when either is reached. Cancelling
     /// (the caller's `body` failed) makes the reader stop at its next send or arena, and the mappers at their next
     /// batch.
-    private final class SetPipeline: @unchecked Sendable {
-        private static let batchSize = 16
+    private final class TranslationPipeline<Work, End>: @unchecked Sendable {
+        private static var batchSize: Int { 16 }
         private let condition = NSCondition()
         /// The batch the reader is filling (only the reader touches it).
-        private var filling: [SetStep] = []
+        private var filling: [Work] = []
         /// Batches sent and not yet taken by a mapper, oldest first.
-        private var batches: [(number: Int, steps: [SetStep])] = []
+        private var batches: [(number: Int, work: [Work])] = []
         /// Batches of results not yet taken by the caller, by number.
         private var results: [Int: [Mapped]] = [:]
         private var sent = 0
@@ -497,8 +539,8 @@ extension Translator {
         private let waiting: Int
         private var runningMappers: Int
         private var cancelled = false
-        /// How reading ended: the issues of a document without sets, or the error that stopped it.
-        private var end: Result<[TranslationIssue], any Error>?
+        /// How reading ended: what the reader returned, or the error that stopped it.
+        private var ending: Result<End, any Error>?
 
         init(mappers: Int) {
             self.capacity = Self.batchSize * (mappers + 2)
@@ -531,9 +573,9 @@ extension Translator {
             }
         }
 
-        /// The reader sends a set or an issue: it goes into the batch being filled, which goes when it is full.
-        func send(_ step: SetStep) throws {
-            self.filling.append(step)
+        /// The reader sends a unit of work: it goes into the batch being filled, which goes when it is full.
+        func send(_ work: Work) throws {
+            self.filling.append(work)
             if self.filling.count >= Self.batchSize { try self.sendBatch() }
         }
 
@@ -550,28 +592,23 @@ extension Translator {
             self.filling = []
         }
 
-        /// The reader has stopped, and uses nothing of the caller's any more.
-        func finishReading(_ end: Result<[TranslationIssue], any Error>) {
-            if case .success = end, (try? self.sendBatch()) == nil {
-                self.locked {
-                    self.end = .failure(CancellationError())
-                    self.condition.broadcast()
-                }
-                return
-            }
+        /// The reader has stopped, and uses nothing of the caller's any more. The batch it was filling goes first: the
+        /// units read before an error are delivered, as a plain translation delivers them.
+        func finishReading(_ end: Result<End, any Error>) {
+            let sent = Result { try self.sendBatch() }
             self.locked {
-                self.end = end
+                if case .failure(let error) = sent { self.ending = .failure(error) } else { self.ending = end }
                 self.condition.broadcast()
             }
         }
 
         /// A mapper's next batch; nil when there will be none (reading ended, or cancelled).
-        func nextBatch() -> (Int, [SetStep])? {
+        func nextBatch() -> (Int, [Work])? {
             self.locked {
                 while true {
                     if self.cancelled { return nil }
                     if !self.batches.isEmpty { return self.batches.removeFirst() }
-                    if self.end != nil { return nil }
+                    if self.ending != nil { return nil }
                     self.condition.wait()
                 }
             }
@@ -603,7 +640,7 @@ extension Translator {
                         self.condition.broadcast()
                         return batch
                     }
-                    if let end = self.end, self.taken == self.sent {
+                    if let end = self.ending, self.taken == self.sent {
                         if case .failure(let error) = end { throw error }
                         return nil
                     }
@@ -612,9 +649,9 @@ extension Translator {
             }
         }
 
-        /// The issues of a document in which no set was found (once `next` has returned nil).
-        func trailing() throws -> [TranslationIssue] {
-            try self.locked { try self.end?.get() ?? [] }
+        /// What the reader returned (once `next` has returned nil).
+        func end() throws -> End {
+            try self.locked { try self.ending!.get() }
         }
 
         func cancel() {
@@ -626,13 +663,12 @@ extension Translator {
 
         func waitUntilStopped() {
             self.locked {
-                while self.end == nil || self.runningMappers > 0 { self.condition.wait() }
+                while self.ending == nil || self.runningMappers > 0 { self.condition.wait() }
             }
         }
     }
 
-    /// The byte source handed to the reading thread, which the caller keeps alive and does not touch until that
-    /// thread has stopped.
+    /// What the caller hands to the pipeline's threads, and keeps alive and does not touch until they have stopped.
     private struct UncheckedBox<Value>: @unchecked Sendable {
         let value: Value
         init(_ value: Value) { self.value = value }

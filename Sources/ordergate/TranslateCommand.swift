@@ -41,11 +41,15 @@ struct TranslateCommand: ParsableCommand {
         let collect: (TranslatedDocument) throws -> Void = { document in
             documents.append(try Self.json(document.value))
         }
+        // A large file is read on a thread of its own and mapped on every core.
+        var status = stat()
+        let large = fstat(input.descriptor, &status) == 0 && status.st_size >= 1 << 20
         if try Self.isXML(input) {
             let descriptor = input.descriptor
             issues = try translator.translateXML(
                 documentName: self.file,
                 partnerID: self.partner,
+                pipelined: large,
                 read: { buffer in
                     let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
                     if count < 0 { throw InputFileError(path: "", reason: String(cString: strerror(errno))) }
@@ -54,9 +58,6 @@ struct TranslateCommand: ParsableCommand {
                 collect
             )
         } else {
-            // A large file is read on a thread of its own and mapped on every core.
-            var status = stat()
-            let large = fstat(input.descriptor, &status) == 0 && status.st_size >= 1 << 20
             issues = try translator.translateEDI(
                 source: FileDescriptorByteSource(fileDescriptor: input.descriptor),
                 partnerID: self.partner,

@@ -8,9 +8,9 @@ import Testing
 /// gives, in the same order, and stop cleanly (all its threads) when the caller's body or the input fails.
 @Suite("Pipelined translation")
 struct PipelinedTranslationTests {
-    /// Every EDI purchase order of the corpus and the examples.
+    /// Every purchase order of the corpus and the examples.
     static let files: [String] = {
-        let corpus = ["corpus/x12", "corpus/edifact"].flatMap { folder in
+        let corpus = ["corpus/x12", "corpus/edifact", "corpus/xml"].flatMap { folder in
             ((try? FileManager.default.contentsOfDirectory(
                 atPath: Repository.fixtures.appendingPathComponent(folder).path
             )) ?? []).filter { !$0.hasSuffix(".json") }.map { "Tests/OrderMappingTests/Fixtures/\(folder)/\($0)" }
@@ -36,8 +36,33 @@ struct PipelinedTranslationTests {
         return Array(text.utf8)
     }
 
+    /// A batch of `count` UBL orders, each with its own ID; every seventh one with a date that is not a date (an
+    /// issue among the values); cut short after the last order when `truncated` (a syntax error at the end).
+    static func ublBatch(orders count: Int, truncated: Bool = false) -> [UInt8] {
+        var text = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <OrderBatch xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2" \
+            xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" \
+            xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+
+            """
+        for index in 0..<count {
+            let date = index % 7 == 3 ? "2024-13-45" : "2024-03-01"
+            text += """
+                <Order><cbc:UBLVersionID>2.1</cbc:UBLVersionID><cbc:ID>PO-\(index)</cbc:ID>\
+                <cbc:IssueDate>\(date)</cbc:IssueDate><cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>\
+                <cac:OrderLine><cac:LineItem><cbc:ID>1</cbc:ID><cbc:Quantity unitCode="EA">\(index + 1)</cbc:Quantity>\
+                <cac:Item><cac:SellersItemIdentification><cbc:ID>ITEM-\(index)</cbc:ID>\
+                </cac:SellersItemIdentification></cac:Item></cac:LineItem></cac:OrderLine></Order>
+
+                """
+        }
+        if !truncated { text += "</OrderBatch>\n" }
+        return Array(text.utf8)
+    }
+
     @Test func theFilesAreFound() {
-        #expect(Self.files.count >= 10)
+        #expect(Self.files.count >= 15)
     }
 
     @Test(arguments: Self.files)
@@ -53,6 +78,23 @@ struct PipelinedTranslationTests {
         #expect(issues.count == 43)
         let numbers = Repository.orders(documents).map(\.purchaseOrderNumber)
         #expect(numbers == (0..<300).filter { $0 % 7 != 3 }.map { "PO-\($0)" })
+    }
+
+    @Test func aLongXMLBatchWithIssuesAmongItsRecordsGivesTheSameValuesAndIssuesInOrder() throws {
+        let (documents, issues) = try Self.expectSameTranslation(Self.ublBatch(orders: 300), name: "batch.xml")
+        #expect(documents.count == 300 - 43)
+        #expect(issues.count == 43)
+        let numbers = Repository.orders(documents).map(\.purchaseOrderNumber)
+        #expect(numbers == (0..<300).filter { $0 % 7 != 3 }.map { "PO-\($0)" })
+    }
+
+    @Test func anXMLBatchCutShortGivesTheRecordsBeforeTheBreakAndSaysWhere() throws {
+        let (documents, issues) = try Self.expectSameTranslation(
+            Self.ublBatch(orders: 100, truncated: true),
+            name: "cut.xml"
+        )
+        #expect(documents.count == 100 - 14)
+        #expect(issues.last?.message.hasPrefix("cut.xml:") == true, "\(issues)")
     }
 
     @Test func aBodyThatThrowsStopsThePipelinedTranslation() throws {
@@ -83,16 +125,18 @@ struct PipelinedTranslationTests {
             }
         }
         let bytes = try Self.longDocument(interchanges: 100)
+        var delivered: [Bool: Int] = [:]
         for pipelined in [false, true] {
-            var delivered = 0
             #expect(throws: Broken.self) {
                 _ = try Translator(mappings: try Repository.mappings.get()).translateEDI(
                     source: FailingSource(inner: BufferByteSource(bytes)),
                     pipelined: pipelined
-                ) { _ in delivered += 1 }
+                ) { _ in delivered[pipelined, default: 0] += 1 }
             }
-            #expect(delivered > 0, "pipelined: \(pipelined)")
         }
+        // Every set that ended before the failure, in both.
+        #expect(delivered[false] == 100 - 14)
+        #expect(delivered[true] == delivered[false])
     }
 
     @discardableResult

@@ -56,6 +56,7 @@ enum Repository {
             issues = try translator.translateXML(
                 documentName: name,
                 partnerID: partner,
+                pipelined: pipelined,
                 read: { buffer in
                     let count = min(buffer.count, bytes.count - offset)
                     bytes.withUnsafeBytes { source in

@@ -1,7 +1,7 @@
 // Streams one file through the Translator (the shipped mappings) and reports throughput; run under /usr/bin/time -v
 // for peak RSS. Orders are counted and dropped, so memory stays bounded by one order. With --json, each order is also
-// encoded as the daemon stores it (compact canonical JSON), and that time is reported apart. With --pipelined, EDI is
-// read on a thread of its own while the main thread maps (`Translator.translateEDI(pipelined:)`).
+// encoded as the daemon stores it (compact canonical JSON), and that time is reported apart. With --pipelined, the file is
+// read on a thread of its own and mapped on one thread per core (`Translator.translateEDI/translateXML(pipelined:)`).
 //
 // With --render COUNT, the file is a canonical acknowledgement (JSON, `examples/canonical/`): its lines are repeated to
 // 20 and it is rendered COUNT times with the partner's acknowledgement map (855, ORDRSP, ...) and validated, as the
@@ -83,6 +83,7 @@ struct TranslateFile {
                 documentName: path,
                 partnerID: partner,
                 limits: limits,
+                pipelined: pipelined,
                 read: { buffer in
                     read(descriptor, buffer.baseAddress, buffer.count)
                 }
