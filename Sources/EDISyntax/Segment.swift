@@ -350,15 +350,19 @@ public struct ElementDelimiters: Sendable {
         var start = range.lowerBound
         var index = start
         let end = range.upperBound
+        // Plain integers (-1: no such character), so that each byte is compared without unwrapping optionals.
+        let release = self.release.map(Int.init) ?? -1
+        let repetition = self.repetition.map(Int.init) ?? -1
+        let component = Int(self.component)
         while index < end {
-            let byte = bytes[index]
-            if byte == self.release {
+            let byte = Int(bytes[index])
+            if byte == release {
                 index += 2
                 continue
             }
-            if byte == self.component || byte == self.repetition {
+            if byte == component || byte == repetition {
                 if current == position { return start..<index }
-                if byte == self.repetition { return nil }
+                if byte == repetition { return nil }
                 current += 1
                 start = index + 1
             }
