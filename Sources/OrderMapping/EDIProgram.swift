@@ -268,7 +268,10 @@ final class EDIProgram: @unchecked Sendable {
 
     @inline(__always)
     private func leafValue(_ path: Path, _ segment: Int32, _ view: ArenaView) -> Hit? {
-        guard self.holdsAll(path.conditions, segment, view),
+        // A segment that stops before the leaf's element has no value: its conditions need not be read (a path per
+        // repeat of a composite, `PIA03`..`PIA06`, mostly meets such segments).
+        guard Int32(path.leaf.element) < Int32(view.segments[Int(segment)].fieldCount),
+            self.holdsAll(path.conditions, segment, view),
             let range = view.range(segment, element: Int(path.leaf.element), component: Int(path.leaf.component)),
             !range.isEmpty
         else { return nil }

@@ -523,7 +523,7 @@ extension Translator {
     /// (the caller's `body` failed) makes the reader stop at its next send or arena, and the mappers at their next
     /// batch.
     private final class TranslationPipeline<Work, End>: @unchecked Sendable {
-        private static var batchSize: Int { 16 }
+        private static var batchSize: Int { 32 }
         private let condition = NSCondition()
         /// The batch the reader is filling (only the reader touches it).
         private var filling: [Work] = []
