@@ -36,10 +36,14 @@ struct TranslateCommand: ParsableCommand {
             throw ExitStatus.noInput
         }
         let translator = Translator(mappings: set)
-        var documents: [String] = []
+        // Each document is printed as it comes (a JSON array, closed whatever happens), so that memory stays bounded
+        // on a large file.
+        var printed = 0
+        defer { print(printed == 0 ? "[]" : "\n]") }
         let issues: [TranslationIssue]
         let collect: (TranslatedDocument) throws -> Void = { document in
-            documents.append(try Self.json(document.value))
+            print((printed == 0 ? "[\n" : ",\n") + (try Self.json(document.value)), terminator: "")
+            printed += 1
         }
         // A large file is read on a thread of its own and mapped on every core.
         var status = stat()
@@ -65,7 +69,6 @@ struct TranslateCommand: ParsableCommand {
                 collect
             )
         }
-        print("[" + documents.map { "\n" + $0 }.joined(separator: ",") + (documents.isEmpty ? "]" : "\n]"))
         for issue in issues { printError("\(self.file): \(issue)") }
         if !issues.isEmpty { throw ExitStatus.dataError }
     }

@@ -98,6 +98,29 @@ extension MappingCommandsTests {
         #expect(result.error.hasPrefix("\(path): "))
     }
 
+    /// A file of 1 MB or more is translated pipelined and printed as it goes: the output is still one JSON array with
+    /// the documents in file order, and an unmappable set among them is still reported with exit 65.
+    @Test func translateOfALargeFilePrintsEveryDocumentInOrderAndItsIssues() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("og-large-\(UUID().uuidString).edi")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let sample = try String(contentsOfFile: Self.path("examples/acme/850-po-7731045.edi"), encoding: .utf8)
+        var text = ""
+        var count = 0
+        while text.utf8.count < 1 << 20 {
+            var copy = sample.replacingOccurrences(of: "BEG*00*SA*7731045*", with: "BEG*00*SA*PO-\(count)*")
+            if count == 500 { copy = copy.replacingOccurrences(of: "PO1*1*480*EA*4.25", with: "PO1*1*48O*EA*4.25") }
+            text += copy
+            count += 1
+        }
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let result = try OrdergateCLITests.run(["translate", "--mappings", Self.path("mappings"), file.path])
+        #expect(result.status == 65)
+        #expect(result.error.contains("\"48O\" is not a number"))
+        let documents = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]]
+        let numbers = documents?.compactMap { $0["purchaseOrderNumber"] as? String }
+        #expect(numbers == (0..<count).filter { $0 != 500 }.map { "PO-\($0)" })
+    }
+
     /// Regression: malformed XML ended the command with exit 1 and a message that did not name the file.
     @Test func translateOfMalformedXMLNamesTheFileLineAndColumn() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("og-bad-\(UUID().uuidString).xml")
