@@ -240,7 +240,8 @@ public struct StockLevel: Hashable, Sendable, Codable {
 
     /// Available to promise: on hand − reserved − safety stock, never below zero.
     public var availableToPromise: Decimal {
-        max(0, self.onHand - self.reserved - self.safetyStock)
+        let available = DecimalMath.difference(DecimalMath.difference(self.onHand, self.reserved), self.safetyStock)
+        return DecimalMath.isLess(available, 0) ? 0 : available
     }
 }
 

@@ -294,9 +294,11 @@ public struct OrderRules: Sendable {
         func atp(_ node: String, _ sku: String) -> Decimal { available[node]?[sku] ?? 0 }
         // Base units the order needs per SKU (two lines may order one item).
         var needed: [String: Decimal] = [:]
-        for index in active { needed[lines[index].sku!, default: 0] += lines[index].baseQuantity }
+        for index in active {
+            needed[lines[index].sku!] = DecimalMath.sum(needed[lines[index].sku!] ?? 0, lines[index].baseQuantity)
+        }
         let whole = candidates.first { candidate in
-            needed.allSatisfy { atp(candidate.node.id, $0.key) >= $0.value }
+            needed.allSatisfy { !DecimalMath.isLess(atp(candidate.node.id, $0.key), $0.value) }
         }
         if let whole {
             for index in active {
@@ -467,7 +469,7 @@ public struct OrderRules: Sendable {
             // usual whole line needs none.)
             let shipped = line.backordered.isZero ? line.allocated : line.allocated + line.backordered
             if shipped == line.baseQuantity {
-                value += line.orderedQuantity * price.acceptedUnitPrice
+                value = DecimalMath.sum(value, DecimalMath.product(line.orderedQuantity, price.acceptedUnitPrice))
             } else {
                 value += shipped * line.orderedQuantity / line.baseQuantity * price.acceptedUnitPrice
             }

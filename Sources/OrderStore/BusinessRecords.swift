@@ -208,7 +208,8 @@ extension StoreTransaction {
         }
         for reservation in reservations {
             try self.changeStock(nodeID: reservation.nodeID, sku: reservation.sku, at: now) {
-                $0.reserved = max(0, $0.reserved + reservation.quantity)
+                let reserved = DecimalMath.sum($0.reserved, reservation.quantity)
+                $0.reserved = DecimalMath.isLess(reserved, 0) ? 0 : reserved
             }
         }
     }
