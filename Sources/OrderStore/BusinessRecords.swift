@@ -125,7 +125,7 @@ extension StoreTransaction {
 
     /// Inserts or updates stock levels (on hand, safety stock, replenishment); `reserved` stays Ordergate's.
     public func upsertStock(_ levels: [StockLevel], at date: Date) throws {
-        try self.settleStock(forget: true)
+        try self.settle(forgettingStock: true)
         for level in levels {
             try self.db.cachedStatement(
                 sql: """

@@ -77,7 +77,7 @@ public struct FileDetail: Sendable, Hashable, Codable {
 public struct StoreReader {
     let db: Database
     /// Inside a write transaction: its stock ledger (the stock rows as the transaction has changed them).
-    var ledger: StockLedger? = nil
+    var ledger: TransactionLedger? = nil
 
     /// The file row that already processed these bytes for the partner, if any.
     public func processedFile(partnerID: String?, sha256: String) throws -> Int64? {

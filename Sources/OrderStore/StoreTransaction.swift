@@ -208,32 +208,32 @@ public struct OutboundDocument: Sendable, Hashable {
 /// The writes of one transaction. Only `OrderStore.write` makes one.
 public struct StoreTransaction {
     let db: Database
-    let stockLedger = StockLedger()
+    let ledger = TransactionLedger()
 
     /// Runs `body` as a transaction's writes, and writes its stock changes at the end (the caller commits).
     static func run<T>(_ db: Database, _ body: (StoreTransaction) throws -> T) throws -> T {
         let tx = StoreTransaction(db: db)
         let result = try body(tx)
-        try tx.settleStock()
+        try tx.settle()
         return result
     }
 
     /// The reads, inside the same transaction.
-    public var reader: StoreReader { StoreReader(db: self.db, ledger: self.stockLedger) }
+    public var reader: StoreReader { StoreReader(db: self.db, ledger: self.ledger) }
 
     /// Runs `body` in a savepoint: what it writes stays only if it returns; if it throws, its writes are rolled
     /// back (and the error rethrown) while the rest of the transaction goes on. A batch of files commits in one
     /// transaction with a savepoint per file.
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
         var result: T?
-        let ledger = self.stockLedger.state
+        let ledger = self.ledger.state
         do {
             try self.db.inSavepoint {
                 result = try body()
                 return .commit
             }
         } catch {
-            self.stockLedger.state = ledger
+            self.ledger.state = ledger
             throw error
         }
         return result!
@@ -434,24 +434,8 @@ public struct StoreTransaction {
     /// The next control number of `kind` (interchange, group) for the partner: 1, 2, …, wrapping after `maximum`.
     /// It commits with the transaction that uses it, so a number is never handed out twice.
     public func nextControlNumber(partnerID: String, kind: String, maximum: Int = 999_999_999) throws -> Int {
-        let current = Int(
-            try self.db.firstInteger("SELECT value FROM control_numbers WHERE partner_id = ? AND kind = ?") {
-                $0.bind(partnerID)
-                $0.bind(kind)
-            } ?? 0
-        )
-        let next = current >= maximum ? 1 : current + 1
-        try self.db.run(
-            """
-            INSERT INTO control_numbers (partner_id, kind, value) VALUES (?, ?, ?)
-            ON CONFLICT (partner_id, kind) DO UPDATE SET value = excluded.value
-            """
-        ) {
-            $0.bind(partnerID)
-            $0.bind(kind)
-            $0.bind(next)
-        }
-        return next
+        // Kept in the transaction's ledger and written once at the commit (a file's acknowledgements take two to four).
+        try self.nextNumber(partnerID: partnerID, kind: kind, maximum: maximum)
     }
 
     // MARK: Partners and audit

@@ -72,6 +72,31 @@ struct OrderStoreTests {
         #expect(numbers == [1, 2, 1, 1, 1, 1])
     }
 
+    /// Numbers are counted in the transaction (written once at its commit): a savepoint that rolls back gives its
+    /// numbers back, and the next transaction goes on from the last number committed.
+    @Test func aSavepointThatRollsBackGivesItsControlNumbersBack() throws {
+        let (store, folder) = try self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        struct Failure: Error {}
+        let numbers = try store.write { tx in
+            let first = try tx.nextControlNumber(partnerID: "acme", kind: "interchange")
+            #expect(throws: Failure.self) {
+                try tx.savepoint {
+                    _ = try tx.nextControlNumber(partnerID: "acme", kind: "interchange")
+                    _ = try tx.nextControlNumber(partnerID: "acme", kind: "group")
+                    throw Failure()
+                }
+            }
+            return [
+                first, try tx.nextControlNumber(partnerID: "acme", kind: "interchange"),
+                try tx.nextControlNumber(partnerID: "acme", kind: "group"),
+            ]
+        }
+        #expect(numbers == [1, 2, 1])
+        #expect(try store.write { try $0.nextControlNumber(partnerID: "acme", kind: "interchange") } == 3)
+        #expect(try store.write { try $0.nextControlNumber(partnerID: "acme", kind: "group") } == 2)
+    }
+
     @Test func theSameBytesCannotBeProcessedTwiceForAPartner() throws {
         let (store, folder) = try self.temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -3,17 +3,19 @@ import GRDB
 import OrderModel
 import OrderRules
 
-/// The stock rows one write transaction has read, with its changes to them, kept in memory until it commits.
+/// What one write transaction keeps in memory until it commits: the stock rows it has read, with its changes to
+/// them, and the control-number counters it has taken numbers from.
 ///
-/// Deciding orders reads the stock of each order's items and then reserves some of it: a chunk of files that commits
-/// in one transaction would read and update the same rows once per order. Instead, a row is read once per
-/// transaction, every change (reservations, releases, shipments) is made to the copy, and each changed row is
-/// written once, just before the commit (`StoreTransaction.settleStock`). Savepoints keep their part: a savepoint
-/// that rolls back restores the ledger as it was when it began, with the rows it wrote.
+/// Deciding orders reads the stock of each order's items and then reserves some of it, and every acknowledgement takes
+/// control numbers: a chunk of files that commits in one transaction would read and update the same rows once per
+/// order. Instead, a row is read once per transaction, every change (reservations, releases, shipments, numbers
+/// taken) is made to the copy, and each changed row is written once, just before the commit
+/// (`StoreTransaction.settle`). Savepoints keep their part: a savepoint that rolls back restores the ledger as it was
+/// when it began, with the rows it wrote (so numbers taken inside it are given back).
 ///
-/// Everything in a transaction that reads or writes the `stock` table goes through the ledger; a write that the
-/// ledger does not model (an import's upsert) settles it first and starts it afresh.
-final class StockLedger {
+/// Everything in a transaction that reads or writes the `stock` or `control_numbers` tables goes through the ledger;
+/// a stock write that the ledger does not model (an import's upsert) settles it first and starts its stock afresh.
+final class TransactionLedger {
     struct Key: Hashable, Comparable {
         var nodeID: String
         var sku: String
@@ -28,6 +30,17 @@ final class StockLedger {
         var skus: [String: [Key]] = [:]
         /// The rows changed and not yet written, with the time of their last change.
         var changed: [Key: String] = [:]
+        /// Control-number counters read, by partner and kind, with the last number taken.
+        var counters: [CounterKey: Int] = [:]
+        /// The counters that took a number and are not yet written.
+        var changedCounters: Set<CounterKey> = []
+    }
+
+    struct CounterKey: Hashable, Comparable {
+        var partnerID: String
+        var kind: String
+
+        static func < (a: Self, b: Self) -> Bool { (a.partnerID, a.kind) < (b.partnerID, b.kind) }
     }
 
     var state = State()
@@ -54,7 +67,7 @@ extension StoreReader {
         return sorted.flatMap { sku in (ledger.state.skus[sku] ?? []).compactMap { ledger.state.levels[$0] } }
     }
 
-    private typealias Key = StockLedger.Key
+    private typealias Key = TransactionLedger.Key
 
     /// Every stock level, by node and SKU (inside a write transaction, with its changes).
     public func allStock() throws -> [StockLevel] {
@@ -111,19 +124,19 @@ extension StoreTransaction {
     /// Changes one stock row in the ledger (read first if this transaction has not read it); does nothing when the
     /// row does not exist.
     func changeStock(nodeID: String, sku: String, at now: String, _ change: (inout StockLevel) -> Void) throws {
-        let key = StockLedger.Key(nodeID: nodeID, sku: sku)
-        if self.stockLedger.state.skus[sku] == nil { _ = try self.reader.stock(skus: [sku]) }
-        guard var level = self.stockLedger.state.levels[key] else { return }
+        let key = TransactionLedger.Key(nodeID: nodeID, sku: sku)
+        if self.ledger.state.skus[sku] == nil { _ = try self.reader.stock(skus: [sku]) }
+        guard var level = self.ledger.state.levels[key] else { return }
         change(&level)
-        self.stockLedger.state.levels[key] = level
-        self.stockLedger.state.changed[key] = now
+        self.ledger.state.levels[key] = level
+        self.ledger.state.changed[key] = now
     }
 
-    /// Writes the stock rows the transaction changed (each once). `forget`: also drop what the ledger read, before
-    /// a write it does not model.
-    public func settleStock(forget: Bool = false) throws {
-        for (key, now) in self.stockLedger.state.changed.sorted(by: { $0.key < $1.key }) {
-            guard let level = self.stockLedger.state.levels[key] else { continue }
+    /// Writes the stock rows and counters the transaction changed (each once). `forgettingStock`: also drop the stock
+    /// the ledger read, before a stock write it does not model.
+    public func settle(forgettingStock: Bool = false) throws {
+        for (key, now) in self.ledger.state.changed.sorted(by: { $0.key < $1.key }) {
+            guard let level = self.ledger.state.levels[key] else { continue }
             try self.db.run("UPDATE stock SET on_hand = ?, reserved = ?, updated_at = ? WHERE node_id = ? AND sku = ?")
             {
                 $0.bind(DecimalText.format(level.onHand))
@@ -133,7 +146,42 @@ extension StoreTransaction {
                 $0.bind(key.sku)
             }
         }
-        self.stockLedger.state.changed = [:]
-        if forget { self.stockLedger.state = StockLedger.State() }
+        for key in self.ledger.state.changedCounters.sorted() {
+            guard let value = self.ledger.state.counters[key] else { continue }
+            try self.db.run(
+                """
+                INSERT INTO control_numbers (partner_id, kind, value) VALUES (?, ?, ?)
+                ON CONFLICT (partner_id, kind) DO UPDATE SET value = excluded.value
+                """
+            ) {
+                $0.bind(key.partnerID)
+                $0.bind(key.kind)
+                $0.bind(value)
+            }
+        }
+        self.ledger.state.changed = [:]
+        self.ledger.state.changedCounters = []
+        if forgettingStock {
+            self.ledger.state.levels = [:]
+            self.ledger.state.skus = [:]
+        }
+    }
+
+    /// The next control number of a partner's counter (1 after `maximum`), taken in the ledger.
+    func nextNumber(partnerID: String, kind: String, maximum: Int) throws -> Int {
+        let key = TransactionLedger.CounterKey(partnerID: partnerID, kind: kind)
+        var current = self.ledger.state.counters[key]
+        if current == nil {
+            current = Int(
+                try self.db.firstInteger("SELECT value FROM control_numbers WHERE partner_id = ? AND kind = ?") {
+                    $0.bind(partnerID)
+                    $0.bind(kind)
+                } ?? 0
+            )
+        }
+        let next = current! >= maximum ? 1 : current! + 1
+        self.ledger.state.counters[key] = next
+        self.ledger.state.changedCounters.insert(key)
+        return next
     }
 }
