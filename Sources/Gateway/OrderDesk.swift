@@ -260,25 +260,19 @@ public final class OrderDesk: @unchecked Sendable {
         ]
         switch decision.status {
         case .accepted, .acceptedWithChanges:
-            try tx.recordStatus(
-                orderID: orderID,
-                decision.status == .accepted ? .accepted : .acceptedWithChanges,
-                note: summary,
-                at: now
-            )
+            var statuses: [(status: OrderStatus, note: String?)] = [
+                (decision.status == .accepted ? .accepted : .acceptedWithChanges, summary)
+            ]
             try tx.setOpenValue(orderID: orderID, account: settings.creditAccount, value: decision.credit.orderValue)
             if !decision.reservations.isEmpty {
                 try tx.reserve(orderID: orderID, decision.reservations, at: now)
                 let reserved = decision.reservations.map {
                     "\(DecimalText.format($0.quantity)) \($0.sku) at \($0.nodeID)"
                 }
-                try tx.recordStatus(
-                    orderID: orderID,
-                    .allocated,
-                    note: "reserved " + reserved.joined(separator: ", "),
-                    at: now
-                )
+                statuses.append((.allocated, "reserved " + reserved.joined(separator: ", ")))
             }
+            // Both in the history, in this order; the order's row is written once.
+            try tx.recordStatuses(orderID: orderID, statuses, at: now)
             log.append((.info, "order decided", metadata))
         case .onHold:
             try tx.recordStatus(orderID: orderID, .held, note: decision.credit.reason, at: now)

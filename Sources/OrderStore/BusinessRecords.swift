@@ -83,6 +83,7 @@ extension StoreTransaction {
 
     /// Inserts or updates credit accounts (limit, balances, terms); the open-orders figure stays Ordergate's.
     public func upsertCreditAccounts(_ accounts: [CreditAccount], at date: Date) throws {
+        try self.settle(forgettingAccounts: true)
         for account in accounts {
             try self.db.cachedStatement(
                 sql: """
@@ -263,16 +264,9 @@ extension StoreTransaction {
     }
 
     private func adjustOpenOrders(account: String, by delta: Decimal) throws {
-        var current: String?
-        try self.db.query("SELECT open_orders FROM credit_accounts WHERE id = ?") {
-            $0.bind(account)
-        } row: {
-            current = $0.text(0)
-        }
-        guard let current else { return }
-        try self.db.run("UPDATE credit_accounts SET open_orders = ? WHERE id = ?") {
-            $0.bind(DecimalText.format(max(0, BusinessText.decimal(current) + delta)))
-            $0.bind(account)
+        try self.changeAccount(account) { _, openOrders in
+            let adjusted = DecimalMath.sum(openOrders, delta)
+            openOrders = DecimalMath.isLess(adjusted, 0) ? 0 : adjusted
         }
     }
 
@@ -439,6 +433,8 @@ extension StoreReader {
 
     /// A credit account and the value of its open orders (accepted, not yet invoiced or cancelled).
     public func creditAccount(id: String) throws -> (account: CreditAccount, openOrders: Decimal)? {
+        // Inside a write transaction, as the transaction has changed it (read once: see `TransactionLedger`).
+        if let ledger = self.ledger, let known = ledger.state.accounts[id] { return known }
         var found: (account: CreditAccount, openOrders: Decimal)?
         try self.db.query(
             """
@@ -459,6 +455,7 @@ extension StoreReader {
             )
             found = (account, BusinessText.decimal(row.text(7)))
         }
+        self.ledger?.state.accounts[id] = .some(found)
         return found
     }
 

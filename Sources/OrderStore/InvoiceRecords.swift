@@ -80,19 +80,10 @@ extension StoreTransaction {
             sql: "UPDATE orders SET open_value = ? WHERE id = ?",
             arguments: [open - taken == 0 ? nil : DecimalText.format(open - taken), orderID]
         )
-        guard
-            let accountRow = try Row.fetchOne(
-                self.db,
-                sql: "SELECT open_orders, open_balance FROM credit_accounts WHERE id = ?",
-                arguments: [account]
-            )
-        else { return }
-        let openOrders = max(0, BusinessText.decimal(accountRow["open_orders"]) - taken)
-        let balance = BusinessText.decimal(accountRow["open_balance"]) + invoiced
-        try self.db.execute(
-            sql: "UPDATE credit_accounts SET open_orders = ?, open_balance = ? WHERE id = ?",
-            arguments: [DecimalText.format(openOrders), DecimalText.format(balance), account]
-        )
+        try self.changeAccount(account) { credit, openOrders in
+            openOrders = max(0, openOrders - taken)
+            credit.openBalance += invoiced
+        }
     }
 }
 

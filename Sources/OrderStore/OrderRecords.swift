@@ -113,10 +113,18 @@ extension StoreTransaction {
 
     /// Appends to an order's status history and sets its current status.
     public func recordStatus(orderID: Int64, _ status: OrderStatus, note: String?, at date: Date) throws {
+        try self.recordStatuses(orderID: orderID, [(status, note)], at: date)
+    }
+
+    /// Appends statuses to an order's history, in order, and sets its current status to the last (one write of the
+    /// order's row for a decision's `accepted` and `allocated`).
+    public func recordStatuses(orderID: Int64, _ statuses: [(status: OrderStatus, note: String?)], at date: Date) throws
+    {
+        guard let last = statuses.last else { return }
         let now = Timestamp.text(date)
-        try self.appendStatusHistory(orderID: orderID, status, note: note, at: now)
+        for (status, note) in statuses { try self.appendStatusHistory(orderID: orderID, status, note: note, at: now) }
         try self.db.run("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?") {
-            $0.bind(status.rawValue)
+            $0.bind(last.status.rawValue)
             $0.bind(now)
             $0.bind(orderID)
         }

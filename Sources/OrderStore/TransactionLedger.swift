@@ -3,8 +3,8 @@ import GRDB
 import OrderModel
 import OrderRules
 
-/// What one write transaction keeps in memory until it commits: the stock rows it has read, with its changes to
-/// them, and the control-number counters it has taken numbers from.
+/// What one write transaction keeps in memory until it commits: the stock rows and credit accounts it has read, with
+/// its changes to them, and the control-number counters it has taken numbers from.
 ///
 /// Deciding orders reads the stock of each order's items and then reserves some of it, and every acknowledgement takes
 /// control numbers: a chunk of files that commits in one transaction would read and update the same rows once per
@@ -13,8 +13,9 @@ import OrderRules
 /// (`StoreTransaction.settle`). Savepoints keep their part: a savepoint that rolls back restores the ledger as it was
 /// when it began, with the rows it wrote (so numbers taken inside it are given back).
 ///
-/// Everything in a transaction that reads or writes the `stock` or `control_numbers` tables goes through the ledger;
-/// a stock write that the ledger does not model (an import's upsert) settles it first and starts its stock afresh.
+/// Everything in a transaction that reads or writes the `stock`, `credit_accounts` or `control_numbers` tables goes
+/// through the ledger; a write that the ledger does not model (an import's upsert) settles it first and starts that
+/// table afresh.
 final class TransactionLedger {
     struct Key: Hashable, Comparable {
         var nodeID: String
@@ -30,6 +31,10 @@ final class TransactionLedger {
         var skus: [String: [Key]] = [:]
         /// The rows changed and not yet written, with the time of their last change.
         var changed: [Key: String] = [:]
+        /// Credit accounts read, with their open orders (nil: no such account), as changed in this transaction.
+        var accounts: [String: (account: CreditAccount, openOrders: Decimal)?] = [:]
+        /// The accounts changed and not yet written.
+        var changedAccounts: Set<String> = []
         /// Control-number counters read, by partner and kind, with the last number taken.
         var counters: [CounterKey: Int] = [:]
         /// The counters that took a number and are not yet written.
@@ -132,9 +137,9 @@ extension StoreTransaction {
         self.ledger.state.changed[key] = now
     }
 
-    /// Writes the stock rows and counters the transaction changed (each once). `forgettingStock`: also drop the stock
-    /// the ledger read, before a stock write it does not model.
-    public func settle(forgettingStock: Bool = false) throws {
+    /// Writes the stock rows, credit accounts and counters the transaction changed (each once). `forgettingStock`,
+    /// `forgettingAccounts`: also drop what the ledger read of them, before a write it does not model.
+    public func settle(forgettingStock: Bool = false, forgettingAccounts: Bool = false) throws {
         for (key, now) in self.ledger.state.changed.sorted(by: { $0.key < $1.key }) {
             guard let level = self.ledger.state.levels[key] else { continue }
             try self.db.run("UPDATE stock SET on_hand = ?, reserved = ?, updated_at = ? WHERE node_id = ? AND sku = ?")
@@ -144,6 +149,14 @@ extension StoreTransaction {
                 $0.bind(now)
                 $0.bind(key.nodeID)
                 $0.bind(key.sku)
+            }
+        }
+        for id in self.ledger.state.changedAccounts.sorted() {
+            guard case .some(.some(let (account, openOrders))) = self.ledger.state.accounts[id] else { continue }
+            try self.db.run("UPDATE credit_accounts SET open_orders = ?, open_balance = ? WHERE id = ?") {
+                $0.bind(DecimalText.format(openOrders))
+                $0.bind(DecimalText.format(account.openBalance))
+                $0.bind(id)
             }
         }
         for key in self.ledger.state.changedCounters.sorted() {
@@ -160,11 +173,22 @@ extension StoreTransaction {
             }
         }
         self.ledger.state.changed = [:]
+        self.ledger.state.changedAccounts = []
         self.ledger.state.changedCounters = []
+        if forgettingAccounts { self.ledger.state.accounts = [:] }
         if forgettingStock {
             self.ledger.state.levels = [:]
             self.ledger.state.skus = [:]
         }
+    }
+
+    /// Changes a credit account in the ledger (read first if this transaction has not read it); does nothing when the
+    /// account does not exist.
+    func changeAccount(_ id: String, _ change: (inout CreditAccount, inout Decimal) -> Void) throws {
+        guard var (account, openOrders) = try self.reader.creditAccount(id: id) else { return }
+        change(&account, &openOrders)
+        self.ledger.state.accounts[id] = (account, openOrders)
+        self.ledger.state.changedAccounts.insert(id)
     }
 
     /// The next control number of a partner's counter (1 after `maximum`), taken in the ledger.

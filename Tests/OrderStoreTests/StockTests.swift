@@ -146,6 +146,42 @@ struct StockTests {
         }
     }
 
+    /// An account's open orders are kept in the transaction's ledger like stock: each order's value adds to what the
+    /// transaction reads next, a rolled-back savepoint takes its part back, invoicing moves value to the balance, and
+    /// the commit writes the sums.
+    @Test func creditFiguresInATransactionSeeItsOwnChangesAndTheCommitWritesThem() throws {
+        struct Failure: Error {}
+        let folder = try temporaryFolder("credit-ledger")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try OrderStore(path: folder + "/ordergate.sqlite")
+        let now = Date()
+        try store.write { tx in
+            try tx.upsertCreditAccounts(
+                [CreditAccount(id: "ACME", limit: 1000, openBalance: 10, currency: "USD")],
+                at: now
+            )
+        }
+        try store.write { tx throws in
+            let first = try Self.insertOrder("PO-1", tx: tx, at: now)
+            try tx.setOpenValue(orderID: first, account: "ACME", value: 100)
+            #expect(try tx.reader.creditAccount(id: "ACME")?.openOrders == 100)
+            #expect(throws: Failure.self) {
+                try tx.savepoint {
+                    let second = try Self.insertOrder("PO-2", tx: tx, at: now)
+                    try tx.setOpenValue(orderID: second, account: "ACME", value: 50)
+                    throw Failure()
+                }
+            }
+            #expect(try tx.reader.creditAccount(id: "ACME")?.openOrders == 100)
+            try tx.invoiceOpenValue(orderID: first, orderValue: 40, invoiced: 42)
+            let third = try Self.insertOrder("PO-3", tx: tx, at: now)
+            try tx.setOpenValue(orderID: third, account: "ACME", value: 25)
+        }
+        let account = try store.read { try $0.creditAccount(id: "ACME") }
+        #expect(account?.openOrders == 85)
+        #expect(account?.account.openBalance == 52)
+    }
+
     /// Items A and B with 100 each at node N1; then one transaction in which a first order reserves 5 of A before
     /// `transaction` goes on; then `check` on the committed store.
     private static func withFiveOfAReserved(
