@@ -41,7 +41,7 @@ public struct Translator: Sendable {
     ///
     /// `pipelined`: for large documents on an otherwise idle machine. The document is read and split into sets on a
     /// thread of its own, the sets are mapped on one thread per core, and `body` gets the values on the caller's
-    /// thread; memory stays bounded by a few sets. Either way, `body` is called on the caller's thread, in document
+    /// thread; memory stays bounded by a few batches of sets. Either way, `body` is called on the caller's thread, in document
     /// order, and the values and issues are the same.
     public func translateEDI(
         source: any ByteSource,
@@ -56,11 +56,7 @@ public struct Translator: Sendable {
             func take(_ step: SetStep) throws {
                 switch step {
                 case .issue(let issue): issues.append(issue)
-                case .set(let set):
-                    switch self.map(set) {
-                    case .document(let document): try body(document)
-                    case .issue(let issue): issues.append(issue)
-                    }
+                case .set(let set): try self.map(set).deliver(to: body, issues: &issues)
                 }
             }
             let trailing = try self.readSets(source: source, partnerID: partnerID, arena: { arena }, emit: take)
@@ -136,12 +132,7 @@ public struct Translator: Sendable {
         defer { pipeline.waitUntilStopped() }
         do {
             while let batch = try pipeline.next() {
-                for mapped in batch {
-                    switch mapped {
-                    case .document(let document): try body(document)
-                    case .issue(let issue): issues.append(issue)
-                    }
-                }
+                for mapped in batch { try mapped.deliver(to: body, issues: &issues) }
             }
             return try pipeline.end()
         } catch {
@@ -169,6 +160,14 @@ public struct Translator: Sendable {
     private enum Mapped {
         case document(TranslatedDocument)
         case issue(TranslationIssue)
+
+        /// Hands a value to `body`, or adds the issue to `issues`.
+        func deliver(to body: (TranslatedDocument) throws -> Void, issues: inout [TranslationIssue]) rethrows {
+            switch self {
+            case .document(let document): try body(document)
+            case .issue(let issue): issues.append(issue)
+            }
+        }
     }
 
     /// Maps one set.
@@ -403,10 +402,8 @@ public struct Translator: Sendable {
                 )
             } else {
                 records = try reader.readRecords(named: names) { record in
-                    switch self.map(record, index: records + 1, candidates: candidates, fixedPartner: fixedPartner) {
-                    case .document(let document): try body(document)
-                    case .issue(let issue): issues.append(issue)
-                    }
+                    try self.map(record, index: records + 1, candidates: candidates, fixedPartner: fixedPartner)
+                        .deliver(to: body, issues: &issues)
                     records += 1
                 }
             }

@@ -17,7 +17,7 @@ import OrderRules
 /// through the ledger; a write that the ledger does not model (an import's upsert) settles it first and starts that
 /// table afresh.
 final class TransactionLedger {
-    struct Key: Hashable, Comparable {
+    struct StockKey: Hashable, Comparable {
         var nodeID: String
         var sku: String
 
@@ -26,11 +26,11 @@ final class TransactionLedger {
 
     struct State {
         /// The rows read, as changed in this transaction.
-        var levels: [Key: StockLevel] = [:]
+        var levels: [StockKey: StockLevel] = [:]
         /// The rows of each SKU read, in node order (none: the SKU has no stock rows).
-        var skus: [String: [Key]] = [:]
+        var skus: [String: [StockKey]] = [:]
         /// The rows changed and not yet written, with the time of their last change.
-        var changed: [Key: String] = [:]
+        var changedStock: [StockKey: String] = [:]
         /// Credit accounts read, with their open orders (nil: no such account), as changed in this transaction.
         var accounts: [String: (account: CreditAccount, openOrders: Decimal)?] = [:]
         /// The accounts changed and not yet written.
@@ -65,14 +65,14 @@ extension StoreReader {
             let read = try self.readStock(skus: missing)
             for sku in missing {
                 let levels = read[sku] ?? []
-                ledger.state.skus[sku] = levels.map { Key(nodeID: $0.nodeID, sku: sku) }
-                for level in levels { ledger.state.levels[Key(nodeID: level.nodeID, sku: sku)] = level }
+                ledger.state.skus[sku] = levels.map { StockKey(nodeID: $0.nodeID, sku: sku) }
+                for level in levels { ledger.state.levels[StockKey(nodeID: level.nodeID, sku: sku)] = level }
             }
         }
         return sorted.flatMap { sku in (ledger.state.skus[sku] ?? []).compactMap { ledger.state.levels[$0] } }
     }
 
-    private typealias Key = TransactionLedger.Key
+    private typealias StockKey = TransactionLedger.StockKey
 
     /// Every stock level, by node and SKU (inside a write transaction, with its changes).
     public func allStock() throws -> [StockLevel] {
@@ -80,7 +80,7 @@ extension StoreReader {
         if let ledger = self.ledger {
             for index in levels.indices {
                 levels[index] =
-                    ledger.state.levels[Key(nodeID: levels[index].nodeID, sku: levels[index].sku)]
+                    ledger.state.levels[StockKey(nodeID: levels[index].nodeID, sku: levels[index].sku)]
                     ?? levels[index]
             }
         }
@@ -129,18 +129,18 @@ extension StoreTransaction {
     /// Changes one stock row in the ledger (read first if this transaction has not read it); does nothing when the
     /// row does not exist.
     func changeStock(nodeID: String, sku: String, at now: String, _ change: (inout StockLevel) -> Void) throws {
-        let key = TransactionLedger.Key(nodeID: nodeID, sku: sku)
+        let key = TransactionLedger.StockKey(nodeID: nodeID, sku: sku)
         if self.ledger.state.skus[sku] == nil { _ = try self.reader.stock(skus: [sku]) }
         guard var level = self.ledger.state.levels[key] else { return }
         change(&level)
         self.ledger.state.levels[key] = level
-        self.ledger.state.changed[key] = now
+        self.ledger.state.changedStock[key] = now
     }
 
     /// Writes the stock rows, credit accounts and counters the transaction changed (each once). `forgettingStock`,
     /// `forgettingAccounts`: also drop what the ledger read of them, before a write it does not model.
     public func settle(forgettingStock: Bool = false, forgettingAccounts: Bool = false) throws {
-        for (key, now) in self.ledger.state.changed.sorted(by: { $0.key < $1.key }) {
+        for (key, now) in self.ledger.state.changedStock.sorted(by: { $0.key < $1.key }) {
             guard let level = self.ledger.state.levels[key] else { continue }
             try self.db.run("UPDATE stock SET on_hand = ?, reserved = ?, updated_at = ? WHERE node_id = ? AND sku = ?")
             {
@@ -172,7 +172,7 @@ extension StoreTransaction {
                 $0.bind(value)
             }
         }
-        self.ledger.state.changed = [:]
+        self.ledger.state.changedStock = [:]
         self.ledger.state.changedAccounts = []
         self.ledger.state.changedCounters = []
         if forgettingAccounts { self.ledger.state.accounts = [:] }
