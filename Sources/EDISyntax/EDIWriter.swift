@@ -140,10 +140,13 @@ public struct EDIWriter: Sendable {
         if segment.tag == "ISA" {
             return self.writeVerbatim(segment)
         }
-        var elements = segment.elements
-        while let last = elements.last, last.isEmpty { elements.removeLast() }
+        // Trailing empty elements are left out by counting them, not by removing them from a copy of the array.
+        let elements = segment.elements
+        var count = elements.count
+        while count > 0, elements[count - 1].isEmpty { count -= 1 }
         self.bytes.append(contentsOf: segment.tag.utf8)
-        for (offset, element) in elements.enumerated() {
+        for offset in 0..<count {
+            let element = elements[offset]
             self.bytes.append(self.delimiters.element)
             if let text = element.text {
                 try self.appendData(text, tag: segment.tag, position: offset + 1)
@@ -161,17 +164,22 @@ public struct EDIWriter: Sendable {
                     }
                     self.bytes.append(separator)
                 }
-                var components = repetition
-                while components.count > 1, let last = components.last, last.isEmpty { components.removeLast() }
-                for (componentIndex, component) in components.enumerated() {
+                var components = repetition.count
+                while components > 1, repetition[components - 1].isEmpty { components -= 1 }
+                for componentIndex in 0..<components {
                     if componentIndex > 0 { self.bytes.append(self.delimiters.component) }
-                    try self.appendData(component, tag: segment.tag, position: offset + 1)
+                    try self.appendData(repetition[componentIndex], tag: segment.tag, position: offset + 1)
                 }
             }
         }
         self.bytes.append(contentsOf: self.delimiters.segmentTerminator)
         self.bytes.append(contentsOf: self.lineEnding)
         self.segmentCount += 1
+    }
+
+    /// Makes room for about `count` more bytes at once (the buffer would otherwise grow, and be copied, several times).
+    mutating func reserve(_ count: Int) {
+        self.bytes.reserveCapacity(self.bytes.count + count)
     }
 
     /// Appends raw text that is not a segment (the EDIFACT UNA service string).
@@ -398,6 +406,8 @@ public struct EnvelopeBuilder: Sendable {
         body: [SegmentValue]
     ) throws {
         let start = self.writer.segmentCount
+        // Room for the set and the trailers after it (outbound segments average about 45 bytes).
+        self.writer.reserve((body.count + 4) * 48)
         if self.writer.dialect == .x12 {
             var header: [ElementValue] = [ElementValue(identifier), ElementValue(controlNumber)]
             if let implementationReference { header.append(ElementValue(implementationReference)) }

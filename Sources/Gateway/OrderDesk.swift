@@ -227,22 +227,17 @@ public final class OrderDesk: @unchecked Sendable {
         actor: String,
         answering change: ChangeAnswer? = nil
     ) throws -> Decided {
-        // The decision's JSON and explanation: on another core when a batch is open, else here.
-        let encode: @Sendable () -> (json: String, explanation: String) = {
-            (
-                String(decoding: (try? CanonicalJSON.encodeBytes(decision, compact: true)) ?? [], as: UTF8.self),
-                decision.explanation(of: order)
-            )
+        // The decision's JSON: on another core when a batch is open, else here. Its explanation is computed when it
+        // is read (`StoreReader.decisions(orderID:)`).
+        let encode: @Sendable () -> String = {
+            String(decoding: (try? CanonicalJSON.encodeBytes(decision, compact: true)) ?? [], as: UTF8.self)
         }
-        let record: (StoreTransaction, (json: String, explanation: String)) throws -> [InboundPipeline.LogEntry] = {
-            tx,
-            encoded in
+        let record: (StoreTransaction, String) throws -> [InboundPipeline.LogEntry] = { tx, json in
             try tx.recordDecision(
                 orderID: orderID,
                 status: decision.status.rawValue,
                 actor: actor,
-                decision: encoded.json,
-                explanation: encoded.explanation,
+                decision: json,
                 at: now
             )
             return []

@@ -67,6 +67,25 @@ public enum CanonicalFieldType: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// A key path, read in place when it names a stored property reached through stored properties only
+/// (`MemoryLayout.offset(of:)`). A key path read goes through the runtime at several hundred instructions, and
+/// rendering reads a field or a collection for every element of every document.
+struct StoredPath<Root, Value>: @unchecked Sendable {
+    let path: KeyPath<Root, Value>
+    private let offset: Int?
+
+    init(_ path: KeyPath<Root, Value>) {
+        self.path = path
+        self.offset = MemoryLayout<Root>.offset(of: path)
+    }
+
+    @inline(__always)
+    func read(_ root: Root) -> Value {
+        guard let offset = self.offset else { return root[keyPath: self.path] }
+        return withUnsafeBytes(of: root) { $0.load(fromByteOffset: offset, as: Value.self) }
+    }
+}
+
 /// The type a field slot stores at its offset (see `FieldSlot.store`).
 enum FieldStorage: Sendable {
     case text, optionalText, optionalDate, optionalDecimal, optionalInteger, optionalQuantity, optionalMoney
@@ -194,6 +213,7 @@ final class FieldSlot<Root>: Sendable {
     {
         let set = self.set
         let get = self.get
+        let read = FieldSlot<Outer>.reader(path)
         return FieldSlot<Outer>(
             name: prefix + "." + self.name,
             type: self.type,
@@ -202,8 +222,8 @@ final class FieldSlot<Root>: Sendable {
                 set(&inner, value)
                 outer[keyPath: path] = inner
             },
-            get: { outer in outer[keyPath: path].map(get) ?? [] },
-            first: { [self] outer in outer[keyPath: path].flatMap { self.firstValue(of: $0) } }
+            get: { outer in read(outer).map(get) ?? [] },
+            first: { [self] outer in read(outer).flatMap { self.firstValue(of: $0) } }
         )
     }
 
@@ -217,67 +237,82 @@ final class FieldSlot<Root>: Sendable {
             offset: MemoryLayout<Outer>.offset(of: path).flatMap { outer in self.offset.map { outer + $0 } },
             storage: self.storage,
             set: { outer, value in set(&outer[keyPath: path], value) },
-            get: { outer in get(outer[keyPath: path]) }
+            get: { [read = FieldSlot<Outer>.reader(path)] outer in get(read(outer)) }
         )
     }
 }
 
 extension FieldSlot {
+    /// Reads the value at `path` (in place when it is stored: see `StoredPath`).
+    static func reader<Value>(_ path: KeyPath<Root, Value> & Sendable) -> @Sendable (Root) -> Value {
+        let stored = StoredPath(path)
+        return { stored.read($0) }
+    }
+
     static func text(_ name: String, _ path: WritableKeyPath<Root, String?> & Sendable) -> FieldSlot {
-        FieldSlot(
+        let read = Self.reader(path)
+        return FieldSlot(
             name: name,
             type: .text,
             offset: MemoryLayout<Root>.offset(of: path),
             storage: .optionalText,
             set: { root, value in root[keyPath: path] = value.description },
-            get: { root in root[keyPath: path].map { [.text($0)] } ?? [] }
+            get: { root in read(root).map { [.text($0)] } ?? [] }
         )
     }
 
     static func text(_ name: String, _ path: WritableKeyPath<Root, String> & Sendable) -> FieldSlot {
-        FieldSlot(
+        let read = Self.reader(path)
+        return FieldSlot(
             name: name,
             type: .text,
             offset: MemoryLayout<Root>.offset(of: path),
             storage: .text,
             set: { root, value in root[keyPath: path] = value.description },
-            get: { root in root[keyPath: path].isEmpty ? [] : [.text(root[keyPath: path])] }
+            get: { root in
+                let text = read(root)
+                return text.isEmpty ? [] : [.text(text)]
+            }
         )
     }
 
     static func textList(_ name: String, _ path: WritableKeyPath<Root, [String]> & Sendable) -> FieldSlot {
-        FieldSlot(
+        let read = Self.reader(path)
+        return FieldSlot(
             name: name,
             type: .textList,
             set: { root, value in root[keyPath: path].append(value.description) },
-            get: { root in root[keyPath: path].map { .text($0) } }
+            get: { root in read(root).map { .text($0) } }
         )
     }
 
     static func date(_ name: String, _ path: WritableKeyPath<Root, DocumentDate?> & Sendable) -> FieldSlot {
-        FieldSlot(
+        let read = Self.reader(path)
+        return FieldSlot(
             name: name,
             type: .date,
             offset: MemoryLayout<Root>.offset(of: path),
             storage: .optionalDate,
             set: { root, value in if case .date(let date) = value { root[keyPath: path] = date } },
-            get: { root in root[keyPath: path].map { [.date($0)] } ?? [] }
+            get: { root in read(root).map { [.date($0)] } ?? [] }
         )
     }
 
     static func decimal(_ name: String, _ path: WritableKeyPath<Root, Decimal?> & Sendable) -> FieldSlot {
-        FieldSlot(
+        let read = Self.reader(path)
+        return FieldSlot(
             name: name,
             type: .decimal,
             offset: MemoryLayout<Root>.offset(of: path),
             storage: .optionalDecimal,
             set: { root, value in root[keyPath: path] = value.decimalValue },
-            get: { root in root[keyPath: path].map { [.decimal($0)] } ?? [] }
+            get: { root in read(root).map { [.decimal($0)] } ?? [] }
         )
     }
 
     static func integer(_ name: String, _ path: WritableKeyPath<Root, Int?> & Sendable) -> FieldSlot {
-        FieldSlot(
+        let read = Self.reader(path)
+        return FieldSlot(
             name: name,
             type: .integer,
             offset: MemoryLayout<Root>.offset(of: path),
@@ -285,12 +320,13 @@ extension FieldSlot {
             set: { root, value in
                 if case .integer(let number) = value { root[keyPath: path] = number }
             },
-            get: { root in root[keyPath: path].map { [.integer($0)] } ?? [] }
+            get: { root in read(root).map { [.integer($0)] } ?? [] }
         )
     }
 
     static func quantity(_ name: String, _ path: WritableKeyPath<Root, Quantity?> & Sendable) -> FieldSlot {
-        FieldSlot(
+        let read = Self.reader(path)
+        return FieldSlot(
             name: name,
             type: .quantity,
             offset: MemoryLayout<Root>.offset(of: path),
@@ -301,12 +337,13 @@ extension FieldSlot {
                 default: if let number = value.decimalValue { root[keyPath: path] = Quantity(number) }
                 }
             },
-            get: { root in root[keyPath: path].map { [.quantity($0.value, unit: $0.unit)] } ?? [] }
+            get: { root in read(root).map { [.quantity($0.value, unit: $0.unit)] } ?? [] }
         )
     }
 
     static func money(_ name: String, _ path: WritableKeyPath<Root, Money?> & Sendable) -> FieldSlot {
-        FieldSlot(
+        let read = Self.reader(path)
+        return FieldSlot(
             name: name,
             type: .money,
             offset: MemoryLayout<Root>.offset(of: path),
@@ -317,7 +354,7 @@ extension FieldSlot {
                 default: if let number = value.decimalValue { root[keyPath: path] = Money(number) }
                 }
             },
-            get: { root in root[keyPath: path].map { [.money($0.amount, currency: $0.currency)] } ?? [] }
+            get: { root in read(root).map { [.money($0.amount, currency: $0.currency)] } ?? [] }
         )
     }
 
@@ -325,11 +362,12 @@ extension FieldSlot {
         _ name: String,
         _ path: WritableKeyPath<Root, Code> & Sendable
     ) -> FieldSlot where Code.RawValue == String {
-        FieldSlot(
+        let read = Self.reader(path)
+        return FieldSlot(
             name: name,
             type: .code(Code.allCases.map(\.rawValue)),
             set: { root, value in if let code = Code(rawValue: value.description) { root[keyPath: path] = code } },
-            get: { root in [.text(root[keyPath: path].rawValue)] }
+            get: { root in [.text(read(root).rawValue)] }
         )
     }
 
@@ -338,11 +376,12 @@ extension FieldSlot {
         _ name: String,
         _ path: WritableKeyPath<Root, Code?> & Sendable
     ) -> FieldSlot where Code.RawValue == String {
-        FieldSlot(
+        let read = Self.reader(path)
+        return FieldSlot(
             name: name,
             type: .code(Code.allCases.map(\.rawValue)),
             set: { root, value in if let code = Code(rawValue: value.description) { root[keyPath: path] = code } },
-            get: { root in root[keyPath: path].map { [.text($0.rawValue)] } ?? [] }
+            get: { root in read(root).map { [.text($0.rawValue)] } ?? [] }
         )
     }
 }

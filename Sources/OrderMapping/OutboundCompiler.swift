@@ -32,8 +32,8 @@ public struct OutboundMap: Sendable {
 
 /// The layout of an outbound map, by record kind and format.
 enum AnyOutboundBody: Sendable {
-    case edi(AnyLayout<[any SegmentItem]>)
-    case xml(AnyLayout<[any XMLItem]>, namespaces: [(String, String)], doctype: String?)
+    case edi(EDILayout)
+    case xml(XMLLayout, namespaces: [(String, String)], doctype: String?)
 
     func renderSegments(
         _ value: MappedDocument,
@@ -57,12 +57,12 @@ enum AnyOutboundBody: Sendable {
     }
 
     private static func render<Root>(
-        _ items: [any SegmentItem],
+        _ items: [any SegmentItem<Root>],
         _ record: Root,
         _ state: RenderState,
         _ output: inout [SegmentValue]
     ) throws(RenderError) {
-        for case let item as any SegmentItem<Root> in items { try item.render(record, state, into: &output) }
+        for item in items { try item.render(record, state, into: &output) }
     }
 
     func renderXML(_ value: MappedDocument, _ state: RenderState, map: OutboundMap) throws(RenderError) -> String {
@@ -70,8 +70,8 @@ enum AnyOutboundBody: Sendable {
             throw RenderError(message: "\(map.id) writes EDI, not XML", rule: map.file)
         }
         var document = XMLOutput(name: "#document")
-        func render<Root>(_ items: [any XMLItem], _ record: Root) throws(RenderError) {
-            for case let item as any XMLItem<Root> in items { _ = try item.render(record, state, into: &document) }
+        func render<Root>(_ items: [any XMLItem<Root>], _ record: Root) throws(RenderError) {
+            for item in items { _ = try item.render(record, state, into: &document) }
         }
         switch (layout, value) {
         case (.order(let items), .order(let record)): try render(items, record)
@@ -93,12 +93,20 @@ enum AnyOutboundBody: Sendable {
     }
 }
 
-/// A layout for one of the record kinds (the items are typed by the record at run time).
-enum AnyLayout<Items: Sendable>: Sendable {
-    case order(Items)
-    case acknowledgement(Items)
-    case shipNotice(Items)
-    case invoice(Items)
+/// An EDI layout for one of the record kinds, its items typed by the record (no cast when it renders).
+enum EDILayout: Sendable {
+    case order([any SegmentItem<Order>])
+    case acknowledgement([any SegmentItem<Acknowledgement>])
+    case shipNotice([any SegmentItem<ShipNotice>])
+    case invoice([any SegmentItem<Invoice>])
+}
+
+/// An XML layout for one of the record kinds, its items typed by the record.
+enum XMLLayout: Sendable {
+    case order([any XMLItem<Order>])
+    case acknowledgement([any XMLItem<Acknowledgement>])
+    case shipNotice([any XMLItem<ShipNotice>])
+    case invoice([any XMLItem<Invoice>])
 }
 
 /// Compiles an outbound mapping file.
@@ -158,7 +166,7 @@ final class OutboundCompiler: MapCompilerBase {
                     doctype = try xml.string("doctype")
                 }
                 documentVersion = try top.string("version") ?? ""
-                let layout: AnyLayout<[any XMLItem]>
+                let layout: XMLLayout
                 switch record {
                 case .order: layout = .order(compiler.xmlItems(Order.self, layoutNode))
                 case .acknowledgement: layout = .acknowledgement(compiler.xmlItems(Acknowledgement.self, layoutNode))
@@ -176,7 +184,7 @@ final class OutboundCompiler: MapCompilerBase {
                     at: versionNode
                 )
                 let layoutNode = try top.required("segments", in: "an EDI mapping")
-                let layout: AnyLayout<[any SegmentItem]>
+                let layout: EDILayout
                 switch record {
                 case .order: layout = .order(compiler.segmentItems(Order.self, layoutNode, compiler.scope))
                 case .acknowledgement:
@@ -215,9 +223,9 @@ final class OutboundCompiler: MapCompilerBase {
         _ node: YAMLNode,
         _ scope: CompileScope
     )
-        -> [any SegmentItem]
+        -> [any SegmentItem<Root>]
     {
-        var items: [any SegmentItem] = []
+        var items: [any SegmentItem<Root>] = []
         guard let list = self.collect({ () throws(MappingDiagnostic) in try node.list("segments") }) else { return [] }
         for itemNode in list {
             if let item = self.collect({ () throws(MappingDiagnostic) in
@@ -243,7 +251,7 @@ final class OutboundCompiler: MapCompilerBase {
             let inner = try keyed.required("segments", in: "a block")
             guard let eachNode = keyed["each"] else {
                 guard isLevel else { throw node.error("a block needs 'each' (a collection) or 'hl'") }
-                return LevelBlock<Root>(items: self.typedItems(Root.self, inner, scope))
+                return LevelBlock<Root>(items: self.segmentItems(Root.self, inner, scope))
             }
             let name = try eachNode.scalar("each")
             guard let collection = Root.catalog.collections[name] else {
@@ -259,16 +267,6 @@ final class OutboundCompiler: MapCompilerBase {
             throw node.error("a segment is written as TAG: { TAG01: ..., TAG02: ... }")
         }
         return try self.segmentTemplate(Root.self, tag: tag, keyNode: keyNode, elementsNode, scope)
-    }
-
-    func typedItems<Root: MappableRecord>(
-        _ type: Root.Type,
-        _ node: YAMLNode,
-        _ scope: CompileScope
-    )
-        -> [any SegmentItem<Root>]
-    {
-        self.segmentItems(Root.self, node, scope).compactMap { $0 as? any SegmentItem<Root> }
     }
 
     private func segmentTemplate<Root: MappableRecord>(
@@ -328,17 +326,13 @@ final class OutboundCompiler: MapCompilerBase {
 
     // MARK: XML layouts
 
-    func xmlItems<Root: MappableRecord>(_ type: Root.Type, _ node: YAMLNode) -> [any XMLItem] {
+    func xmlItems<Root: MappableRecord>(_ type: Root.Type, _ node: YAMLNode) -> [any XMLItem<Root>] {
         guard let list = self.collect({ () throws(MappingDiagnostic) in try node.list("XML content") }) else {
             return []
         }
         return list.compactMap { item in
             self.collect { () throws(MappingDiagnostic) in try self.xmlItem(Root.self, item) }
         }
-    }
-
-    func typedXMLItems<Root: MappableRecord>(_ type: Root.Type, _ node: YAMLNode) -> [any XMLItem<Root>] {
-        self.xmlItems(Root.self, node).compactMap { $0 as? any XMLItem<Root> }
     }
 
     private func xmlItem<Root: MappableRecord>(
@@ -523,9 +517,9 @@ struct SegmentBlockCompiler<Root: MappableRecord>: CollectionVisitor {
 
     func visit<Element: MappableRecord>(_ slot: CollectionSlot<Root, Element>) throws -> any SegmentItem<Root> {
         EachBlock<Root, Element>(
-            path: slot.path,
+            path: StoredPath(slot.path),
             items: self.compiler.withEnclosing(Root.self) {
-                self.compiler.typedItems(Element.self, self.node, self.scope)
+                self.compiler.segmentItems(Element.self, self.node, self.scope)
             },
             isLevel: self.isLevel
         )
@@ -538,8 +532,8 @@ struct XMLBlockCompiler<Root: MappableRecord>: CollectionVisitor {
 
     func visit<Element: MappableRecord>(_ slot: CollectionSlot<Root, Element>) throws -> any XMLItem<Root> {
         XMLEachBlock<Root, Element>(
-            path: slot.path,
-            items: self.compiler.withEnclosing(Root.self) { self.compiler.typedXMLItems(Element.self, self.node) }
+            path: StoredPath(slot.path),
+            items: self.compiler.withEnclosing(Root.self) { self.compiler.xmlItems(Element.self, self.node) }
         )
     }
 }
@@ -553,16 +547,19 @@ struct AggregateCompiler<Root>: CollectionVisitor {
     func visit<Element: MappableRecord>(
         _ slot: CollectionSlot<Root, Element>
     ) throws -> @Sendable (Root) -> [CanonicalValue] {
-        let path = slot.path
+        let path = StoredPath(slot.path)
         guard let rest = self.rest else {
             if self.field { throw self.node.error("'sum' needs a field: collection.field (like lines.quantity)") }
-            return { root in root[keyPath: path].map { _ in CanonicalValue.integer(1) } }
+            return { root in path.read(root).map { _ in CanonicalValue.integer(1) } }
         }
         if let field = Element.catalog.fields[rest], self.field {
-            let get = field.get
-            return { root in root[keyPath: path].flatMap { get($0) } }
+            // A field holds one value, read without an array; a list holds several.
+            guard case .textList = field.type else {
+                return { root in path.read(root).compactMap { field.firstValue(of: $0) } }
+            }
+            return { root in path.read(root).flatMap { field.get($0) } }
         }
         let inner = try self.compiler.aggregate(Element.self, rest, at: self.node, field: self.field)
-        return { root in root[keyPath: path].flatMap { inner($0) } }
+        return { root in path.read(root).flatMap { inner($0) } }
     }
 }

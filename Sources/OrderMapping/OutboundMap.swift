@@ -106,7 +106,7 @@ final class OutputSpec<Root>: @unchecked Sendable {
             if isCount {
                 value = .integer(values.count)
             } else {
-                value = .decimal(values.reduce(Decimal(0)) { $0 + ($1.decimalValue ?? 0) })
+                value = .decimal(values.reduce(Decimal(0)) { DecimalMath.sum($0, $1.decimalValue ?? 0) })
             }
         case .hierarchy(let which):
             switch which {

@@ -72,7 +72,7 @@ struct SegmentTemplate<Root>: SegmentItem, @unchecked Sendable {
 
 /// Items rendered once per element of a collection (`each: lines`), optionally as a hierarchical level.
 struct EachBlock<Root, Element: MappableRecord>: SegmentItem, @unchecked Sendable {
-    let path: KeyPath<Root, [Element]>
+    let path: StoredPath<Root, [Element]>
     let items: [any SegmentItem<Element>]
     let isLevel: Bool
     /// A level itself, or a plain block that holds levels (`each: orders` around `each: packs, hl: P`): either way
@@ -82,7 +82,7 @@ struct EachBlock<Root, Element: MappableRecord>: SegmentItem, @unchecked Sendabl
     func render(_ record: Root, _ state: RenderState, into output: inout [SegmentValue]) throws(RenderError) {
         state.parents.append(record)
         defer { state.parents.removeLast() }
-        for element in record[keyPath: self.path] {
+        for element in self.path.read(record) {
             try SegmentItems.render(self.items, element, state, isLevel: self.isLevel, into: &output)
         }
     }
@@ -224,7 +224,7 @@ struct XMLElementTemplate<Root>: XMLItem, @unchecked Sendable {
 
 /// Items rendered once per element of a collection.
 struct XMLEachBlock<Root, Element: MappableRecord>: XMLItem, @unchecked Sendable {
-    let path: KeyPath<Root, [Element]>
+    let path: StoredPath<Root, [Element]>
     let items: [any XMLItem<Element>]
     let readsRecord = true
 
@@ -232,7 +232,7 @@ struct XMLEachBlock<Root, Element: MappableRecord>: XMLItem, @unchecked Sendable
         state.parents.append(record)
         defer { state.parents.removeLast() }
         var any = false
-        for element in record[keyPath: self.path] {
+        for element in self.path.read(record) {
             for item in self.items where try item.render(element, state, into: &parent) { any = true }
         }
         return any

@@ -138,6 +138,11 @@ public struct LineDecision: Hashable, Sendable, Codable {
     public var rejection: String?
     public var nodes: [NodeConsideration]
     public var reasons: [String]
+    /// The order line's own number (PO101, LIN 1082, cXML lineNumber), and its item as ordered in words (`buyer part
+    /// 20457397, GTIN 614141100996`): kept so that the decision explains itself without the order, which a later
+    /// change rewrites. Nil in decisions stored before they were recorded.
+    public var lineNumber: String? = nil
+    public var item: String? = nil
 
     public var allocated: Decimal {
         // The usual line ships from one node: no addition.

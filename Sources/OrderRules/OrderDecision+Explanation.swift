@@ -4,15 +4,21 @@ import OrderModel
 extension OrderDecision {
     /// The decision in words, line by line: which item, at what price and why, from which nodes (and why those),
     /// what waits and what is cancelled, and the credit check with its numbers. `ordergate orders show` prints it.
-    public func explanation(of order: Order) -> String {
+    ///
+    /// The daemon stores the decision alone and this is computed when it is read: each line names its number and item
+    /// from the decision itself. `order` is only read for decisions stored before the lines recorded them.
+    public func explanation(of order: Order? = nil) -> String {
         var text = "Decision: \(Self.words(self.status))"
         for reason in self.reasons { text += " (\(reason))" }
         text += "\nCredit: \(self.credit.reason)\n"
-        for (line, decision) in zip(order.lines, self.lines) {
+        for decision in self.lines {
+            let line = order.flatMap { $0.lines.indices.contains(decision.index) ? $0.lines[decision.index] : nil }
+            let number = decision.lineNumber ?? line?.lineNumber ?? String(decision.index + 1)
+            let item = decision.item ?? line.map { OrderRules.describe($0.item) } ?? "no identifier"
             var ordered = DecimalText.format(decision.orderedQuantity)
             if let unit = decision.unit, !unit.isEmpty { ordered += " " + unit }
             while ordered.last == " " || ordered.last == "\t" { ordered.removeLast() }
-            text += "Line \(line.lineNumber ?? String(decision.index + 1)) (\(OrderRules.describe(line.item))): "
+            text += "Line \(number) (\(item)): "
             text += "\(ordered) ordered"
             if let sku = decision.sku { text += " -> \(sku)" }
             text += "\n"

@@ -33,6 +33,8 @@ extension LineDecision: CanonicalJSONWritable {
         writer.number("baseQuantity", self.baseQuantity)
         writer.number("cancelled", self.cancelled)
         writer.field("index", self.index)
+        writer.field("item", self.item)
+        writer.field("lineNumber", self.lineNumber)
         writer.field("nodes", self.nodes)
         writer.number("orderedQuantity", self.orderedQuantity)
         writer.field("price", self.price)

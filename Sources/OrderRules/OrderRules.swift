@@ -137,7 +137,9 @@ public struct OrderRules: Sendable {
             cancelled: 0,
             rejection: nil,
             nodes: [],
-            reasons: []
+            reasons: [],
+            lineNumber: line.lineNumber,
+            item: Self.describe(line.item)
         )
         func reject(_ reason: String) -> LineDecision {
             decision.rejection = reason
@@ -147,7 +149,7 @@ public struct OrderRules: Sendable {
         }
         let candidates = self.skus(for: line.item, partnerID: partnerID)
         guard !candidates.isEmpty else {
-            return reject("unknown item (\(Self.describe(line.item)))")
+            return reject("unknown item (\(decision.item ?? ""))")
         }
         guard candidates.count == 1, let (sku, evidence) = candidates.first, let item = self.data.items[sku] else {
             let list = candidates.sorted { $0.key < $1.key }.map { "\($0.key) by \($0.value.joined(separator: ", "))" }

@@ -170,13 +170,15 @@ extension StoreTransaction {
 
     // MARK: Decisions, reservations, holds
 
-    /// Stores a decision of the rules about an order (its JSON and its readable explanation).
+    /// Stores a decision of the rules about an order: its JSON, and its readable explanation when given. Without one
+    /// (what the desk does) the explanation column is empty and `decisions(orderID:)` computes it from the JSON when
+    /// it is read: the decision names each line's number and item itself, so it needs nothing else.
     public func recordDecision(
         orderID: Int64,
         status: String,
         actor: String,
         decision: String,
-        explanation: String,
+        explanation: String? = nil,
         at date: Date
     ) throws {
         try self.db.run(
@@ -189,7 +191,7 @@ extension StoreTransaction {
             $0.bind(status)
             $0.bind(actor)
             $0.bind(decision)
-            $0.bind(explanation)
+            $0.bind(explanation ?? "")
             $0.bind(Timestamp.text(date))
         }
     }
@@ -512,12 +514,20 @@ extension StoreReader {
             ),
             arguments: [orderID]
         ).map { row in
-            DecisionRecord(
+            let decision: String = row[3]
+            var explanation: String = row[4]
+            if explanation.isEmpty {
+                // Stored without one: computed from the decision itself.
+                explanation =
+                    (try? JSONDecoder().decode(OrderDecision.self, from: Data(decision.utf8)))?.explanation()
+                    ?? "(the decision could not be read: \(decision.prefix(200)))"
+            }
+            return DecisionRecord(
                 id: row[0],
                 status: row[1],
                 actor: row[2],
-                decision: row[3],
-                explanation: row[4],
+                decision: decision,
+                explanation: explanation,
                 createdAt: row[5]
             )
         }

@@ -336,6 +336,16 @@ struct OrderRulesPipelineTests {
         let active = try gateway.store.read { try $0.reservations(orderID: order) }.filter { $0.state == "active" }
         #expect(!active.contains { $0.sku == "WW-1004" })
         #expect(active.first { $0.sku == "WW-1002" }?.quantity == 300)
+        // Each decision is explained as it was made, computed on read from the decision alone: the first one still
+        // names line 4 and line 2's 240 after the change rewrote the stored order.
+        let decisions = try gateway.store.read { try $0.decisions(orderID: order) }
+        let (first, last) = (try #require(decisions.first), try #require(decisions.last))
+        #expect(decisions.count == 2)
+        #expect(first.explanation.contains("Line 4 (buyer part 20457342, GTIN 614141100040, vendor part WW-1004)"))
+        #expect(first.explanation.contains("Line 2 (buyer part 20457328, GTIN 614141100026, vendor part WW-1002): 240"))
+        #expect(!last.explanation.contains("Line 4 "))
+        #expect(last.explanation.contains("Line 5 (buyer part 20457335, GTIN 614141100033, vendor part WW-1003): 48"))
+        #expect(last.explanation.contains("Line 2 (buyer part 20457328, GTIN 614141100026, vendor part WW-1002): 300"))
         // The 997 for the 860's group, then the 865.
         let outbox = gateway.outbox("acme")
         let answer = try #require(outbox.first { $0.name.hasPrefix("865-") })

@@ -237,4 +237,37 @@ struct StockTests {
         #expect(reserved["E-63"] == last)
         #expect(reserved.values.reduce(0, +) == Decimal(count * (count + 1) / 2))
     }
+
+    /// A decision stored without its explanation (as the desk stores them) is explained when read, from the decision
+    /// alone; one stored with an explanation (as earlier versions did) reads back as it was stored.
+    @Test func aDecisionStoredWithoutItsExplanationIsExplainedWhenRead() throws {
+        let folder = try temporaryFolder("decisions")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try OrderStore(path: folder + "/ordergate.sqlite")
+        let now = Date()
+        let json = """
+            {"credit":{"exposure":0,"isHeld":false,"openBalance":0,"openOrders":0,"orderValue":0,"pastDue":0,\
+            "pastDueDays":0,"reason":"no credit account in the partner's rules"},"lines":[{"allocations":{"DC-EAST":12},\
+            "backordered":0,"baseQuantity":12,"cancelled":0,"index":0,"item":"vendor part WW-1001","lineNumber":"7",\
+            "nodes":[],"orderedQuantity":12,"reasons":["item WW-1001 by vendor part"],"sku":"WW-1001","unit":"EA"}],\
+            "reasons":[],"reservations":[],"status":"accepted"}
+            """
+        let decision = try JSONDecoder().decode(OrderDecision.self, from: Data(json.utf8))
+        let records = try store.write { tx in
+            let orderID = try Self.insertOrder("PO-1", tx: tx, at: now)
+            try tx.recordDecision(orderID: orderID, status: "accepted", actor: "rules", decision: json, at: now)
+            try tx.recordDecision(
+                orderID: orderID,
+                status: "accepted",
+                actor: "rules",
+                decision: json,
+                explanation: "as stored",
+                at: now
+            )
+            return try tx.reader.decisions(orderID: orderID)
+        }
+        #expect(records.map(\.explanation) == [decision.explanation(), "as stored"])
+        #expect(records[0].explanation.contains("Line 7 (vendor part WW-1001): 12 EA ordered -> WW-1001"))
+        #expect(records[0].explanation.contains("ships now: 12 from DC-EAST"))
+    }
 }
