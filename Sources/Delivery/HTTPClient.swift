@@ -144,10 +144,10 @@ public struct HTTPClient: Sendable {
         }
         _ = ccurl_setopt_ptr(handle, CURLOPT_HEADERDATA, unmanaged.toOpaque())
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        let code: CURLcode = try errorBuffer.withUnsafeMutableBufferPointer { buffer in
+        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { buffer in
             _ = ccurl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
             if let body = request.body {
-                return try body.withUnsafeBufferPointer { bytes in
+                return body.withUnsafeBufferPointer { bytes in
                     _ = ccurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count))
                     _ = ccurl_setopt_ptr(
                         handle,

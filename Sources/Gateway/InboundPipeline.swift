@@ -828,7 +828,6 @@ private final class MovingChunk: @unchecked Sendable {
     private var results: [Result<FileOutcome, any Error>] = []
 
     init(_ chunk: InboundPipeline.CommittedChunk, pipeline: InboundPipeline) {
-        nonisolated(unsafe) let chunk = chunk
         DispatchQueue.global().async {
             self.results = pipeline.move(chunk)
             self.done.signal()
