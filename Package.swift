@@ -34,6 +34,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLinux"),
         .target(
             name: "EDISyntax",
             exclude: ["Schemas"]
@@ -59,7 +60,7 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
-        .target(name: "Spool"),
+        .target(name: "Spool", dependencies: [.target(name: "CLinux", condition: .when(platforms: [.linux]))]),
         .target(
             name: "Gateway",
             dependencies: [

@@ -5,9 +5,10 @@ import Spool
 
 /// Writes pending outbound rows into the partners' outbox folders, a batch at a time: each file as a `.tmp` (O_EXCL),
 /// made durable (a large batch with one `syncfs` per file system, an fsync of every file on it; a small one with an
-/// fsync per file), each file linked to its final name (never replacing one), each folder fsynced once, then the rows
-/// marked written in one transaction. A crash anywhere leaves the row pending; the next pass finds the final name already
-/// there with the same bytes and only marks the row. A failing folder (unwritable, disk full) holds back only its
+/// fsync per file), each file renamed to its final name in one step that never replaces a file (`renameat2` with
+/// `RENAME_NOREPLACE`; a hard link and an unlink where the file system cannot), each folder fsynced once, then the rows
+/// marked written in one transaction. A crash anywhere leaves the row pending; the next pass finds the final name
+/// already there with the same bytes and only marks the row. A failing folder (unwritable, disk full) holds back only its
 /// own rows, and is retried.
 public final class OutboxWriter: Sendable {
     let configuration: Configuration
@@ -73,10 +74,9 @@ public final class OutboxWriter: Sendable {
             }
             let writable = rows.indices.filter { !failedFolders.contains(folders[$0]) }
             pass.failed += rows.count - writable.count
-            let staged = Staged(count: rows.count)
             var errors = ParallelFiles.run(writable.count, width: Self.writers) { index in
                 let row = writable[index]
-                if try self.stage(rows[row], folder: folders[row], sync: !batched) { staged.mark(row) }
+                try self.stage(rows[row], folder: folders[row], sync: !batched)
             }
             // One sync per file system; when it fails, every folder on it fails (their rows stay pending).
             var byDevice: [UInt64: [String]] = [:]
@@ -97,7 +97,7 @@ public final class OutboxWriter: Sendable {
                     for folder in sharing { syncFailures[folder] = error }
                 }
             }
-            for (position, row) in writable.enumerated() where errors[position] == nil && staged.contains(row) {
+            for (position, row) in writable.enumerated() where errors[position] == nil {
                 do {
                     if let failure = syncFailures[folders[row]] { throw failure }
                     try self.publish(rows[row], folder: folders[row])
@@ -147,56 +147,37 @@ public final class OutboxWriter: Sendable {
     }
 
     /// Writes one row's file under its temporary name, fsynced when `sync` is set (else the batch's syncfs makes it
-    /// durable); false when there is nothing to do: the final name is already there with the same bytes (a crash
-    /// came between the link and the row's update).
-    private func stage(_ row: OutboundDocument, folder: String, sync: Bool) throws -> Bool {
-        let final = FileSystem.join(folder, row.fileName)
+    /// durable). A temporary file left by a crash is replaced. Whether the final name is already there (a crash came
+    /// between the rename and the row's update) is found out when it is published.
+    private func stage(_ row: OutboundDocument, folder: String, sync: Bool) throws {
         let temporary = FileSystem.join(folder, ".\(row.fileName).tmp")
-        if FileSystem.exists(final) {
-            let existing = try FileSystem.read(final)
-            guard existing == row.content else {
-                throw SpoolError("outbox file differs from its row; not overwritten:", final, errno: EEXIST)
-            }
-            // A crash between the link and the unlink leaves the temporary name as a second link: drop it.
-            if FileSystem.exists(temporary) { try FileSystem.remove(temporary) }
-            return false
+        do {
+            try FileSystem.createFile(temporary, bytes: row.content, sync: sync)
+        } catch {
+            guard error.errno == EEXIST else { throw error }
+            try FileSystem.remove(temporary)
+            try FileSystem.createFile(temporary, bytes: row.content, sync: sync)
         }
-        if FileSystem.exists(temporary) { try FileSystem.remove(temporary) }
-        try FileSystem.createFile(temporary, bytes: row.content, sync: sync)
-        return true
     }
 
-    /// Links a staged file, synced since, to its final name (never replacing one) and drops the temporary name.
+    /// Gives a staged file, synced since, its final name, never replacing one. A final name already there with the
+    /// row's bytes is the same document published before a crash: the staged copy is dropped and the row counts as
+    /// written. With other bytes it is an error, and nothing is overwritten.
     private func publish(_ row: OutboundDocument, folder: String) throws {
         let final = FileSystem.join(folder, row.fileName)
         let temporary = FileSystem.join(folder, ".\(row.fileName).tmp")
-        if link(temporary, final) != 0 {
-            let code = errno
-            try? FileSystem.remove(temporary)
-            throw SpoolError("link", final, errno: code)
+        let failure: SpoolError
+        do {
+            try FileSystem.publish(temporary, as: final)
+            return
+        } catch {
+            failure = error
         }
-        try FileSystem.remove(temporary)
-    }
-
-    /// Which rows of a batch were staged (set from the writing threads).
-    private final class Staged: @unchecked Sendable {
-        private let lock = NSLock()
-        private var rows: [Bool]
-
-        init(count: Int) {
-            self.rows = Array(repeating: false, count: count)
-        }
-
-        func mark(_ row: Int) {
-            self.lock.lock()
-            self.rows[row] = true
-            self.lock.unlock()
-        }
-
-        func contains(_ row: Int) -> Bool {
-            self.lock.lock()
-            defer { self.lock.unlock() }
-            return self.rows[row]
+        try? FileSystem.remove(temporary)
+        guard failure.errno == EEXIST else { throw failure }
+        let existing = try FileSystem.read(final)
+        guard existing == row.content else {
+            throw SpoolError("outbox file differs from its row; not overwritten:", final, errno: EEXIST)
         }
     }
 }

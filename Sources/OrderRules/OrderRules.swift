@@ -161,7 +161,7 @@ public struct OrderRules: Sendable {
         guard let factor = item.factor(of: line.quantity?.unit) else {
             return reject("\(sku) is not sold in \(line.quantity?.unit ?? "")")
         }
-        decision.baseQuantity = ordered * factor
+        decision.baseQuantity = DecimalMath.product(ordered, factor)
         decision.cancelled = 0
         if factor != 1 {
             decision.reasons.append(
@@ -177,7 +177,7 @@ public struct OrderRules: Sendable {
         }) {
             price = (.contract, contract.unitPrice, contract.currency, nil, "contract price")
         } else if let listed = self.data.breaksByListAndSKU[BusinessData.key(settings.priceList, sku)]?.first(where: {
-            $0.minimumQuantity <= decision.baseQuantity && $0.validity.contains(date)
+            !DecimalMath.isLess(decision.baseQuantity, $0.minimumQuantity) && $0.validity.contains(date)
         }) {
             let breakText =
                 listed.minimumQuantity > 1 ? ", break from \(DecimalText.format(listed.minimumQuantity))" : ""
@@ -191,7 +191,7 @@ public struct OrderRules: Sendable {
         if let currency = order.currency, currency != price.currency {
             return reject("\(sku) is priced in \(price.currency), the order is in \(currency)")
         }
-        let ours = price.base * factor
+        let ours = DecimalMath.product(price.base, factor)
         let orderedPrice = line.unitPrice?.amount
         var accepted = ours
         var reason = "\(price.text): \(DecimalText.format(ours))"

@@ -3,6 +3,9 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if os(Linux)
+import CLinux
+#endif
 
 /// A failed file-system call, with the path and the system's reason.
 public struct SpoolError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -76,9 +79,40 @@ public enum FileSystem {
 
     /// `rename(2)`: atomic within one file system. Refuses to replace an existing `to`.
     public static func move(_ from: String, to: String) throws(SpoolError) {
+        if let code = self.renameNoReplace(from, to) {
+            switch code {
+            case 0: return
+            case EEXIST: throw SpoolError("rename (target exists)", to, errno: EEXIST)
+            case ENOENT where !self.exists(from): throw SpoolError("rename", from, errno: ENOENT)
+            default: throw SpoolError("rename \(from) to", to, errno: code)
+            }
+        }
         if !self.exists(from) { throw SpoolError("rename", from, errno: ENOENT) }
         if self.exists(to) { throw SpoolError("rename (target exists)", to, errno: EEXIST) }
         guard rename(from, to) == 0 else { throw SpoolError("rename \(from) to", to, errno: errno) }
+    }
+
+    /// Gives a written file its final name, never replacing a file already there (`EEXIST`): one atomic rename
+    /// where the file system can refuse to replace, else a hard link to the final name and the old name removed.
+    public static func publish(_ temporary: String, as final: String) throws(SpoolError) {
+        if let code = self.renameNoReplace(temporary, final) {
+            guard code == 0 else { throw SpoolError("rename \(temporary) to", final, errno: code) }
+            return
+        }
+        guard link(temporary, final) == 0 else { throw SpoolError("link \(temporary) to", final, errno: errno) }
+        try self.remove(temporary)
+    }
+
+    /// Renames without replacing, in one step: 0, or the error number; nil where the system or the file system
+    /// cannot, so that the caller checks and renames.
+    private static func renameNoReplace(_ from: String, _ to: String) -> Int32? {
+        #if os(Linux)
+        if clinux_rename_noreplace(from, to) == 0 { return 0 }
+        let code = errno
+        return code == EINVAL || code == ENOSYS ? nil : code
+        #else
+        return nil
+        #endif
     }
 
     /// Makes a folder's entries (new names, renames) durable.

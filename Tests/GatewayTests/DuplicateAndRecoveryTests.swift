@@ -128,7 +128,7 @@ struct RecoveryTests {
             atPath: gateway.root + "/data/" + file.storedPath,
             toPath: gateway.root + "/data/work/" + file.workName
         )
-        try gateway.daemon.recover()
+        _ = try gateway.daemon.recover()
         #expect(try gateway.fileList().count == 1)
         #expect(FileManager.default.fileExists(atPath: gateway.root + "/data/" + file.storedPath))
         #expect(try gateway.store.read { try $0.count("orders") } == 1)
@@ -152,6 +152,24 @@ struct RecoveryTests {
         let after = try FileManager.default.attributesOfItem(atPath: gateway.root + "/outbox/acme/" + name)
         #expect(before[.modificationDate] as? Date == after[.modificationDate] as? Date)
         #expect(gateway.outbox("acme").count == 1)
+    }
+
+    /// A file of the row's name with other bytes (not ours, or damaged) is never overwritten: the row stays pending,
+    /// the error is logged, and the staged copy is not left behind.
+    @Test func anOutboxFileWithOtherBytesUnderTheRowsNameIsNotOverwritten() throws {
+        let gateway = try TestGateway()
+        try gateway.drop(acmeOrder(interchange: 25, po: "PO-25"), as: "po.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        let name = try #require(gateway.outbox("acme").first?.name)
+        try gateway.store.write { tx in try tx.markPending(fileName: name) }
+        let path = gateway.root + "/outbox/acme/" + name
+        try FileManager.default.removeItem(atPath: path)
+        try Data("someone else's".utf8).write(to: URL(fileURLWithPath: path))
+        let pass = try gateway.daemon.outbox.writePending()
+        #expect(pass.written == 0 && pass.failed == 1)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "someone else's")
+        #expect(!FileManager.default.fileExists(atPath: gateway.root + "/outbox/acme/.\(name).tmp"))
+        #expect(try gateway.store.read { try $0.summary() }.outbound == ["pending": 1])
     }
 
     @Test func anUnwritableOutboxKeepsTheRowPendingUntilItCanBeWritten() throws {

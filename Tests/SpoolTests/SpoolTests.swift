@@ -139,4 +139,24 @@ struct SpoolTests {
         #expect(try FileSystem.read(root + "/b") == [2])
         #expect(throws: SpoolError.self) { try FileSystem.createFile(root + "/b", bytes: [3]) }
     }
+
+    /// A move and a publish say which name was missing or in the way, and a publish leaves one name for the file.
+    @Test func aMoveOrAPublishReportsWhatWasInTheWayAndPublishingLeavesOneName() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileSystem.makeDirectories(root)
+        try FileSystem.createFile(root + "/.a.tmp", bytes: [1])
+        try FileSystem.createFile(root + "/b", bytes: [2])
+        #expect(throws: SpoolError("rename (target exists)", root + "/b", errno: EEXIST)) {
+            try FileSystem.move(root + "/.a.tmp", to: root + "/b")
+        }
+        #expect(throws: SpoolError("rename", root + "/missing", errno: ENOENT)) {
+            try FileSystem.move(root + "/missing", to: root + "/c")
+        }
+        #expect(throws: SpoolError.self) { try FileSystem.publish(root + "/.a.tmp", as: root + "/b") }
+        #expect(try FileSystem.read(root + "/b") == [2])
+        try FileSystem.publish(root + "/.a.tmp", as: root + "/a")
+        #expect(try FileSystem.read(root + "/a") == [1])
+        #expect(!FileSystem.exists(root + "/.a.tmp"))
+    }
 }
