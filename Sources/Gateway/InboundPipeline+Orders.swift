@@ -217,11 +217,21 @@ extension InboundPipeline {
         guard let current = try tx.reader.order(id: target), let header = try tx.reader.orderHeader(id: target) else {
             return 0
         }
-        if header.status == OrderStatus.cancelled.rawValue {
+        // A cancelled order stays cancelled; one that has shipped (in part or in full) is not decided again: its
+        // reservations were taken by the shipments, and deciding it again would reserve and promise what has left
+        // (regression, review: an 860 to a shipped order reserved its quantities again and restored its open value).
+        let closed: [String: String] = [
+            OrderStatus.cancelled.rawValue: "was cancelled",
+            OrderStatus.partiallyShipped.rawValue: "has partly shipped",
+            OrderStatus.shipped.rawValue: "has shipped",
+            OrderStatus.delivered.rawValue: "was delivered",
+            OrderStatus.returned.rawValue: "was returned",
+        ]
+        if let state = closed[header.status] {
             let reason =
-                "order \(target) (PO \(change.purchaseOrderNumber)) was cancelled; the \(change.purpose) is ignored"
+                "order \(target) (PO \(change.purchaseOrderNumber)) \(state); the \(change.purpose) is not applied"
             try tx.recordStatus(orderID: orderID, .rejected, note: reason, at: now)
-            log.append((.warning, "change to a cancelled order", ["order.id": "\(orderID)", "reason": "\(reason)"]))
+            log.append((.warning, "change to a closed order", ["order.id": "\(orderID)", "reason": "\(reason)"]))
             return 0
         }
         let metadata: Logger.Metadata = [
@@ -289,8 +299,10 @@ extension InboundPipeline {
 enum OrderChanges {
     /// A change: each of its lines says what it does (860 POC02, ORDCHG LIN 1229) — add, delete, change the fields
     /// it gives, or nothing. A line without a change code (an 850 with BEG01 04) replaces the line with the same line
-    /// number or is added, and a zero quantity deletes it. The dates, parties and references the change gives replace
-    /// the stored ones. The stored lines keep no change codes.
+    /// number or is added, and a zero quantity deletes it. The dates the change gives replace the stored ones, except
+    /// the order date: a change does not move when the order was placed (an ORDCHG's DTM+137 is the change's own
+    /// date). A party replaces the stored one of its role, a reference the stored one of its qualifier; the others
+    /// stay (a change that names the ship-to keeps the bill-to). The stored lines keep no change codes.
     static func merge(_ change: Order, into current: Order) -> Order {
         var merged = current
         for line in change.lines {
@@ -311,9 +323,13 @@ enum OrderChanges {
         if let date = change.requestedDeliveryDate { merged.requestedDeliveryDate = date }
         if let date = change.requestedShipDate { merged.requestedShipDate = date }
         if let date = change.cancelAfter { merged.cancelAfter = date }
-        if !change.parties.isEmpty { merged.parties = change.parties }
-        if !change.references.isEmpty { merged.references = change.references }
-        if let date = change.orderDate { merged.orderDate = date }
+        // A party of a role Ordergate has no name for is told apart by the document's own qualifier.
+        func role(_ party: Party) -> String { party.role == .other ? "other:\(party.roleCode ?? "")" : "\(party.role)" }
+        let roles = Set(change.parties.map(role))
+        merged.parties = merged.parties.filter { !roles.contains(role($0)) } + change.parties
+        let qualifiers = Set(change.references.map(\.qualifier))
+        merged.references = merged.references.filter { !qualifiers.contains($0.qualifier) } + change.references
+        if merged.orderDate == nil { merged.orderDate = change.orderDate }
         merged.source = change.source ?? merged.source
         return merged
     }

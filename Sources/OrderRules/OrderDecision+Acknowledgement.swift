@@ -63,8 +63,16 @@ extension OrderDecision {
         // Quantities decided in base units are stated in the ordered unit. Most lines are ordered in the base unit;
         // they skip the division, which is the slowest Decimal operation on Linux.
         let converts = decision.baseQuantity > 0 && decision.baseQuantity != decision.orderedQuantity
-        let perOrderedUnit = converts ? decision.orderedQuantity / decision.baseQuantity : 1
-        func quantity(_ base: Decimal) -> Quantity { Quantity(converts ? base * perOrderedUnit : base, unit: unit) }
+        func quantity(_ base: Decimal) -> Quantity {
+            guard converts else { return Quantity(base, unit: unit) }
+            // base × ordered ÷ base quantity, multiplied first: exact whenever the figure is a whole number of
+            // ordered units (the quotient first is rounded: 60 × (5 ÷ 60) gave 4.999…9, which no 855 can carry), and
+            // at most six places when it is not (7 EA of a 12 EA case).
+            var value = DecimalMath.product(base, decision.orderedQuantity) / decision.baseQuantity
+            var rounded = Decimal()
+            NSDecimalRound(&rounded, &value, 6, .plain)
+            return Quantity(rounded, unit: unit)
+        }
         let currency = decision.price?.currency ?? order.currency
         if let rejection = decision.rejection, decision.allocated == 0 && decision.backordered == 0 {
             return [LineDisposition(status: .rejected, quantity: line.quantity ?? quantity(0), reason: rejection)]

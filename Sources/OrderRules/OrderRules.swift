@@ -30,7 +30,7 @@ public struct OrderRules: Sendable {
         lines decided: [LineDecision]? = nil
     ) -> OrderDecision {
         var lines = decided ?? self.decideLines(order, partnerID: partnerID, settings: settings, today: today)
-        self.allocate(&lines, order: order, partnerID: partnerID, policy: settings.fulfilment)
+        self.allocate(&lines, order: order, partnerID: partnerID, policy: settings.fulfilment, today: today)
         var credit = self.checkCredit(lines, order: order, settings: settings, openOrders: openOrders)
         if let creditRelease, credit.isHeld {
             credit.isHeld = false
@@ -45,7 +45,10 @@ public struct OrderRules: Sendable {
             status = .onHold
             reasons.append(credit.reason)
         } else if lines.contains(where: { $0.rejection != nil || $0.backordered.isPositive || $0.cancelled.isPositive })
-            || lines.contains(where: { $0.price.map { $0.acceptedUnitPrice != $0.orderedUnitPrice } ?? false })
+            // A line without a price of the buyer's is answered with ours but not changed (its disposition is IA).
+            || lines.contains(where: {
+                $0.price.map { $0.orderedUnitPrice != nil && $0.acceptedUnitPrice != $0.orderedUnitPrice } ?? false
+            })
         {
             status = .acceptedWithChanges
         } else {
@@ -267,7 +270,8 @@ public struct OrderRules: Sendable {
         _ lines: inout [LineDecision],
         order: Order,
         partnerID: String,
-        policy: RuleSettings.Fulfilment
+        policy: RuleSettings.Fulfilment,
+        today: DocumentDate
     ) {
         let active = lines.indices.filter { lines[$0].rejection == nil && lines[$0].sku != nil }
         guard !active.isEmpty else { return }
@@ -345,19 +349,22 @@ public struct OrderRules: Sendable {
             }
             for index in active {
                 let sku = lines[index].sku!
-                var reason = "no node has any of the order (no splits)"
+                let reason =
+                    best.map { "no splits: \($0.candidate.node.id) ships the most of the order" }
+                    ?? "no node has any of the order (no splits)"
+                // The nodes as they stood before the line took its share (regression, review: the figure recorded
+                // was what was left after it).
+                lines[index].nodes = self.considerations(candidates, sku: sku, atp: atp, reason: reason)
                 if let best {
                     let take = min(lines[index].baseQuantity, atp(best.candidate.node.id, sku))
                     available[best.candidate.node.id, default: [:]][sku] = atp(best.candidate.node.id, sku) - take
                     if take.isPositive { lines[index].allocations[best.candidate.node.id] = take }
-                    reason = "no splits: \(best.candidate.node.id) ships the most of the order"
                 }
                 lines[index].cancelled = lines[index].baseQuantity - lines[index].allocated
                 lines[index].reasons.append(reason)
                 if lines[index].cancelled > 0 {
                     lines[index].reasons.append("\(DecimalText.format(lines[index].cancelled)) cancelled (no splits)")
                 }
-                lines[index].nodes = self.considerations(candidates, sku: sku, atp: atp, reason: reason)
                 if let best {
                     for position in lines[index].nodes.indices
                     where lines[index].nodes[position].nodeID == best.candidate.node.id {
@@ -401,8 +408,9 @@ public struct OrderRules: Sendable {
                 }
                 lines[index].nodes = considered
                 guard remaining.isPositive else { continue }
+                // A replenishment date already past says nothing of when the stock comes: it is not promised.
                 let replenishment = (self.data.stockBySKU[sku] ?? []).filter { level in
-                    level.nextReplenishment != nil
+                    level.nextReplenishment.map { !($0 < today) } ?? false
                         && candidates.contains { $0.node.id == level.nodeID }
                 }.min { $0.nextReplenishment! < $1.nextReplenishment! }
                 if policy == .backordersAllowed, let replenishment, let date = replenishment.nextReplenishment {

@@ -208,12 +208,17 @@ struct OrderRulesPipelineTests {
         #expect(try gateway.store.read { try $0.creditAccount(id: "ACME") }?.openOrders == 0)
     }
 
-    @Test func aSecondOriginalOfAPONumberIsAnsweredWithARejection() throws {
+    /// A second original of a PO number, or the same order sent again as a duplicate (BEG01 07; regression, review:
+    /// it was read as a replace, decided again and answered a second time), is answered with a rejection.
+    @Test(arguments: ["00", "07"])
+    func aSecondOriginalOfAPONumberIsAnsweredWithARejection(purpose: String) throws {
         let gateway = try TestGateway(rules: true, clock: Self.clock)
         try gateway.importSampleData()
         try gateway.drop(acmeOrder(interchange: 301, po: "PO-TWICE"), as: "first.edi", into: "acme")
         try gateway.daemon.pollOnce()
-        try gateway.drop(acmeOrder(interchange: 302, po: "PO-TWICE"), as: "second.edi", into: "acme")
+        let second = String(decoding: acmeOrder(interchange: 302, po: "PO-TWICE"), as: UTF8.self)
+            .replacingOccurrences(of: "BEG*00*", with: "BEG*\(purpose)*")
+        try gateway.drop(Array(second.utf8), as: "second.edi", into: "acme")
         try gateway.daemon.pollOnce()
         let answers = gateway.outbox("acme").filter { $0.name.hasPrefix("855-") }.map { segments($0.text) }
         #expect(answers.count == 2)
@@ -333,6 +338,9 @@ struct OrderRulesPipelineTests {
         let stored = try #require(try gateway.store.read { try $0.order(id: order) })
         #expect(stored.lines.map(\.lineNumber) == ["1", "2", "3", "5"])
         #expect(stored.lines.allSatisfy { $0.change == nil })
+        // Regression (review): the change named only the ship-to and REF*DP; the bill-to, the vendor and REF*IA went.
+        #expect(Set(stored.parties.map(\.role)) == [.billTo, .shipTo, .seller])
+        #expect(stored.references.map(\.qualifier).sorted() == ["DP", "IA"])
         let active = try gateway.store.read { try $0.reservations(orderID: order) }.filter { $0.state == "active" }
         #expect(!active.contains { $0.sku == "WW-1004" })
         #expect(active.first { $0.sku == "WW-1002" }?.quantity == 300)
@@ -359,6 +367,46 @@ struct OrderRulesPipelineTests {
         #expect(outbox.contains { $0.name.hasPrefix("997-") && $0.text.contains("AK2*860*0001") })
     }
 
+    /// Regression (review): an 860 to an order that had shipped put it back to `allocated`, reserved its quantities
+    /// again (reservations no shipment could ever take) and restored its open value. It is now not applied.
+    @Test func aChangeToAShippedOrderIsNotApplied() throws {
+        let gateway = try TestGateway(rules: true, clock: Self.clock)
+        try gateway.importSampleData()
+        try gateway.drop(example: "examples/acme/850-po-7731045.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        let order = try Self.orderID(gateway, partner: "acme", po: "7731045")
+        let stored = try #require(try gateway.store.read { try $0.order(id: order) })
+        let shipment = try JSONDecoder().decode(
+            ShipmentRequest.self,
+            from: Data(
+                """
+                {"shipmentID": "SH-1", "packs": [{"lines": [\(stored.lines.map {
+                    "{\"lineNumber\": \"\($0.lineNumber!)\", \"quantity\": \($0.quantity!.value)}"
+                }.joined(separator: ","))]}]}
+                """.utf8
+            )
+        )
+        let outcome = try gateway.store.write { tx in
+            try gateway.daemon.pipeline.desk.ship(
+                orderID: order,
+                shipment,
+                visibleTo: nil,
+                mappings: gateway.daemon.mappingSet,
+                tx: tx,
+                now: Self.clock()
+            )
+        }
+        #expect(outcome?.orderStatus == "shipped")
+        let open = try gateway.store.read { try $0.reservations(orderID: order) }.filter { $0.state == "active" }
+        try gateway.drop(example: "examples/acme/860-po-7731045-change.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        #expect(try Self.history(gateway, order).last == "shipped")
+        let after = try gateway.store.read { try $0.reservations(orderID: order) }.filter { $0.state == "active" }
+        #expect(after == open)
+        #expect(try gateway.store.read { try $0.order(id: order) }?.lines.count == stored.lines.count)
+        #expect(!gateway.outbox("acme").contains { $0.name.hasPrefix("865-") })
+    }
+
     /// An EDIFACT ORDCHG is applied the same way (LIN 1229 per line) and answered with an ORDRSP.
     @Test func anOrdchgChangesTheOrderAndIsAnsweredWithAnOrdrsp() throws {
         let gateway = try TestGateway(rules: true, clock: Self.clock)
@@ -371,6 +419,9 @@ struct OrderRulesPipelineTests {
         let stored = try #require(try gateway.store.read { try $0.order(id: order) })
         #expect(stored.lines.map(\.lineNumber) == ["1", "2", "3", "6"])
         #expect(stored.lines[1].quantity?.value == 150)
+        // Regression (review): the ORDCHG's DTM+137 (its own date) became the order date, and the order was repriced
+        // at it.
+        #expect(stored.orderDate?.description == "2026-11-03")
         let answers = gateway.outbox("nordhandel").filter { $0.name.hasPrefix("ORDRSP-") }
         #expect(answers.count == 2)
         let last = try #require(answers.last)

@@ -55,6 +55,28 @@ struct AvailabilityRuleTests {
         #expect(acknowledgement.lines[0].dispositions.map { $0.quantity?.value } == [50, 30])
     }
 
+    /// Regression (review): a replenishment date already past was promised as the backorder date (an 865 of
+    /// 2026-12-06 said ACK*IB*48 for 2026-12-04). Only a date from today on is promised; the next one is taken.
+    @Test func aReplenishmentDateAlreadyPastIsNotPromised() {
+        func stock(_ dallas: DocumentDate, chicago: DocumentDate? = nil) -> [StockLevel] {
+            [
+                StockLevel(nodeID: "DC-CHI", sku: "W-2", onHand: 10, nextReplenishment: chicago),
+                StockLevel(nodeID: "DC-DAL", sku: "W-2", onHand: 0, nextReplenishment: dallas),
+            ]
+        }
+        let order = Supplier.order([Supplier.line(vendorPart: "WW-1002", quantity: 40, price: 10)])
+        let past = DocumentDate(year: 2026, month: 11, day: 20)!
+        let later = DocumentDate(year: 2026, month: 11, day: 30)!
+        let stale = Supplier.decide(order, data: Supplier.data(stock: stock(past)))
+        #expect(stale.lines[0].backordered == 0 && stale.lines[0].cancelled == 30)
+        #expect(stale.lines[0].backorderDate == nil)
+        let next = Supplier.decide(order, data: Supplier.data(stock: stock(past, chicago: later)))
+        #expect(next.lines[0].backordered == 30)
+        #expect(next.lines[0].backorderDate == later)
+        let today = Supplier.decide(order, data: Supplier.data(stock: stock(Supplier.today)))
+        #expect(today.lines[0].backorderDate == Supplier.today)
+    }
+
     @Test func withoutBackordersTheShortQuantityIsCancelledAndWithoutStockTheLineIsRejected() {
         let stock = [StockLevel(nodeID: "DC-CHI", sku: "W-2", onHand: 30)]
         let order = Supplier.order([
@@ -107,6 +129,10 @@ struct AvailabilityRuleTests {
         // Dallas covers 5 + 10 = 15 of 20, Chicago 10: Dallas ships, 5 W-1 are cancelled.
         #expect(decision.lines.map(\.allocations) == [["DC-DAL": 5], ["DC-DAL": 10]])
         #expect(decision.lines[0].cancelled == 5)
+        // What each node had when the line was decided (regression, review: Dallas was recorded at 0, after the take).
+        let dallas = decision.lines.map { $0.nodes.first { $0.nodeID == "DC-DAL" } }
+        #expect(dallas.map { $0?.availableToPromise } == [5, 10])
+        #expect(dallas.map { $0?.allocated } == [5, 10])
     }
 
     @Test func zeroStockEverywhereWithoutAReplenishmentDateRejectsTheLine() {

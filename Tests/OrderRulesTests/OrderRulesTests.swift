@@ -161,6 +161,21 @@ struct ItemRuleTests {
         let pallets = Supplier.decide(Supplier.order([Supplier.line(vendorPart: "WW-1001", quantity: 1, unit: "PL")]))
         #expect(pallets.lines[0].rejection == "W-1 is not sold in PL")
     }
+
+    /// Regression (review): a line ordered in cases was answered with 4.9999999999999999999999999999999999999 CA
+    /// (the quotient 5 ÷ 60 rounded, then multiplied), which failed the 855's own check and was never sent.
+    @Test(arguments: [(Decimal(5), Decimal(1000), Decimal(5)), (1, 7, Decimal(string: "0.583333")!), (3, 24, 2)])
+    func aCaseLineIsAcknowledgedInWholeCases(ordered: Decimal, onHand: Decimal, shipped: Decimal) {
+        let order = Supplier.order([Supplier.line(vendorPart: "WW-1001", quantity: ordered, unit: "CA")])
+        let decision = Supplier.decide(
+            order,
+            data: Supplier.data(stock: [StockLevel(nodeID: "DC-CHI", sku: "W-1", onHand: onHand)]),
+            settings: Supplier.settings(fulfilment: .splitsAllowed)
+        )
+        let answer = decision.acknowledgement(of: order, number: "1", date: Supplier.today)
+        let now = answer.lines[0].dispositions.first { $0.status != .backordered }
+        #expect(now?.quantity == Quantity(shipped, unit: "CA"))
+    }
 }
 
 @Suite("Pricing")
@@ -208,6 +223,18 @@ struct PricingRuleTests {
             data: noPrice
         )
         #expect(expired.lines[0].rejection == "no valid price for W-3 on price list RETAIL-A on 2026-11-23")
+    }
+
+    /// Regression (review): an order without prices was answered "accepted with changes" (BAK02 AC) while each of
+    /// its lines said accepted (IA) with our price.
+    @Test func anOrderWithoutPricesIsAcceptedWithOursStatedAndNoChange() {
+        let order = Supplier.order([Supplier.line(vendorPart: "WW-1002", quantity: 10)])
+        let decision = Supplier.decide(order)
+        #expect(decision.status == .accepted)
+        let answer = decision.acknowledgement(of: order, number: "1", date: Supplier.today)
+        #expect(answer.status == .accepted)
+        #expect(answer.lines[0].dispositions.map(\.status) == [.accepted])
+        #expect(answer.lines[0].dispositions[0].unitPrice == Money(10, currency: "USD"))
     }
 
     @Test func aPriceWithinTheToleranceIsAcceptedAsOrdered() {

@@ -192,7 +192,7 @@ import Testing
         let poaName = try #require(acmeNames.first { $0.hasPrefix("855-") })
         let poa = try String(contentsOf: acme.appendingPathComponent(poaName), encoding: .utf8)
         #expect(poa.contains("BAK*00*AC*7731045*20261102"), "\(poa)")
-        #expect(poa.contains("ACK*IA*80*EA*068*20261112~\nACK*IB*40*EA*068*20261204~"), "\(poa)")
+        #expect(poa.contains("ACK*IA*80*EA*068*20261112~\nACK*IB*40*EA*068*20271204~"), "\(poa)")
         // The EDIFACT answer is an ORDRSP; both pass our validator.
         let nordhandel = root.appendingPathComponent("outbox/nordhandel")
         let ordrsp = try #require(
@@ -207,7 +207,7 @@ import Testing
         let acmeOrder = try #require(listed.output.split(separator: "\t").first.map(String.init), "\(listed.error)")
         let shown = try OrdergateCLITests.run(["orders", "show", acmeOrder, "--config", config])
         #expect(shown.status == 0, "\(shown.error)")
-        #expect(shown.output.contains("40 backordered to 2026-12-04"), "\(shown.output)")
+        #expect(shown.output.contains("40 backordered to 2027-12-04"), "\(shown.output)")
         #expect(shown.output.contains("credit ok: exposure 48142.80"), "\(shown.output)")
         // No temporary file is left anywhere.
         let leftovers =
