@@ -275,7 +275,11 @@ extension InboundPipeline {
         log.append((.notice, "order changed", metadata.merging(["change": "\(difference)"]) { $1 }))
         try tx.recordStatus(orderID: target, .validated, note: Self.validatedNote(merged), at: now)
         guard self.configuration.rulesEnabled else { return 0 }
-        // An X12 860 is answered with an 865 (POC02 saying what changed); the others with the partner's usual answer.
+        // An X12 860 is answered with an 865 (POC02 saying what changed, deleted lines included); the others with the
+        // partner's usual answer.
+        let answersWith865 = change.source?.documentType == "860"
+        let kept = Set(merged.lines.compactMap(\.lineNumber))
+        let deleted = current.lines.filter { $0.lineNumber.map { !kept.contains($0) } ?? false }
         let decided = try self.desk.decide(
             orderID: target,
             order: merged,
@@ -285,8 +289,9 @@ extension InboundPipeline {
             tx: tx,
             now: now,
             answering: OrderDesk.ChangeAnswer(
-                document: change.source?.documentType == "860" ? "865" : nil,
-                lines: OrderChanges.lineChanges(change)
+                document: answersWith865 ? "865" : nil,
+                lines: OrderChanges.lineChanges(change),
+                deleted: answersWith865 ? deleted : []
             )
         )
         log += decided?.log ?? []

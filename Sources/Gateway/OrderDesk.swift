@@ -127,6 +127,8 @@ public final class OrderDesk: @unchecked Sendable {
     struct ChangeAnswer {
         var document: String?
         var lines: [String: LineChange]
+        /// The stored lines the change deleted, confirmed after the others (an 865 says `DI` for each).
+        var deleted: [OrderLine] = []
     }
 
     /// What deciding an order did.
@@ -294,6 +296,7 @@ public final class OrderDesk: @unchecked Sendable {
                     acknowledgement.lines[index].change = lines[number] ?? .unchanged
                 }
             }
+            acknowledgement.lines += (change?.deleted ?? []).map { AcknowledgedLine(deleted: $0) }
             return acknowledgement
         }
         let sent = try self.sendAcknowledgement(

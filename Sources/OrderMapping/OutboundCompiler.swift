@@ -116,7 +116,8 @@ final class OutboundCompiler: MapCompilerBase {
         "implementationReference", "codes", "segments", "xml", "root",
     ]
     static let specKeys = [
-        "field", "value", "context", "now", "count", "sum", "hl", "format", "codes", "implied", "places", "index",
+        "field", "value", "context", "now", "count", "sum", "hash", "hl", "format", "codes", "implied", "places",
+        "index",
         "default", "required", "when",
     ]
     var scope = CompileScope(edi: [], isXML: true)
@@ -313,6 +314,9 @@ final class OutboundCompiler: MapCompilerBase {
                         if target.type == .alphanumeric || target.type == .alphabetic, target.maximumLength > 0 {
                             components[index].maximumLength = target.maximumLength
                         }
+                        if components[index].isHashTotal, target.maximumLength > 0 {
+                            components[index].hashDigits = target.maximumLength
+                        }
                     }
                 }
                 elements.append((reference.element, components))
@@ -421,13 +425,19 @@ final class OutboundCompiler: MapCompilerBase {
                 try self.aggregate(Root.self, try sum.scalar("sum"), at: sum, field: true),
                 isCount: false
             )
+        } else if let hash = keyed["hash"] {
+            spec.source = .aggregate(
+                try self.aggregate(Root.self, try hash.scalar("hash"), at: hash, field: true),
+                isCount: false
+            )
+            spec.isHashTotal = true
         } else if let hl = keyed["hl"] {
             guard let which = OutputSpec<Root>.HierarchyValue(rawValue: try hl.scalar("hl")) else {
                 throw hl.error("hl is one of: id, parent, children, count")
             }
             spec.source = .hierarchy(which)
         } else if keyed["default"] == nil {
-            throw node.error("an output value needs 'field', 'value', 'context', 'now', 'count', 'sum' or 'hl'")
+            throw node.error("an output value needs 'field', 'value', 'context', 'now', 'count', 'sum', 'hash' or 'hl'")
         }
         if let format = keyed["format"] {
             let name = try format.scalar("format")

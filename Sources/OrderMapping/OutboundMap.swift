@@ -53,6 +53,10 @@ final class OutputSpec<Root>: @unchecked Sendable {
     /// For free-text EDI elements (AN, A): the schema's maximum length; longer text is cut to it, as EDI
     /// translators do (a description longer than EDIFACT's 35 characters would otherwise make the document invalid).
     var maximumLength: Int?
+    /// An X12 hash total (`hash:`, CTT02): the values summed without regard to decimal points or signs, and cut on
+    /// the left to `hashDigits` (the element's maximum length), as X12 defines it.
+    var isHashTotal = false
+    var hashDigits: Int?
     var file: String
     var line: Int
 
@@ -105,6 +109,8 @@ final class OutputSpec<Root>: @unchecked Sendable {
             let values = compute(record)
             if isCount {
                 value = .integer(values.count)
+            } else if self.isHashTotal {
+                value = .text(Self.hashTotal(values, digits: self.hashDigits))
             } else {
                 value = .decimal(values.reduce(Decimal(0)) { DecimalMath.sum($0, $1.decimalValue ?? 0) })
             }
@@ -127,6 +133,23 @@ final class OutputSpec<Root>: @unchecked Sendable {
         }
         if text.isEmpty && self.isRequired {
             throw RenderError(message: "a required value is missing (\(self.label))", rule: "\(self.file):\(self.line)")
+        }
+        return text
+    }
+
+    /// An X12 hash total: each value's digits as one whole number (1.5 counts 15, -2 counts 2), summed, and only
+    /// the last `digits` digits kept ("truncation will occur on the left most digits").
+    static func hashTotal(_ values: [CanonicalValue], digits: Int?) -> String {
+        var total: Decimal = 0
+        for value in values {
+            guard let number = value.decimalValue else { continue }
+            let text = DecimalText.format(number).filter { $0 != "." && $0 != "-" }
+            total = DecimalMath.sum(total, DecimalText.parse(text) ?? 0)
+        }
+        var text = DecimalText.format(total)
+        if let digits, digits > 0, text.count > digits {
+            text = String(text.suffix(digits).drop { $0 == "0" })
+            if text.isEmpty { text = "0" }
         }
         return text
     }

@@ -40,6 +40,14 @@ extension AcknowledgedLine {
         self.orderedQuantity = line.quantity
         self.orderedUnitPrice = line.unitPrice
     }
+
+    /// A stored line that a change deleted, as the answer to the change confirms it (865 POC02 `DI`): its number and
+    /// item, a zero quantity, nothing to ship.
+    public init(deleted line: OrderLine) {
+        self.init(answering: line)
+        self.change = .delete
+        self.orderedQuantity = Quantity(0, unit: line.quantity?.unit)
+    }
 }
 
 extension OrderDecision {

@@ -364,6 +364,9 @@ struct OrderRulesPipelineTests {
         #expect(segments.contains { $0.hasPrefix("POC*1*NC*480*") })
         #expect(segments.contains { $0.hasPrefix("POC*2*CA*300*") })
         #expect(segments.contains { $0.hasPrefix("POC*5*AI*48*") })
+        // Regression (review): the deleted line was not in the answer at all, so its DI was never confirmed.
+        #expect(segments.contains { $0.hasPrefix("POC*4*DI*0**EA*") })
+        #expect(segments.last { $0.hasPrefix("CTT*") }?.hasPrefix("CTT*5*") == true)  // 1, 2, 3, 5 and the deleted 4
         #expect(outbox.contains { $0.name.hasPrefix("997-") && $0.text.contains("AK2*860*0001") })
     }
 

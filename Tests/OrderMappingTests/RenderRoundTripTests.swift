@@ -175,6 +175,43 @@ extension RenderRoundTripTests {
 }
 
 extension RenderRoundTripTests {
+    /// CTT02 is an X12 hash total: quantities summed without regard to decimal points (1.5 counts 15), cut on the
+    /// left to ten digits. Regression (review): it was the plain sum, so a 15-digit quantity made the 855 invalid
+    /// and it was never sent, and decimal quantities gave a decimal hash.
+    @Test(arguments: [
+        (["2", "1.5"], "17"), (["999999999999999"], "9999999999"), (["12345678901", "9"], "2345678910"), (["-3"], "3"),
+    ])
+    func theCTTHashTotalIgnoresDecimalPointsAndIsCutOnTheLeft(quantities: [String], hash: String) throws {
+        let mappings = try Repository.mappings.get()
+        let renderer = DocumentRenderer(mappings: mappings)
+        let partner = try #require(mappings.partners["acme"])
+        let map = try #require(renderer.map(for: partner, record: .acknowledgement))
+        guard
+            case .acknowledgement(var acknowledgement) = try Self.value(
+                Case(partner: "acme", record: .acknowledgement, json: "acknowledgement-acme.json")
+            )
+        else { throw CocoaError(.coderInvalidValue) }
+        let line = try #require(acknowledgement.lines.first)
+        acknowledgement.lines = quantities.map { quantity in
+            var copy = line
+            copy.orderedQuantity = Quantity(Decimal(string: quantity)!, unit: "EA")
+            return copy
+        }
+        let bytes = try renderer.render(
+            .acknowledgement(acknowledgement),
+            with: map,
+            for: partner,
+            controlNumbers: ControlNumbers(interchange: 1, group: 1, transactionSet: 1),
+            now: Self.now
+        )
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("CTT*\(quantities.count)*\(hash)~"), "\(text)")
+        let report = EDIValidator().validate(bytes: bytes)
+        #expect(report.isValid, "\(report.allErrors)")
+    }
+}
+
+extension RenderRoundTripTests {
     /// `^field` reads the enclosing record and `^^field` the one around it: an item can name its pack and its order.
     @Test func nestedBlocksReadTheirEnclosingRecords() throws {
         let layout = """
