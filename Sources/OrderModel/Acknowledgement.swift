@@ -56,6 +56,9 @@ public struct AcknowledgedLine: Hashable, Sendable, Codable {
     public var orderedQuantity: Quantity?
     /// The price on the purchase order.
     public var orderedUnitPrice: Money?
+    /// The line's answer as a whole, from its dispositions (EDIFACT ORDRSP LIN 1229): accepted as ordered, accepted
+    /// with changes, rejected, on hold. Nil for a line deleted by a change, and in acknowledgements read in.
+    public var status: AcknowledgementStatus?
     public var dispositions: [LineDisposition] = []
     public var origins = FieldOrigins()
 

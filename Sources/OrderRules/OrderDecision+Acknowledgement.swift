@@ -61,9 +61,21 @@ extension OrderDecision {
             var answered = AcknowledgedLine(answering: line)
             if let sku = decision.sku, answered.item.sku == nil { answered.item.sku = sku }
             answered.dispositions = self.dispositions(of: decision, line: line, order: order)
+            answered.status = Self.status(of: answered.dispositions)
             acknowledgement.lines.append(answered)
         }
         return acknowledgement
+    }
+
+    /// A line's answer as a whole: rejected or held when its one disposition is; accepted when everything ships
+    /// as ordered; else accepted with changes (a price, a quantity, a backorder).
+    static func status(of dispositions: [LineDisposition]) -> AcknowledgementStatus {
+        switch dispositions.map(\.status) {
+        case [.rejected]: .rejected
+        case [.onHold]: .onHold
+        case [.accepted]: .accepted
+        default: .acceptedWithChanges
+        }
     }
 
     private func dispositions(of decision: LineDecision, line: OrderLine, order: Order) -> [LineDisposition] {

@@ -223,7 +223,7 @@ struct OrderRulesPipelineTests {
         let answers = gateway.outbox("acme").filter { $0.name.hasPrefix("855-") }.map { segments($0.text) }
         #expect(answers.count == 2)
         #expect(answers[0].contains { $0.hasPrefix("BAK*00*AC*PO-TWICE") || $0.hasPrefix("BAK*00*AD*PO-TWICE") })
-        #expect(answers[1].contains { $0.hasPrefix("BAK*00*RJ*PO-TWICE") })
+        #expect(answers[1].contains { $0.hasPrefix("BAK*00*RD*PO-TWICE") })
         #expect(answers[1].filter { $0.hasPrefix("ACK*IR") }.count == 2)
     }
 
@@ -300,7 +300,7 @@ struct OrderRulesPipelineTests {
         try gateway.daemon.pollOnce()
         let answers = gateway.outbox("acme").filter { $0.name.hasPrefix("855-") }
         #expect(answers.count == 1)
-        #expect(!answers.contains { $0.text.contains("BAK*00*RJ") })
+        #expect(!answers.contains { $0.text.contains("BAK*00*RD") })
     }
 
     /// Review finding: with the rules off, a replacement changes the stored order and decides nothing.
@@ -430,6 +430,12 @@ struct OrderRulesPipelineTests {
         let last = try #require(answers.last)
         #expect(EDIValidator().validate(bytes: Array(last.text.utf8)).isValid)
         #expect(last.text.contains("QTY+21:150'"))
+        // Each line says how it is answered (LIN 1229: 5, 6 or 7).
+        let lins = last.text.split(separator: "'").filter { $0.hasPrefix("LIN+") || $0.hasPrefix("\nLIN+") }
+        #expect(!lins.isEmpty)
+        #expect(
+            lins.allSatisfy { ["5", "6", "7"].contains($0.split(separator: "+", omittingEmptySubsequences: false)[2]) }
+        )
         #expect(!last.text.contains("5412345200024"))  // WW-2002 is gone
     }
 }

@@ -53,6 +53,8 @@ struct AvailabilityRuleTests {
         let acknowledgement = decision.acknowledgement(of: order, number: "A-1", date: Supplier.today)
         #expect(acknowledgement.lines[0].dispositions.map(\.status) == [.accepted, .backordered])
         #expect(acknowledgement.lines[0].dispositions.map { $0.quantity?.value } == [50, 30])
+        // The line's answer as a whole (ORDRSP LIN 1229 6: accepted with amendment).
+        #expect(acknowledgement.lines[0].status == .acceptedWithChanges)
     }
 
     /// Regression (review): a replenishment date already past was promised as the backorder date (an 865 of

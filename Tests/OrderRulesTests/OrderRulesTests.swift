@@ -134,9 +134,12 @@ struct ItemRuleTests {
     }
 
     @Test func anUnknownItemIsRejectedNamingItsIdentifiers() {
-        let decision = Supplier.decide(Supplier.order([Supplier.line(vendorPart: "NOPE", quantity: 3)]))
+        let order = Supplier.order([Supplier.line(vendorPart: "NOPE", quantity: 3)])
+        let decision = Supplier.decide(order)
         #expect(decision.lines[0].rejection == "unknown item (vendor part NOPE)")
         #expect(decision.status == .rejected)
+        let answer = decision.acknowledgement(of: order, number: "1", date: Supplier.today)
+        #expect(answer.lines[0].status == .rejected)
     }
 
     @Test func identifiersThatPointAtTwoItemsAreRejectedAsAmbiguous() {
@@ -235,6 +238,7 @@ struct PricingRuleTests {
         #expect(answer.status == .accepted)
         #expect(answer.lines[0].dispositions.map(\.status) == [.accepted])
         #expect(answer.lines[0].dispositions[0].unitPrice == Money(10, currency: "USD"))
+        #expect(answer.lines[0].status == .accepted)
     }
 
     @Test func aPriceWithinTheToleranceIsAcceptedAsOrdered() {
