@@ -240,7 +240,12 @@ extension InboundPipeline {
         ]
         // What the change frees up may bring the account's held orders within the terms.
         let accounts = Set([try partner.ruleSettings()?.creditAccount].compactMap { $0 })
-        if change.purpose == .cancel {
+        var merged = change.purpose == .replace ? change : OrderChanges.merge(change, into: current)
+        // A change that deletes every line cancels the order (regression, review: it was decided again, with no
+        // lines, and answered as rejected).
+        let deletesEverything = change.purpose != .cancel && merged.lines.isEmpty && !current.lines.isEmpty
+        if change.purpose == .cancel || deletesEverything {
+            let why = deletesEverything ? " (every line deleted)" : ""
             try self.desk.withdraw(
                 orderID: target,
                 actor: "daemon",
@@ -248,13 +253,17 @@ extension InboundPipeline {
                 tx: tx,
                 now: now
             )
-            try tx.recordStatus(orderID: target, .cancelled, note: "cancelled by the buyer (order \(orderID))", at: now)
-            try tx.recordStatus(orderID: orderID, .applied, note: "cancels order \(target)", at: now)
+            try tx.recordStatus(
+                orderID: target,
+                .cancelled,
+                note: "cancelled by the buyer (order \(orderID))\(why)",
+                at: now
+            )
+            try tx.recordStatus(orderID: orderID, .applied, note: "cancels order \(target)\(why)", at: now)
             log.append((.notice, "order cancelled", metadata))
             guard self.configuration.rulesEnabled else { return 0 }
             return try self.desk.recheckHolds(accounts: accounts, mappings: mappings, tx: tx, now: now).count
         }
-        var merged = change.purpose == .replace ? change : OrderChanges.merge(change, into: current)
         merged.id = nil
         merged.purpose = .original
         let difference = OrderChanges.describe(from: current, to: merged)

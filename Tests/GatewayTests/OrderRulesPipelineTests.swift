@@ -370,6 +370,36 @@ struct OrderRulesPipelineTests {
         #expect(outbox.contains { $0.name.hasPrefix("997-") && $0.text.contains("AK2*860*0001") })
     }
 
+    /// Regression (review): a change that deleted every line left the order decided again with no lines (rejected)
+    /// instead of cancelled.
+    @Test func aChangeThatDeletesEveryLineCancelsTheOrder() throws {
+        let gateway = try TestGateway(rules: true, clock: Self.clock)
+        try gateway.importSampleData()
+        try gateway.drop(example: "examples/acme/850-po-7731045.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        let order = try Self.orderID(gateway, partner: "acme", po: "7731045")
+        #expect(try !gateway.store.read { try $0.reservations(orderID: order) }.isEmpty)
+        let change = try String(
+            contentsOf: TestGateway.repository.appendingPathComponent("examples/acme/860-po-7731045-change.edi"),
+            encoding: .utf8
+        )
+        var segments = change.split(separator: "\n").map(String.init).filter {
+            !$0.hasPrefix("POC") && !$0.hasPrefix("PID")
+        }
+        let deletes = (1...4).map { "POC*\($0)*DI*0*0*EA~" }
+        let at = try #require(segments.firstIndex { $0.hasPrefix("CTT") })
+        segments.insert(contentsOf: deletes, at: at)
+        segments[at + deletes.count] = "CTT*4*0~"
+        let body = segments.drop { !$0.hasPrefix("ST*") }.prefix { !$0.hasPrefix("GE*") }
+        let se = try #require(segments.firstIndex { $0.hasPrefix("SE*") })
+        segments[se] = "SE*\(body.count)*0001~"
+        try gateway.drop(Array((segments.joined(separator: "\n") + "\n").utf8), as: "860.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        #expect(try Self.history(gateway, order).last == "cancelled")
+        let active = try gateway.store.read { try $0.reservations(orderID: order) }.filter { $0.state == "active" }
+        #expect(active.isEmpty)
+    }
+
     /// Regression (review): an 860 to an order that had shipped put it back to `allocated`, reserved its quantities
     /// again (reservations no shipment could ever take) and restored its open value. It is now not applied.
     @Test func aChangeToAShippedOrderIsNotApplied() throws {
