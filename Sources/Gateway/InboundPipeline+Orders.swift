@@ -262,7 +262,22 @@ extension InboundPipeline {
             try tx.recordStatus(orderID: orderID, .applied, note: "cancels order \(target)\(why)", at: now)
             log.append((.notice, "order cancelled", metadata))
             guard self.configuration.rulesEnabled else { return 0 }
-            return try self.desk.recheckHolds(accounts: accounts, mappings: mappings, tx: tx, now: now).count
+            // An 860 that cancels is confirmed with an 865; the other cancels by the 997/CONTRL alone.
+            var confirmed = false
+            if change.source?.documentType == "860" {
+                confirmed = try self.desk.confirmCancel(
+                    orderID: target,
+                    order: current,
+                    partner: partner,
+                    mappings: mappings,
+                    fileID: fileID,
+                    tx: tx,
+                    now: now,
+                    log: &log
+                )
+            }
+            let released = try self.desk.recheckHolds(accounts: accounts, mappings: mappings, tx: tx, now: now)
+            return (confirmed ? 1 : 0) + released.count
         }
         merged.id = nil
         merged.purpose = .original

@@ -313,6 +313,37 @@ public final class OrderDesk: @unchecked Sendable {
         return Decided(decision: decision, acknowledgements: sent ? 1 : 0, log: log)
     }
 
+    /// Confirms the buyer's cancellation of an order with an 865 (BCA01 01, every line POC02 DI), when the partner
+    /// has rules and takes purchase-order acknowledgements.
+    func confirmCancel(
+        orderID: Int64,
+        order: Order,
+        partner: PartnerProfile,
+        mappings: MappingSet,
+        fileID: Int64?,
+        tx: StoreTransaction,
+        now: Date,
+        log: inout [InboundPipeline.LogEntry]
+    ) throws -> Bool {
+        guard try partner.ruleSettings() != nil else { return false }
+        let acknowledgement = Acknowledgement.confirmingCancel(
+            order,
+            number: String(orderID),
+            date: Self.documentDate(now).dateOnly
+        )
+        return try self.sendAcknowledgement(
+            { acknowledgement },
+            orderID: orderID,
+            partner: partner,
+            mappings: mappings,
+            fileID: fileID,
+            tx: tx,
+            now: now,
+            document: "865",
+            log: &log
+        )
+    }
+
     /// Answers a second original of a PO number with an acknowledgement that rejects it, when the partner's duplicate
     /// policy is to reject.
     func answerDuplicate(

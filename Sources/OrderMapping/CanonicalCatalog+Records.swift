@@ -110,8 +110,9 @@ extension Acknowledgement: MappableRecord {
     static let catalog = RecordCatalog<Acknowledgement>(
         fields: [
             .text("acknowledgementNumber", \.acknowledgementNumber), .date("date", \.date),
-            .code("status", \.status), .text("purchaseOrderNumber", \.purchaseOrderNumber),
-            .date("orderDate", \.orderDate), .text("currency", \.currency),
+            .code("status", \.status), .code("purpose", \.purpose),
+            .text("purchaseOrderNumber", \.purchaseOrderNumber), .date("orderDate", \.orderDate),
+            .text("currency", \.currency),
         ],
         collections: [
             CollectionSlot(name: "parties", path: \Acknowledgement.parties),

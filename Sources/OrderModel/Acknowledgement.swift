@@ -71,6 +71,9 @@ public struct Acknowledgement: Hashable, Sendable, Codable {
     public var acknowledgementNumber: String?
     public var date: DocumentDate?
     public var status: AcknowledgementStatus = .accepted
+    /// What the answer confirms when it is not an order or a change: `cancel` for the buyer's cancellation (865
+    /// BCA01 01). Nil otherwise.
+    public var purpose: OrderPurpose?
     public var purchaseOrderNumber: String = ""
     public var orderDate: DocumentDate?
     public var currency: String?

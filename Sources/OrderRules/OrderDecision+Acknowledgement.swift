@@ -16,6 +16,15 @@ extension Acknowledgement {
         self.source = order.source
     }
 
+    /// The answer to the buyer's cancellation of `order`: accepted, every line confirmed deleted (865 BCA01 01,
+    /// POC02 DI).
+    public static func confirmingCancel(_ order: Order, number: String, date: DocumentDate) -> Acknowledgement {
+        var acknowledgement = Acknowledgement(answering: order, number: number, date: date, status: .accepted)
+        acknowledgement.purpose = .cancel
+        acknowledgement.lines = order.lines.map { AcknowledgedLine(deleted: $0) }
+        return acknowledgement
+    }
+
     /// An answer that rejects the whole order, every line with `reason` (a duplicate PO, an order we cannot take).
     public static func rejecting(_ order: Order, number: String, date: DocumentDate, reason: String) -> Acknowledgement
     {

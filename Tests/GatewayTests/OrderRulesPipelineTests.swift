@@ -370,6 +370,36 @@ struct OrderRulesPipelineTests {
         #expect(outbox.contains { $0.name.hasPrefix("997-") && $0.text.contains("AK2*860*0001") })
     }
 
+    /// An 860 that cancels the order (BCH01 01) is confirmed with an 865: BCA01 01, every line POC02 DI (regression,
+    /// review: it got the 997 alone, although an 860 is answered with an 865).
+    @Test func an860CancelIsConfirmedWithAn865() throws {
+        let gateway = try TestGateway(rules: true, clock: Self.clock)
+        try gateway.importSampleData()
+        try gateway.drop(example: "examples/acme/850-po-7731045.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        let change = try String(
+            contentsOf: TestGateway.repository.appendingPathComponent("examples/acme/860-po-7731045-change.edi"),
+            encoding: .utf8
+        )
+        try gateway.drop(
+            Array(change.replacingOccurrences(of: "BCH*04*", with: "BCH*01*").utf8),
+            as: "c.edi",
+            into: "acme"
+        )
+        try gateway.daemon.pollOnce()
+        let order = try Self.orderID(gateway, partner: "acme", po: "7731045")
+        #expect(try Self.history(gateway, order).last == "cancelled")
+        let answer = try #require(gateway.outbox("acme").first { $0.name.hasPrefix("865-") })
+        let report = EDIValidator().validate(bytes: Array(answer.text.utf8))
+        #expect(report.isValid, "\(report.allErrors)\n\(answer.text)")
+        let segments = segments(answer.text)
+        #expect(segments.contains { $0.hasPrefix("BCA*01*AD*7731045") })
+        #expect(
+            segments.filter { $0.hasPrefix("POC*") }.map { $0.split(separator: "*")[2] } == ["DI", "DI", "DI", "DI"]
+        )
+        #expect(!segments.contains { $0.hasPrefix("ACK*") })
+    }
+
     /// Regression (review): a change that deleted every line left the order decided again with no lines (rejected)
     /// instead of cancelled.
     @Test func aChangeThatDeletesEveryLineCancelsTheOrder() throws {
