@@ -129,7 +129,7 @@ extension AcknowledgedLine: MappableRecord {
         fields: [
             .text("lineNumber", \.lineNumber), .text("description", \.description),
             .quantity("orderedQuantity", \.orderedQuantity), .money("orderedUnitPrice", \.orderedUnitPrice),
-            .code("change", \.change), .code("status", \.status),
+            .text("orderedPriceBasis", \.orderedPriceBasis), .code("change", \.change), .code("status", \.status),
         ] + Nested.item(\.item),
         collections: [CollectionSlot(name: "dispositions", path: \AcknowledgedLine.dispositions)]
     )

@@ -54,8 +54,9 @@ public struct AcknowledgedLine: Hashable, Sendable, Codable {
     public var item = ItemIdentifiers()
     public var description: String?
     public var orderedQuantity: Quantity?
-    /// The price on the purchase order.
+    /// The price on the purchase order, and what it is per (X12 PO105: `PE` per each, `CT` per carton...).
     public var orderedUnitPrice: Money?
+    public var orderedPriceBasis: String?
     /// The line's answer as a whole, from its dispositions (EDIFACT ORDRSP LIN 1229): accepted as ordered, accepted
     /// with changes, rejected, on hold. Nil for a line deleted by a change, and in acknowledgements read in.
     public var status: AcknowledgementStatus?

@@ -48,6 +48,7 @@ extension AcknowledgedLine {
         self.description = line.description
         self.orderedQuantity = line.quantity
         self.orderedUnitPrice = line.unitPrice
+        self.orderedPriceBasis = line.priceBasis
     }
 
     /// A stored line that a change deleted, as the answer to the change confirms it (865 POC02 `DI`): its number and

@@ -195,7 +195,17 @@ public struct OrderRules: Sendable {
             return reject("\(sku) is priced in \(price.currency), the order is in \(currency)")
         }
         let ours = DecimalMath.product(price.base, factor)
-        let orderedPrice = line.unitPrice?.amount
+        // The buyer's price, per ordered unit as ours is. X12 PO105 `PE` says it is per each: on a line ordered in
+        // another unit it is converted when the item knows the each (regression, review: 4.25 PE on a box of 50 was
+        // compared with our 212.50 a box and answered as a price change).
+        var orderedPrice = line.unitPrice?.amount
+        var perEach: String?
+        if let given = orderedPrice, line.priceBasis == "PE", let unit = line.quantity?.unit, unit != "EA",
+            let each = item.factor(of: "EA"), each.isPositive
+        {
+            orderedPrice = DecimalMath.product(given, factor) / each
+            perEach = " (\(DecimalText.format(given)) per each)"
+        }
         var accepted = ours
         var reason = "\(price.text): \(DecimalText.format(ours))"
         if let orderedPrice, orderedPrice == ours {
@@ -205,7 +215,7 @@ public struct OrderRules: Sendable {
                 ours == 0 ? (orderedPrice == 0 ? 0 : 100) : abs(orderedPrice - ours) / ours * 100
             let tolerance = settings.priceTolerancePercent
             let described =
-                "ordered \(DecimalText.format(orderedPrice)), \(DecimalText.format(deviation, places: 1)) % "
+                "ordered \(DecimalText.format(orderedPrice))\(perEach ?? ""), \(DecimalText.format(deviation, places: 1)) % "
                 + "\(orderedPrice < ours ? "below" : "above"), tolerance \(DecimalText.format(tolerance)) %"
             if deviation <= tolerance {
                 accepted = orderedPrice

@@ -182,6 +182,32 @@ extension RenderRoundTripTests {
         (["2", "1.5"], "17"), (["999999999999999"], "9999999999"), (["12345678901", "9"], "2345678910"), (["-3"], "3"),
     ])
     func theCTTHashTotalIgnoresDecimalPointsAndIsCutOnTheLeft(quantities: [String], hash: String) throws {
+        let text = try Self.renderAcmeAcknowledgement { line in
+            quantities.map { quantity in
+                var copy = line
+                copy.orderedQuantity = Quantity(Decimal(string: quantity)!, unit: "EA")
+                return copy
+            }
+        }
+        #expect(text.contains("CTT*\(quantities.count)*\(hash)~"), "\(text)")
+    }
+
+    /// The 855 repeats the price basis the buyer gave (PO105). Regression (review): it always said PE.
+    @Test func theAcknowledgementRepeatsTheOrderedPriceBasis() throws {
+        let text = try Self.renderAcmeAcknowledgement { line in
+            var perCarton = line
+            perCarton.orderedPriceBasis = "CT"
+            var unsaid = line
+            unsaid.orderedPriceBasis = nil
+            return [perCarton, unsaid]
+        }
+        let lines = text.split(separator: "~").filter { $0.contains("PO1*") }.map { $0.split(separator: "*") }
+        #expect(lines.map { $0[5] } == ["CT", "PE"], "\(text)")
+    }
+
+    /// acme's example acknowledgement with its lines made from its first line, rendered with acme's 855 map and
+    /// checked against the schema.
+    static func renderAcmeAcknowledgement(lines: (AcknowledgedLine) -> [AcknowledgedLine]) throws -> String {
         let mappings = try Repository.mappings.get()
         let renderer = DocumentRenderer(mappings: mappings)
         let partner = try #require(mappings.partners["acme"])
@@ -191,12 +217,7 @@ extension RenderRoundTripTests {
                 Case(partner: "acme", record: .acknowledgement, json: "acknowledgement-acme.json")
             )
         else { throw CocoaError(.coderInvalidValue) }
-        let line = try #require(acknowledgement.lines.first)
-        acknowledgement.lines = quantities.map { quantity in
-            var copy = line
-            copy.orderedQuantity = Quantity(Decimal(string: quantity)!, unit: "EA")
-            return copy
-        }
+        acknowledgement.lines = lines(try #require(acknowledgement.lines.first))
         let bytes = try renderer.render(
             .acknowledgement(acknowledgement),
             with: map,
@@ -204,10 +225,9 @@ extension RenderRoundTripTests {
             controlNumbers: ControlNumbers(interchange: 1, group: 1, transactionSet: 1),
             now: Self.now
         )
-        let text = String(decoding: bytes, as: UTF8.self)
-        #expect(text.contains("CTT*\(quantities.count)*\(hash)~"), "\(text)")
         let report = EDIValidator().validate(bytes: bytes)
         #expect(report.isValid, "\(report.allErrors)")
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -241,6 +241,22 @@ struct PricingRuleTests {
         #expect(answer.lines[0].status == .accepted)
     }
 
+    /// X12 PO105 `PE` is a price per each: 4.25 PE on a case of 12 is 51.00 a case, as ours. Regression (review): it
+    /// was compared with our case price as it stood and answered as a price change.
+    @Test func aPricePerEachOnACaseLineIsComparedPerCase() {
+        var perEach = Supplier.line(vendorPart: "WW-1001", quantity: 1, unit: "CA", price: Decimal(string: "4.25"))
+        perEach.priceBasis = "PE"
+        let asOrdered = Supplier.decide(Supplier.order([perEach]))
+        #expect(asOrdered.lines[0].price?.ourUnitPrice == 51)
+        #expect(asOrdered.lines[0].price?.orderedUnitPrice == 51)
+        #expect(asOrdered.status == .accepted)
+        var perCase = perEach
+        perCase.priceBasis = nil
+        let changed = Supplier.decide(Supplier.order([perCase]), settings: Supplier.settings(tolerance: 0))
+        #expect(changed.lines[0].price?.orderedUnitPrice == Decimal(string: "4.25"))
+        #expect(changed.status == .acceptedWithChanges)
+    }
+
     @Test func aPriceWithinTheToleranceIsAcceptedAsOrdered() {
         // 12.90 is 0.39 % below 12.95: inside 0.5 %.
         let decision = Supplier.decide(
