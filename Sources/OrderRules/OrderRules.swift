@@ -172,6 +172,13 @@ public struct OrderRules: Sendable {
                     + "\(DecimalText.format(decision.baseQuantity)) \(item.baseUnit)"
             )
         }
+        // Counted items ship whole (regression, review: 3.3333333 EA was reserved as it came, and 0.1 EA was rejected
+        // as "no valid price").
+        if Self.countUnits.contains(item.baseUnit.uppercased()), !Self.isWhole(decision.baseQuantity) {
+            return reject(
+                "\(DecimalText.format(decision.baseQuantity)) \(item.baseUnit) is not a whole number of \(item.baseUnit)"
+            )
+        }
         // Our price: a valid contract price first, else the price list's break for the quantity.
         var price:
             (source: PriceDecision.Source, base: Decimal, currency: String, breakQuantity: Decimal?, text: String)
@@ -257,6 +264,20 @@ public struct OrderRules: Sendable {
     static func breakOrder(_ left: PriceBreak, _ right: PriceBreak) -> Bool {
         if left.minimumQuantity != right.minimumQuantity { return left.minimumQuantity < right.minimumQuantity }
         return (left.validity.from?.description ?? "") < (right.validity.from?.description ?? "")
+    }
+
+    /// Units that count pieces (X12 and UN/ECE codes): a base quantity in one of them must be whole. Weights,
+    /// lengths and volumes (LB, KG, M, L...) may have decimals.
+    static let countUnits: Set<String> = [
+        "EA", "PC", "PCE", "C62", "H87", "NAR", "NMB", "UN", "PR", "PA", "DZ", "BX", "CA", "CS", "CT", "PK", "PL", "ST",
+        "RL", "BG", "BO", "CN", "DR", "SET",
+    ]
+
+    static func isWhole(_ value: Decimal) -> Bool {
+        var value = value
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &value, 0, .down)
+        return rounded == value
     }
 
     static func describe(_ item: ItemIdentifiers) -> String {

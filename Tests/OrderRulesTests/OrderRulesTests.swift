@@ -165,6 +165,28 @@ struct ItemRuleTests {
         #expect(pallets.lines[0].rejection == "W-1 is not sold in PL")
     }
 
+    /// Counted items ship whole: a fraction of an each is rejected with that reason (regression, review: 3.3333333 EA
+    /// was reserved as it came, 0.1 EA rejected as "no valid price"); half a case of 12 is 6 EA and stands.
+    @Test func aFractionOfAnEachIsRejectedAndHalfACaseIsNot() {
+        let fractions = Supplier.decide(
+            Supplier.order([
+                Supplier.line(vendorPart: "WW-1002", quantity: Decimal(string: "0.1")!),
+                Supplier.line(vendorPart: "WW-1002", quantity: Decimal(string: "3.3333333")!),
+            ])
+        )
+        #expect(
+            fractions.lines.map(\.rejection) == [
+                "0.1 EA is not a whole number of EA", "3.3333333 EA is not a whole number of EA",
+            ]
+        )
+        #expect(fractions.reservations.isEmpty)
+        let half = Supplier.decide(
+            Supplier.order([Supplier.line(vendorPart: "WW-1001", quantity: Decimal(string: "0.5")!, unit: "CA")])
+        )
+        #expect(half.lines[0].rejection == nil)
+        #expect(half.lines[0].baseQuantity == 6)
+    }
+
     /// Regression (review): a line ordered in cases was answered with 4.9999999999999999999999999999999999999 CA
     /// (the quotient 5 ÷ 60 rounded, then multiplied), which failed the 855's own check and was never sent.
     @Test(arguments: [(Decimal(5), Decimal(1000), Decimal(5)), (1, 7, Decimal(string: "0.583333")!), (3, 24, 2)])
