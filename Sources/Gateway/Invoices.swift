@@ -54,11 +54,19 @@ extension OrderDesk {
         visibleTo partnerScope: String?,
         mappings: MappingSet,
         tx: StoreTransaction,
-        now: Date
+        now: Date,
+        actor: String = "erp"
     ) throws -> InvoiceOutcome? {
         guard let header = try tx.reader.orderHeader(id: orderID, visibleTo: partnerScope),
             let order = try tx.reader.order(id: orderID)
         else { return nil }
+        let invoiceable = Self.shippableStatuses.union([OrderStatus.shipped.rawValue, OrderStatus.delivered.rawValue])
+        guard invoiceable.contains(header.status) else {
+            throw ReportRefused(
+                subject: "Invoice",
+                problems: ["order \(orderID) is \(header.status): it cannot be invoiced"]
+            )
+        }
         var problems: [String] = []
         let number = request.invoiceNumber.trimmingCharacters(in: .whitespaces)
         if number.isEmpty { problems.append("invoiceNumber: required") }
@@ -153,7 +161,8 @@ extension OrderDesk {
         invoice.orderDate = order.orderDate
         invoice.shipmentID = request.shipmentID ?? shipments.last?.shipmentID
         invoice.currency = currency
-        invoice.parties = order.parties.filter { [.billTo, .buyer, .shipTo, .remitTo].contains($0.role) }
+        // The seller too (regression, review: INVOIC had no NAD+SU, the 810 no vendor N1).
+        invoice.parties = order.parties.filter { [.billTo, .buyer, .shipTo, .remitTo, .seller].contains($0.role) }
         invoice.paymentTerms = order.paymentTerms
         invoice.references = order.references
         invoice.lines = lines
@@ -192,7 +201,7 @@ extension OrderDesk {
         try tx.invoiceOpenValue(orderID: orderID, orderValue: subtotal, invoiced: subtotal + adjustments + tax)
         let total = DecimalText.format(subtotal + adjustments + tax, places: 2)
         try tx.audit(
-            actor: "erp",
+            actor: actor,
             action: "invoice",
             subject: "order:\(orderID)",
             detail: "invoice \(number): \(lines.count) lines, total \(total) \(currency ?? "")",

@@ -55,21 +55,39 @@ public struct ShipmentOutcome: Sendable, Encodable {
 
 extension OrderDesk {
     /// Records a shipment of an order and queues its ship notice, in the caller's transaction. The shipment is
-    /// checked first: known lines, quantities above zero and never more than ordered (with earlier shipments),
-    /// SSCC-18 check digits, a shipment ID not used before for the order. What ships leaves the stock (its
-    /// reservations, on hand and reserved); when every line has shipped in full the order is `shipped`.
+    /// checked first: an order being fulfilled (not held, rejected, cancelled, a duplicate or a change document, nor
+    /// shipped in full), known lines, quantities above zero and never more than the order's decision promised (what
+    /// ships now and what is backordered; the ordered quantity when the rules are off), with earlier shipments,
+    /// ISO 8601 dates, SSCC-18 check digits, a shipment ID not used before for the order. What ships leaves the stock
+    /// (its reservations, on hand and reserved); when every line has shipped all it may the order is `shipped`.
     public func ship(
         orderID: Int64,
         _ request: ShipmentRequest,
         visibleTo partnerScope: String?,
         mappings: MappingSet,
         tx: StoreTransaction,
-        now: Date
+        now: Date,
+        actor: String = "erp"
     ) throws -> ShipmentOutcome? {
         guard let header = try tx.reader.orderHeader(id: orderID, visibleTo: partnerScope),
             let order = try tx.reader.order(id: orderID)
         else { return nil }
+        // Regression (review): a held, rejected or cancelled order, or a change document's own row, shipped.
+        guard Self.shippableStatuses.contains(header.status) else {
+            throw ReportRefused(
+                subject: "Shipment",
+                problems: ["order \(orderID) is \(header.status): nothing of it can ship"]
+            )
+        }
+        let decision = try Self.latestDecision(orderID: orderID, tx: tx)
+        let promised = Self.promisedQuantities(order, decision: decision)
         var problems: [String] = []
+        for (name, text) in [
+            ("shippedDate", request.shippedDate), ("estimatedDeliveryDate", request.estimatedDeliveryDate),
+        ]
+        where text.map({ DocumentDate(iso8601: $0) == nil }) ?? false {
+            problems.append("\(name): \(text ?? "") is not an ISO 8601 date")
+        }
         let shipmentID = request.shipmentID.trimmingCharacters(in: .whitespaces)
         if shipmentID.isEmpty { problems.append("shipmentID: required") }
         if try tx.reader.shipmentExists(orderID: orderID, shipmentID: shipmentID) {
@@ -97,11 +115,16 @@ extension OrderDesk {
         for line in order.lines {
             guard let number = line.lineNumber, let now = shippedNow[number] else { continue }
             let ordered = line.quantity?.value ?? 0
+            let limit = promised[number] ?? ordered
             let before = shippedBefore[number] ?? 0
-            if before + now > ordered {
+            if before + now > limit {
+                let what =
+                    limit == ordered
+                    ? "\(DecimalText.format(ordered)) ordered"
+                    : "\(DecimalText.format(limit)) promised of the \(DecimalText.format(ordered)) ordered"
                 problems.append(
-                    "line \(number): shipping \(DecimalText.format(now)) would ship more than the "
-                        + "\(DecimalText.format(ordered)) ordered (\(DecimalText.format(before)) shipped before)"
+                    "line \(number): shipping \(DecimalText.format(now)) would ship more than the \(what) "
+                        + "(\(DecimalText.format(before)) shipped before)"
                 )
             }
         }
@@ -124,7 +147,7 @@ extension OrderDesk {
         notice.trackingNumbers = request.trackingNumbers ?? []
         notice.billOfLading = request.billOfLading
         notice.packageCount = request.packs.count
-        notice.parties = order.parties.filter { $0.role == .shipTo || $0.role == .buyer }
+        notice.parties = order.parties.filter { [.shipTo, .buyer, .seller].contains($0.role) }
         var shipped = ShippedOrder()
         shipped.purchaseOrderNumber = order.purchaseOrderNumber
         shipped.orderDate = order.orderDate
@@ -172,15 +195,16 @@ extension OrderDesk {
             },
             at: now
         )
-        // Whole when every line has shipped all it ordered.
+        // Whole when every line has shipped all it may (a rejected line nothing).
         let complete = order.lines.allSatisfy { line in
             guard let number = line.lineNumber else { return true }
-            return (shippedBefore[number] ?? 0) + (shippedNow[number] ?? 0) >= (line.quantity?.value ?? 0)
+            let limit = promised[number] ?? line.quantity?.value ?? 0
+            return (shippedBefore[number] ?? 0) + (shippedNow[number] ?? 0) >= limit
         }
         let summary = "shipment \(shipmentID): " + request.packs.count.description + " packs"
         // What shipped leaves the stock now (on hand and reserved), in base units, from the order's reservations of
         // each line's SKU; once the order is complete, any reservation left is released.
-        if let decision = try Self.latestDecision(orderID: orderID, tx: tx) {
+        if let decision {
             for line in decision.lines {
                 guard let sku = line.sku, order.lines.indices.contains(line.index),
                     let number = order.lines[line.index].lineNumber, let shipped = shippedNow[number],
@@ -198,7 +222,32 @@ extension OrderDesk {
             try tx.recordStatus(orderID: orderID, .partiallyShipped, note: summary, at: now)
             outcome.orderStatus = OrderStatus.partiallyShipped.rawValue
         }
-        try tx.audit(actor: "erp", action: "shipment", subject: "order:\(orderID)", detail: summary, at: now)
+        try tx.audit(actor: actor, action: "shipment", subject: "order:\(orderID)", detail: summary, at: now)
         return outcome
+    }
+
+    /// The statuses of an order whose goods may ship: being fulfilled, or not decided (the rules are off for it).
+    static let shippableStatuses: Set<String> = [
+        OrderStatus.validated.rawValue, OrderStatus.accepted.rawValue, OrderStatus.acceptedWithChanges.rawValue,
+        OrderStatus.allocated.rawValue, OrderStatus.partiallyShipped.rawValue,
+    ]
+
+    /// What each line may ship in all, in the ordered unit: what the decision allocated and backordered (a rejected
+    /// line nothing, a cancelled short quantity not). Lines without a decision are absent (the ordered quantity).
+    static func promisedQuantities(_ order: Order, decision: OrderDecision?) -> [String: Decimal] {
+        guard let decision else { return [:] }
+        var promised: [String: Decimal] = [:]
+        for line in decision.lines where order.lines.indices.contains(line.index) {
+            guard let number = order.lines[line.index].lineNumber else { continue }
+            let ordered = order.lines[line.index].quantity?.value ?? 0
+            guard line.baseQuantity > 0 else {
+                promised[number] = 0
+                continue
+            }
+            let kept = DecimalMath.sum(line.allocated, line.backordered)
+            promised[number] =
+                kept == line.baseQuantity ? ordered : DecimalMath.product(ordered, kept) / line.baseQuantity
+        }
+        return promised
     }
 }

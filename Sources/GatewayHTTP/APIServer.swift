@@ -223,9 +223,9 @@ public struct APIServer: Sendable {
         case ("POST", "/v1/holds/{id}/release"):
             return try await self.releaseHold(request, id: try Self.identifier(context), token: token!)
         case ("POST", "/v1/orders/{id}/shipments"):
-            return try await self.ship(request, id: try Self.identifier(context))
+            return try await self.ship(request, id: try Self.identifier(context), token: token!)
         case ("POST", "/v1/orders/{id}/invoices"):
-            return try await self.invoice(request, id: try Self.identifier(context))
+            return try await self.invoice(request, id: try Self.identifier(context), token: token!)
         case ("GET", "/v1/ship-notices"): return try await self.shipNotices(request, token: token!)
         case ("GET", "/v1/ship-notices/{id}"):
             return try await self.shipNotice(request, id: try Self.identifier(context), token: token!)

@@ -297,6 +297,22 @@ struct APITests {
         #expect(try await api.daemon.store.read { try $0.count("orders") } == 1)
     }
 
+    /// Regressions (review): a body over a route's limit was answered 500 on shipments, invoices and hold releases;
+    /// the ship-notice feed read a cursor that is not a number as 0.
+    @Test func aBodyOverTheLimitIs413AndACursorThatIsNotANumber400() async throws {
+        let api = try await ServedAPI()
+        let big = [UInt8](repeating: UInt8(ascii: " "), count: (4 << 20) + 1)
+        for (path, who) in [
+            ("/v1/orders/1/shipments", "erp"), ("/v1/orders/1/invoices", "erp"), ("/v1/holds/1/release", "admin"),
+        ] {
+            let response = try await api.send("POST", path, as: who, body: big)
+            #expect(response.status == 413, "\(path): \(response.status) \(response.text)")
+        }
+        for path in ["/v1/ship-notices?after=abc", "/v1/orders?after=abc", "/v1/ship-notices?limit=-1"] {
+            #expect(try await api.send("GET", path, as: "erp").status == 400, "\(path)")
+        }
+    }
+
     @Test func anAdminReleasesAHoldOverTheAPI() async throws {
         let api = try await ServedAPI()
         for example in [

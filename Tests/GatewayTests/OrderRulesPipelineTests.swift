@@ -43,6 +43,48 @@ struct OrderRulesPipelineTests {
         )
     }
 
+    /// Reports a shipment of the given lines and quantities, as the ERP does over the API.
+    static func ship(
+        _ gateway: TestGateway,
+        _ orderID: Int64,
+        _ lines: [(String, Decimal)],
+        id: String = "SH-1",
+        extra: String = ""
+    ) throws -> ShipmentOutcome? {
+        let entries = lines.map { "{\"lineNumber\": \"\($0.0)\", \"quantity\": \($0.1)}" }
+        let json = "{\"shipmentID\": \"\(id)\"\(extra), \"packs\": [{\"lines\": [\(entries.joined(separator: ","))]}]}"
+        let shipment = try JSONDecoder().decode(ShipmentRequest.self, from: Data(json.utf8))
+        return try gateway.store.write { tx in
+            try gateway.daemon.pipeline.desk.ship(
+                orderID: orderID,
+                shipment,
+                visibleTo: nil,
+                mappings: gateway.daemon.mappingSet,
+                tx: tx,
+                now: Self.clock()
+            )
+        }
+    }
+
+    /// Regressions (review): a held order and a rejected line shipped; an order whose other lines had all shipped
+    /// stayed partly shipped; a bad date was dropped without a word; the ship notice named no seller.
+    @Test func onlyWhatTheDecisionPromisedShipsAndTheRestIsRefused() throws {
+        let gateway = try Self.gatewayWithSamples()
+        let held = try Self.orderID(gateway, partner: "procurenet", po: "PN-PO-2026-000904")
+        #expect(throws: ReportRefused.self) { try Self.ship(gateway, held, [("1", 1)]) }
+        let partly = try Self.orderID(gateway, partner: "acme", po: "7731113")
+        #expect(throws: ReportRefused.self) { try Self.ship(gateway, partly, [("2", 12)]) }
+        #expect(throws: ReportRefused.self) {
+            try Self.ship(gateway, partly, [("1", 24)], extra: ", \"shippedDate\": \"2026-13-45\"")
+        }
+        let outcome = try Self.ship(gateway, partly, [("1", 24), ("3", 48)])
+        #expect(outcome?.orderStatus == "shipped")
+        try gateway.daemon.outbox.writePending()
+        let notice = try #require(gateway.outbox("acme").first { $0.name.hasPrefix("856-") })
+        #expect(notice.text.contains("N1*SU*"), "\(notice.text)")
+        #expect(EDIValidator().validate(bytes: Array(notice.text.utf8)).isValid)
+    }
+
     static func history(_ gateway: TestGateway, _ orderID: Int64) throws -> [String] {
         try gateway.store.read { try $0.statusHistory(orderID: orderID) }.map(\.status)
     }
@@ -439,26 +481,7 @@ struct OrderRulesPipelineTests {
         try gateway.daemon.pollOnce()
         let order = try Self.orderID(gateway, partner: "acme", po: "7731045")
         let stored = try #require(try gateway.store.read { try $0.order(id: order) })
-        let shipment = try JSONDecoder().decode(
-            ShipmentRequest.self,
-            from: Data(
-                """
-                {"shipmentID": "SH-1", "packs": [{"lines": [\(stored.lines.map {
-                    "{\"lineNumber\": \"\($0.lineNumber!)\", \"quantity\": \($0.quantity!.value)}"
-                }.joined(separator: ","))]}]}
-                """.utf8
-            )
-        )
-        let outcome = try gateway.store.write { tx in
-            try gateway.daemon.pipeline.desk.ship(
-                orderID: order,
-                shipment,
-                visibleTo: nil,
-                mappings: gateway.daemon.mappingSet,
-                tx: tx,
-                now: Self.clock()
-            )
-        }
+        let outcome = try Self.ship(gateway, order, stored.lines.map { ($0.lineNumber!, $0.quantity!.value) })
         #expect(outcome?.orderStatus == "shipped")
         let open = try gateway.store.read { try $0.reservations(orderID: order) }.filter { $0.state == "active" }
         try gateway.drop(example: "examples/acme/860-po-7731045-change.edi", into: "acme")
