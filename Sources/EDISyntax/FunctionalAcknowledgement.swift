@@ -181,6 +181,32 @@ extension FunctionalAcknowledgement {
     /// The implementation convention of the 999 (ST03 and GS08 of every 999).
     public static let implementationConvention999 = "005010X231A1"
 
+    /// Whether the acknowledgement rejects the whole interchange, with every set or message in it: an X12 ISA that
+    /// is unusable (TA1 `R`), an EDIFACT envelope error (UCI 0083 `4`). A gateway processes none of its documents.
+    public static func rejectsInterchange(_ interchange: InterchangeReport) -> Bool {
+        switch interchange.header?.dialect {
+        case .x12: Self.unusableHeaderError(in: interchange) != nil
+        case .edifact: Self.edifactEnvelopeError(in: interchange) != nil
+        default: false
+        }
+    }
+
+    /// Whether the acknowledgement rejects a group with every set in it: an X12 group whose envelope is unusable
+    /// (AK905 1, 2 or 6), an EDIFACT group with an error of its own (UCF 0083 `4`). Other X12 group errors (GE01,
+    /// GE02, GE missing) are noted (AK9 `E`) and the accepted sets stand.
+    public static func rejectsGroup(_ group: GroupReport, dialect: Dialect) -> Bool {
+        switch dialect {
+        case .edifact: !group.errors.isEmpty
+        default: group.errors.contains { ["1", "2", "6"].contains($0.ackCodes.ak905 ?? "") }
+        }
+    }
+
+    /// The error of an EDIFACT interchange's own envelope (UNA, UNB, UNZ) that rejects it, if any.
+    static func edifactEnvelopeError(in interchange: InterchangeReport) -> EDISyntaxError? {
+        // Only errors of the interchange envelope answer in the UCI (a message's error filed here belongs to its UCM).
+        interchange.errors.first { ($0.ackCodes.contrlLevel ?? "UCI") == "UCI" }
+    }
+
     /// How much of `interchange` an acknowledgement can answer.
     public static func scope(of interchange: InterchangeReport) -> AcknowledgementScope {
         guard let header = interchange.header else { return .nothing }
@@ -327,8 +353,7 @@ extension FunctionalAcknowledgement {
         let header = try Self.header(of: interchange, dialect: .edifact)
         try parameters.check(dialect: .edifact)
         let syntax = Self.syntaxIdentifier(header.syntaxVersion)
-        // Only errors of the interchange envelope answer in the UCI (a message's error filed here belongs to its UCM).
-        let envelopeError = interchange.errors.first { ($0.ackCodes.contrlLevel ?? "UCI") == "UCI" }
+        let envelopeError = Self.edifactEnvelopeError(in: interchange)
         let isRejected = envelopeError != nil
         let interchangeAction = isRejected ? "4" : isReceiptOnly ? "8" : "7"
 
@@ -352,7 +377,7 @@ extension FunctionalAcknowledgement {
         }
         for group in interchange.groups {
             let groupError = group.errors.first { $0.ackCodes.contrl0085 != nil } ?? group.errors.first
-            let isGroupRejected = isRejected || groupError != nil
+            let isGroupRejected = isRejected || Self.rejectsGroup(group, dialect: .edifact)
             var sets: [AcknowledgementSummary.SetOutcome] = []
             var segments: [SegmentValue] = []
             for message in group.sets {
@@ -462,7 +487,7 @@ private struct X12GroupAssessment {
         self.report = report
         self.header = header
         self.codes = Array(FunctionalAcknowledgement.distinct(report.errors.compactMap(\.ackCodes.ak905)).prefix(5))
-        self.isEnvelopeRejected = self.codes.contains { ["1", "2", "6"].contains($0) }
+        self.isEnvelopeRejected = FunctionalAcknowledgement.rejectsGroup(report, dialect: .x12)
         self.sets = report.sets.map { set in
             SetAssessment(
                 report: set,

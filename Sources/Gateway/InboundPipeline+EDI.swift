@@ -248,8 +248,15 @@ extension InboundPipeline {
                 orders += 1
             }
         }
+        // What the acknowledgement rejects is not processed, and what it accepts is (regression, review: a TA1 R or
+        // a CONTRL UCI 4 answered an interchange whose orders were processed all the same, and a 997 AK9 E accepted
+        // sets that were then stored as rejected).
+        let dialect = interchange.header?.dialect ?? .x12
+        let interchangeRejected = FunctionalAcknowledgement.rejectsInterchange(interchange)
         for (index, group) in interchange.groups.enumerated() {
             let header = group.header
+            let groupRejected =
+                interchangeRejected || header == nil || FunctionalAcknowledgement.rejectsGroup(group, dialect: dialect)
             let groupID = try tx.insertGroup(
                 GroupRecord(
                     interchangeID: interchangeID,
@@ -261,14 +268,14 @@ extension InboundPipeline {
                     declaredSets: group.declaredSetCount,
                     receivedSets: group.receivedSetCount,
                     acceptedSets: group.acceptedSetCount,
-                    status: group.errors.isEmpty
-                        ? (group.acceptedSetCount == group.receivedSetCount ? "accepted" : "partial") : "rejected",
+                    status: groupRejected
+                        ? "rejected" : group.acceptedSetCount == group.receivedSetCount ? "accepted" : "partial",
                     position: index + 1
                 )
             )
-            for set in group.sets { try store(set, groupID: groupID, groupAccepted: group.errors.isEmpty) }
+            for set in group.sets { try store(set, groupID: groupID, groupAccepted: !groupRejected) }
         }
-        for message in interchange.messages { try store(message, groupID: nil, groupAccepted: true) }
+        for message in interchange.messages { try store(message, groupID: nil, groupAccepted: !interchangeRejected) }
         return orders
     }
 }

@@ -121,6 +121,44 @@ struct InboxPipelineTests {
         #expect(try gateway.store.read { try $0.summary() }.orders["validated"] == 1)
     }
 
+    /// What the acknowledgement says is what happens (regressions, review): a group with only a wrong GE02 is
+    /// answered AK9 E, its sets accepted, and its order is stored; an interchange answered TA1 R (an ISA09 that is
+    /// no date) or CONTRL UCI 4 (a wrong UNZ count) has none of its orders processed.
+    @Test func anOrderIsProcessedExactlyWhenItsAcknowledgementAcceptsIt() throws {
+        let gateway = try TestGateway()
+        let good = String(decoding: acmeOrder(interchange: 41, po: "PO-GE02"), as: UTF8.self)
+        try gateway.drop(
+            Array(good.replacingOccurrences(of: "GE*1*1~", with: "GE*1*9~").utf8),
+            as: "ge.edi",
+            into: "acme"
+        )
+        let badDate = String(decoding: acmeOrder(interchange: 42, po: "PO-ISA09"), as: UTF8.self)
+        try gateway.drop(
+            Array(badDate.replacingOccurrences(of: "*261120*0930*U*", with: "*261340*0930*U*").utf8),
+            as: "isa.edi",
+            into: "acme"
+        )
+        let edifact = try String(
+            contentsOf: TestGateway.repository.appendingPathComponent("examples/nordhandel/orders-4500098765.edi"),
+            encoding: .utf8
+        )
+        try gateway.drop(
+            Array(edifact.replacingOccurrences(of: "UNZ+1+", with: "UNZ+2+").utf8),
+            as: "unz.edi",
+            into: "nordhandel"
+        )
+        try gateway.daemon.pollOnce()
+        let numbers = try gateway.store.read { reader in
+            try reader.orderSummaries(status: nil, partnerID: nil, limit: 100).map(\.purchaseOrderNumber)
+        }
+        #expect(numbers == ["PO-GE02"])
+        let acme = gateway.outbox("acme").map { segments($0.text) }
+        #expect(acme.contains { ack in ack.contains { $0.hasPrefix("AK9*E*1*1*1") } && ack.contains("AK5*A") })
+        #expect(acme.contains { $0.contains { $0.hasPrefix("TA1*000000042*") && $0.contains("*R*") } })
+        let contrl = try #require(gateway.outbox("nordhandel").first).text
+        #expect(segments(contrl, terminator: "'").contains { $0.hasPrefix("UCI+") && $0.contains("+4") })
+    }
+
     @Test func cxmlOrderIsStoredWithoutAnEDIAcknowledgement() throws {
         let gateway = try TestGateway()
         try gateway.drop(example: "examples/procurenet/orderrequest-PN-PO-2026-000871.xml", into: "procurenet")
