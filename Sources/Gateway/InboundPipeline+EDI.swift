@@ -216,6 +216,19 @@ extension InboundPipeline {
                 status = "unmapped"
                 errors += parsed.issues.filter { $0.byteOffset == set.byteOffset }.map(\.message)
                 if errors.isEmpty { errors.append("no canonical document was produced") }
+                // Acknowledged as syntactically sound, but no order came of it: an operator must see it (regression,
+                // review: it was an info line among the others).
+                log.append(
+                    (
+                        .error,
+                        "a transaction set could not be mapped; it is stored as unmapped and no order was made",
+                        [
+                            "partner.id": "\(parsed.partner.id)", "file.id": "\(fileID)",
+                            "set.identifier": "\(set.identifier)", "set.control_number": "\(set.controlNumber)",
+                            "set.byte_offset": "\(set.byteOffset)", "error": "\(errors.joined(separator: "; "))",
+                        ]
+                    )
+                )
             }
             let setID = try tx.insertTransactionSet(
                 TransactionSetRecord(

@@ -517,6 +517,18 @@ public final class InboundPipeline: Sendable {
         if documents.isEmpty {
             return .unusable(issues.map(\.message).joined(separator: "\n"))
         }
+        // An order without a number can be neither answered nor told apart from the next (regression, review: a UBL
+        // Order with an empty cbc:ID was stored, the next one taken for its duplicate, and neither answered).
+        for (index, document) in documents.enumerated() {
+            if case .order(let order) = document.value,
+                order.purchaseOrderNumber.trimmingCharacters(in: .whitespaces).isEmpty
+            {
+                let line = document.source.line.map { " (line \($0))" } ?? ""
+                return .unusable(
+                    "\(file.originalName): record \(index + 1)\(line): the order has no purchase order number"
+                )
+            }
+        }
         if let expected = partner.identities.xml?.id {
             for document in documents {
                 if let sender = document.source.senderID, sender != expected {

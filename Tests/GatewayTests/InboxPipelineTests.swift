@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import Logging
 import OrderStore
 import Spool
 import Testing
@@ -159,6 +160,25 @@ struct InboxPipelineTests {
         #expect(segments(contrl, terminator: "'").contains { $0.hasPrefix("UCI+") && $0.contains("+4") })
     }
 
+    /// A message that passes its syntax check but cannot be mapped (a date that is none) makes no order: its set is
+    /// stored as unmapped and an error is logged (regression, review: an info line was all an operator saw).
+    @Test func aMessageThatCannotBeMappedIsLoggedAsAnError() throws {
+        let logs = Lines()
+        let gateway = try TestGateway(logs: logs)
+        let edifact = try String(
+            contentsOf: TestGateway.repository.appendingPathComponent("examples/nordhandel/orders-4500098765.edi"),
+            encoding: .utf8
+        )
+        try gateway.drop(
+            Array(edifact.replacingOccurrences(of: "DTM+137:20261103:102", with: "DTM+137:20261340:102").utf8),
+            as: "bad-date.edi",
+            into: "nordhandel"
+        )
+        try gateway.daemon.pollOnce()
+        #expect(try gateway.store.read { try $0.summary() }.orders.isEmpty)
+        #expect(logs.lines.contains { $0.hasPrefix("error a transaction set could not be mapped") }, "\(logs.lines)")
+    }
+
     @Test func cxmlOrderIsStoredWithoutAnEDIAcknowledgement() throws {
         let gateway = try TestGateway()
         try gateway.drop(example: "examples/procurenet/orderrequest-PN-PO-2026-000871.xml", into: "procurenet")
@@ -261,6 +281,33 @@ struct InboxPipelineTests {
         #expect(gateway.outbox("other").isEmpty)
     }
 
+    /// An order without a purchase order number is quarantined, saying so (regression, review: a UBL Order with an
+    /// empty cbc:ID was stored, a second one taken for its duplicate, and neither could be answered).
+    @Test func anOrderWithoutANumberIsQuarantined() throws {
+        let profile = """
+            partner: ublbuyer
+            name: UBL Buyer
+            identities:
+              xml: { domain: GLN, id: BuyerID }
+            us:
+              xml: { domain: GLN, id: SellerID }
+            inbound:
+              - map: xml/ubl-Order-2.1
+            acknowledgements: { functional: none }
+
+            """
+        let gateway = try TestGateway(extraPartners: ["ublbuyer": profile])
+        let sample = TestGateway.repository.appendingPathComponent(
+            "Tests/OrderMappingTests/Fixtures/corpus/xml/ubl-order-cenbii-minimal-phubl.xml"
+        )
+        try gateway.drop(Array(try Data(contentsOf: sample)), as: "no-id.xml", into: "ublbuyer")
+        try gateway.daemon.pollOnce()
+        let files = try gateway.fileList()
+        #expect(files.map(\.state) == ["quarantined"])
+        #expect(files.first?.error?.contains("record 1 (line 2): the order has no purchase order number") == true)
+        #expect(try gateway.store.read { try $0.summary() }.orders.isEmpty)
+    }
+
     @Test func temporaryNamesAreIgnoredUntilRenamed() throws {
         let gateway = try TestGateway()
         let folder = gateway.root + "/inbox/acme/"
@@ -300,5 +347,30 @@ struct InboxPipelineTests {
         #expect(files.map(\.state) == ["quarantined"])
         #expect(files[0].error?.contains("ALERT") == true)
         #expect(gateway.outbox("acme").isEmpty)
+    }
+}
+
+/// Collects log lines (level, message) for tests that prove what is logged.
+final class Lines: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    var lines: [String] {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return self.collected
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        self.lock.lock()
+        self.collected.append("\(event.level) \(event.message)")
+        self.lock.unlock()
     }
 }

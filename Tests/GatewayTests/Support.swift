@@ -21,12 +21,14 @@ final class TestGateway {
     ///   - rules: whether the business rules run (off by default: most tests are about the inbound pipeline, and the
     ///     repository's partners would have every order rejected for want of business data).
     ///   - clock: the time stamped on rows and documents.
+    ///   - logs: where the daemon's log lines go (none by default).
     init(
         extraPartners: [String: String] = [:],
         settings: String = "",
         root: String? = nil,
         rules: Bool = false,
-        clock: @escaping @Sendable () -> Date = { Date() }
+        clock: @escaping @Sendable () -> Date = { Date() },
+        logs: (any LogHandler)? = nil
     ) throws {
         let root =
             root
@@ -54,8 +56,8 @@ final class TestGateway {
             """
         try yaml.write(toFile: root + "/ordergate.yaml", atomically: true, encoding: .utf8)
         let configuration = try Configuration.load(path: root + "/ordergate.yaml")
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        var logger = logs.map { handler in Logger(label: "test") { _ in handler } } ?? Logger(label: "test")
+        if logs == nil { logger.logLevel = .critical }
         self.daemon = try Daemon(configuration: configuration, logger: logger, clock: clock)
     }
 
