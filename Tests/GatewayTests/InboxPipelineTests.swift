@@ -139,12 +139,10 @@ struct InboxPipelineTests {
             as: "isa.edi",
             into: "acme"
         )
-        let edifact = try String(
-            contentsOf: TestGateway.repository.appendingPathComponent("examples/nordhandel/orders-4500098765.edi"),
-            encoding: .utf8
-        )
         try gateway.drop(
-            Array(edifact.replacingOccurrences(of: "UNZ+1+", with: "UNZ+2+").utf8),
+            example: "examples/nordhandel/orders-4500098765.edi",
+            replacing: "UNZ+1+",
+            with: "UNZ+2+",
             as: "unz.edi",
             into: "nordhandel"
         )
@@ -165,12 +163,10 @@ struct InboxPipelineTests {
     @Test func aMessageThatCannotBeMappedIsLoggedAsAnError() throws {
         let logs = Lines()
         let gateway = try TestGateway(logs: logs)
-        let edifact = try String(
-            contentsOf: TestGateway.repository.appendingPathComponent("examples/nordhandel/orders-4500098765.edi"),
-            encoding: .utf8
-        )
         try gateway.drop(
-            Array(edifact.replacingOccurrences(of: "DTM+137:20261103:102", with: "DTM+137:20261340:102").utf8),
+            example: "examples/nordhandel/orders-4500098765.edi",
+            replacing: "DTM+137:20261103:102",
+            with: "DTM+137:20261340:102",
             as: "bad-date.edi",
             into: "nordhandel"
         )

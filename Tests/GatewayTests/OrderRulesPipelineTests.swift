@@ -419,12 +419,10 @@ struct OrderRulesPipelineTests {
         try gateway.importSampleData()
         try gateway.drop(example: "examples/acme/850-po-7731045.edi", into: "acme")
         try gateway.daemon.pollOnce()
-        let change = try String(
-            contentsOf: TestGateway.repository.appendingPathComponent("examples/acme/860-po-7731045-change.edi"),
-            encoding: .utf8
-        )
         try gateway.drop(
-            Array(change.replacingOccurrences(of: "BCH*04*", with: "BCH*01*").utf8),
+            example: "examples/acme/860-po-7731045-change.edi",
+            replacing: "BCH*04*",
+            with: "BCH*01*",
             as: "c.edi",
             into: "acme"
         )

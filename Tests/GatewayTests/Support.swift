@@ -3,6 +3,7 @@ import Gateway
 import Logging
 import OrderStore
 import Spool
+import Testing
 
 /// A daemon on a temporary folder: its own configuration, inbox, outbox and data, with the repository's mappings
 /// (plus any extra partner profiles a test adds).
@@ -80,6 +81,21 @@ final class TestGateway {
     func drop(example: String, as name: String? = nil, into partner: String) throws {
         let url = Self.repository.appendingPathComponent(example)
         try self.drop(Array(try Data(contentsOf: url)), as: name ?? url.lastPathComponent, into: partner)
+    }
+
+    /// Drops a repository example with one piece of its text replaced (the fault a test is about).
+    func drop(
+        example: String,
+        replacing original: String,
+        with replacement: String,
+        as name: String,
+        into partner: String
+    )
+        throws
+    {
+        let text = try String(contentsOf: Self.repository.appendingPathComponent(example), encoding: .utf8)
+        #expect(text.contains(original), "\(example) has no \(original)")
+        try self.drop(Array(text.replacingOccurrences(of: original, with: replacement).utf8), as: name, into: partner)
     }
 
     /// The files in a partner's outbox, by name, with their text.
