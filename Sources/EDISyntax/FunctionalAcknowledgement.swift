@@ -548,7 +548,9 @@ private struct X12GroupAssessment {
                         SegmentValue(
                             is999 ? "IK3" : "AK3",
                             [
-                                copy(note.tag), ElementValue(String(note.position)), copy(note.loop ?? ""),
+                                // AK301 is an ID of 2 or 3: a longer tag (the fault itself) is cut to 3.
+                                copy(String(note.tag.prefix(3))), ElementValue(String(note.position)),
+                                copy(note.loop ?? ""),
                                 ElementValue(segmentCode),
                             ]
                         )

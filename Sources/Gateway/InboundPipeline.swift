@@ -466,6 +466,7 @@ public final class InboundPipeline: Sendable {
             }
             for header in headers {
                 if let mismatch = Self.senderMismatch(header, partner: partner) { return .unusable(mismatch) }
+                if let mismatch = Self.receiverMismatch(header, partner: partner) { return .unusable(mismatch) }
             }
             var documents: [Int: TranslatedDocument] = [:]
             var issues: [TranslationIssue] = []
@@ -580,6 +581,30 @@ public final class InboundPipeline: Sendable {
         case .xml:
             return nil
         }
+    }
+
+    /// Why an interchange is not addressed to us (ISA07/08, UNB S003), when the partner's profile says who we are
+    /// (`us:`); nil when it is ours or the profile does not say. Regression (review): a misaddressed interchange was
+    /// processed and answered as if from the party it was addressed to.
+    static func receiverMismatch(_ header: InterchangeHeader, partner: PartnerProfile) -> String? {
+        let receiver: String
+        switch header.dialect {
+        case .x12:
+            guard let us = partner.ourIdentities.x12 else { return nil }
+            if us.id == header.receiverID && us.qualifier == header.receiverQualifier { return nil }
+            receiver = "ISA07/08 \(header.receiverQualifier):\(header.receiverID), not to us (\(us.qualifier):\(us.id))"
+        case .edifact:
+            guard let us = partner.ourIdentities.edifact else { return nil }
+            let qualifierMatches =
+                us.qualifier == nil || header.receiverQualifier.isEmpty || us.qualifier == header.receiverQualifier
+            if us.id == header.receiverID && qualifierMatches { return nil }
+            receiver =
+                "UNB S003 \(header.receiverID):\(header.receiverQualifier), not to us (\(us.id):\(us.qualifier ?? ""))"
+        case .xml:
+            return nil
+        }
+        return "interchange \(header.controlNumber) at byte \(header.byteOffset) is addressed to \(receiver); it is "
+            + "not processed or answered"
     }
 
     static func sha256(_ bytes: [UInt8]) -> String { PartnerPoller.sha256Hex(bytes) }

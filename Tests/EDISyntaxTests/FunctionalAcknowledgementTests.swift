@@ -138,6 +138,17 @@ import Testing
         #expect(ack.summary.groups.first?.sets.first?.codes == ["5"])
     }
 
+    /// A segment tag longer than three characters is the fault itself: AK301 (an ID of 2 or 3) takes its first three,
+    /// so that our own 997 stays valid (regression, review: PIDXYZ was copied whole and the 997 failed crosscheck).
+    @Test func anOverlongSegmentTagIsCutToThreeInAK301() throws {
+        var body = Self.goodBody
+        body.insert("PIDXYZ*F****WIDGET", at: 1)
+        let ack = try Self.make997(Self.x12([Self.group(sets: [Self.set("850", "0001", body)])]))
+        let ak3 = Self.setBody(Self.segments(ack.bytes)).filter { $0.hasPrefix("AK3*") }
+        #expect(ak3.first?.hasPrefix("AK3*PID*3*") == true, "\(ak3)")
+        Self.expectValid(ack)
+    }
+
     @Test func invalidCodeValueIsReportedWithACopyOfTheBadData() throws {
         let ack = try Self.make997(
             Self.x12([Self.group("PR", sets: [Self.set("855", "0001", ["BAK*00*QQ*PO-1*20240301"])])])

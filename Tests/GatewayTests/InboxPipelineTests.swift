@@ -277,6 +277,20 @@ struct InboxPipelineTests {
         #expect(gateway.outbox("other").isEmpty)
     }
 
+    /// An interchange addressed to someone else is quarantined, not processed or answered as from them (regression,
+    /// review: ISA08 NOTUS got a TA1 A and a 997 sent from ZZ*NOTUS).
+    @Test func anInterchangeAddressedToSomeoneElseIsQuarantined() throws {
+        let gateway = try TestGateway()
+        let misaddressed = String(decoding: acmeOrder(interchange: 51, po: "PO-NOTUS"), as: UTF8.self)
+            .replacingOccurrences(of: "*ZZ*WIDGETWORKS    *", with: "*ZZ*NOTUS          *")
+        try gateway.drop(Array(misaddressed.utf8), as: "notus.edi", into: "acme")
+        try gateway.daemon.pollOnce()
+        let files = try gateway.fileList()
+        #expect(files.map(\.state) == ["quarantined"])
+        #expect(files.first?.error?.contains("is addressed to ISA07/08 ZZ:NOTUS, not to us (ZZ:WIDGETWORKS)") == true)
+        #expect(gateway.outbox("acme").isEmpty)
+    }
+
     /// An order without a purchase order number is quarantined, saying so (regression, review: a UBL Order with an
     /// empty cbc:ID was stored, a second one taken for its duplicate, and neither could be answered).
     @Test func anOrderWithoutANumberIsQuarantined() throws {
