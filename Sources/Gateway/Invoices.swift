@@ -97,6 +97,9 @@ extension OrderDesk {
         }
         var invoicedNow: [String: Decimal] = [:]
         var lines: [InvoiceLine] = []
+        // What the invoiced quantities were worth at the accepted prices: what leaves the order's open value (the
+        // invoice's own prices may differ; regression, review: one unit invoiced at 1,000 cleared an open value of 303).
+        var acceptedValue: Decimal = 0
         let currency = order.currency ?? accepted.currency
         for (index, entry) in requested.enumerated() {
             guard let line = order.lines.first(where: { $0.lineNumber == entry.lineNumber }) else {
@@ -122,6 +125,7 @@ extension OrderDesk {
             invoiceLine.unitPrice = Money(price, currency: currency)
             invoiceLine.amount = Money(Self.money(entry.quantity * price), currency: currency)
             lines.append(invoiceLine)
+            acceptedValue += entry.quantity * (accepted.prices[entry.lineNumber] ?? price)
         }
         for (number, quantity) in invoicedNow.sorted(by: { $0.key < $1.key }) {
             let before = invoicedBefore[number] ?? 0
@@ -198,7 +202,11 @@ extension OrderDesk {
             outboundID: queued?.outboundID,
             at: now
         )
-        try tx.invoiceOpenValue(orderID: orderID, orderValue: subtotal, invoiced: subtotal + adjustments + tax)
+        try tx.invoiceOpenValue(
+            orderID: orderID,
+            orderValue: Self.money(acceptedValue),
+            invoiced: subtotal + adjustments + tax
+        )
         let total = DecimalText.format(subtotal + adjustments + tax, places: 2)
         try tx.audit(
             actor: actor,

@@ -79,6 +79,28 @@ struct OrderRulesPipelineTests {
         }
         let outcome = try Self.ship(gateway, partly, [("1", 24), ("3", 48)])
         #expect(outcome?.orderStatus == "shipped")
+        // An invoice at another price takes off the open orders what the invoiced units were accepted at (1 × 9.80),
+        // and adds to the balance what it bills (regression, review: 1 unit at 1,000 cleared the whole open value).
+        let before = try #require(try gateway.store.read { try $0.creditAccount(id: "ACME") })
+        let invoice = try JSONDecoder().decode(
+            InvoiceRequest.self,
+            from: Data(
+                #"{"invoiceNumber": "INV-1", "lines": [{"lineNumber": "1", "quantity": 1, "unitPrice": 1000}]}"#.utf8
+            )
+        )
+        _ = try gateway.store.write { tx in
+            try gateway.daemon.pipeline.desk.invoice(
+                orderID: partly,
+                invoice,
+                visibleTo: nil,
+                mappings: gateway.daemon.mappingSet,
+                tx: tx,
+                now: Self.clock()
+            )
+        }
+        let after = try #require(try gateway.store.read { try $0.creditAccount(id: "ACME") })
+        #expect(before.openOrders - after.openOrders == Decimal(string: "9.8"))
+        #expect(after.account.openBalance - before.account.openBalance == 1000)
         try gateway.daemon.outbox.writePending()
         let notice = try #require(gateway.outbox("acme").first { $0.name.hasPrefix("856-") })
         #expect(notice.text.contains("N1*SU*"), "\(notice.text)")
