@@ -140,10 +140,12 @@ extension APIServer {
                 writer.field("kind", entry.kind)
                 writer.field("status", entry.status)
             }
+            // A trading partner sees each decision's outcome, not its explanation: that names our credit limit,
+            // balances and the stock at each node (review: partner tokens read them).
             Self.writeObjects("decisions", try reader.decisions(orderID: id), to: &writer) { writer, decision in
                 writer.field("actor", decision.actor)
                 writer.field("at", decision.createdAt)
-                writer.field("explanation", decision.explanation)
+                writer.field("explanation", scope == nil ? decision.explanation : nil)
                 writer.field("status", decision.status)
             }
             Self.writeObjects("history", try reader.statusHistory(orderID: id), to: &writer) { writer, entry in

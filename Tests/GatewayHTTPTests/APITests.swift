@@ -218,6 +218,14 @@ struct APITests {
                 #expect((detail["order"] as? [String: Any])?["id"] as? String == "\(acmeOrder.id)")
                 #expect((detail["history"] as? [[String: Any]])?.first?["status"] as? String == "received")
                 #expect((detail["decisions"] as? [[String: Any]])?.count == 1)
+                // The partner sees the decision's outcome, not our credit figures and stock; the ERP sees all.
+                #expect((detail["decisions"] as? [[String: Any]])?.first?["explanation"] == nil)
+                #expect((detail["decisions"] as? [[String: Any]])?.first?["status"] != nil)
+                let erpView = try api.json(try await api.send("GET", path, as: "erp"))
+                #expect(
+                    ((erpView["decisions"] as? [[String: Any]])?.first?["explanation"] as? String)?.contains("Credit")
+                        == true
+                )
                 #expect((detail["acknowledgements"] as? [[String: Any]])?.count == 1)
                 #expect(try await api.send("GET", "/v1/orders/999999", as: "acme").status == 404)
             case "POST /v1/inbound":
