@@ -433,6 +433,15 @@ public final class EDIReader {
         }
     }
 
+    /// X12 I01 authorization information qualifiers (ISA01).
+    static let authorizationQualifiers: Set<String> = ["00", "01", "02", "03", "04", "05", "06"]
+    /// X12 I05 interchange ID qualifiers (ISA05, ISA07), as the 004010 and 005010 schemas list them.
+    static let interchangeIDQualifiers: Set<String> = [
+        "01", "02", "03", "04", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20",
+        "24",
+        "27", "28", "29", "30", "33", "34", "NR", "SA", "SN", "ZZ",
+    ]
+
     /// ISA fields that decide how the interchange is handled; padding is not checked (partners get it wrong and
     /// the values are still unambiguous).
     private func checkISA(_ segment: Segment) {
@@ -449,6 +458,11 @@ public final class EDIReader {
                 { "ISA09 interchange date \"\($0)\" is not a date (YYMMDD)" }
             ),
             (10, "015", { DateTimeRules.isValidTime($0) }, { "ISA10 interchange time \"\($0)\" is not a time (HHMM)" }),
+            // The qualifiers' code lists (X12 I01, I03, I05; regression, review: ISA01 99 was taken as valid).
+            (1, "010", { Self.authorizationQualifiers.contains($0) }, { "ISA01 \"\($0)\" is not an I01 qualifier" }),
+            (3, "012", { $0 == "00" || $0 == "01" }, { "ISA03 \"\($0)\" is not an I03 qualifier (00 or 01)" }),
+            (5, "005", { Self.interchangeIDQualifiers.contains($0) }, { "ISA05 \"\($0)\" is not an I05 qualifier" }),
+            (7, "007", { Self.interchangeIDQualifiers.contains($0) }, { "ISA07 \"\($0)\" is not an I05 qualifier" }),
         ]
         if segment.elementCount < 16 {
             self.emitError(

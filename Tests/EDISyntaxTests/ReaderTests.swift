@@ -202,6 +202,25 @@ import Testing
         #expect(document.errors.first { $0.code == .missingGroupTrailer }?.ackCodes.ak905 == "3")
     }
 
+    /// ISA01, ISA03, ISA05 and ISA07 are checked against their code lists, each with its TA105 note (regression,
+    /// review: ISA01 99 was taken as valid and the interchange processed).
+    @Test(arguments: [
+        ("ISA*00*", "ISA*99*", 1, "010"), ("*00*          *ZZ*BUYER", "*02*          *ZZ*BUYER", 3, "012"),
+        ("*ZZ*BUYER ", "*Q1*BUYER ", 5, "005"), ("*ZZ*SELLER ", "*Q2*SELLER ", 7, "007"),
+    ])
+    func anISAQualifierOutsideItsCodeListIsAnInvalidHeader(
+        original: String,
+        replacement: String,
+        element: Int,
+        note: String
+    ) throws {
+        let text = Self.po850.replacingOccurrences(of: original, with: replacement)
+        #expect(text != Self.po850)
+        let error = try outline(text).errors.first { $0.code == .invalidInterchangeHeader }
+        #expect(error?.location.elementPosition == element)
+        #expect(error?.ackCodes.ta105 == note)
+    }
+
     @Test func countAndReferenceMismatchesCarryTheirAckCodes() throws {
         let text = Self.po850.replacingOccurrences(of: "SE*5*0001", with: "SE*6*0002")
             .replacingOccurrences(of: "GE*1*101", with: "GE*2*102")
