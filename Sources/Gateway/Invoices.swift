@@ -247,8 +247,8 @@ extension OrderDesk {
     /// The rules' latest decision about an order, as stored (nil: the order was never decided, the rules are
     /// off). A stored decision that cannot be read is an error, not "no decision".
     static func latestDecision(orderID: Int64, tx: StoreTransaction) throws -> OrderDecision? {
-        guard let latest = try tx.reader.decisions(orderID: orderID).last else { return nil }
-        return try JSONDecoder().decode(OrderDecision.self, from: Data(latest.decision.utf8))
+        guard let latest = try tx.reader.latestDecisionJSON(orderID: orderID) else { return nil }
+        return try JSONDecoder().decode(OrderDecision.self, from: Data(latest.utf8))
     }
 
     /// Money rounded half-up to cents.

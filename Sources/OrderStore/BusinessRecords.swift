@@ -504,6 +504,17 @@ extension StoreReader {
         }
     }
 
+    /// The JSON of an order's latest decision, alone: what shipments and invoices check against (`decisions`
+    /// explains every decision, which they do not need).
+    public func latestDecisionJSON(orderID: Int64) throws -> String? {
+        try String.fetchOne(
+            self.db.cachedStatement(
+                sql: "SELECT decision FROM order_decisions WHERE order_id = ? ORDER BY id DESC LIMIT 1"
+            ),
+            arguments: [orderID]
+        )
+    }
+
     public func decisions(orderID: Int64) throws -> [DecisionRecord] {
         try Row.fetchAll(
             self.db.cachedStatement(
